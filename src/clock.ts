@@ -1,0 +1,101 @@
+/**
+ * Time for the bridge. Points the bridge stamps itself carry CLOCK_MONOTONIC milliseconds
+ * (boot-relative on Linux, shared by every process of one boot) until the server's offset is
+ * known; the uplink maps them to wall time when it sends. So a wall-clock step on the box (NTP
+ * arriving late) never bends a series, and points captured before the first connection get
+ * server-aligned times.
+ */
+import { readFileSync } from "node:fs";
+
+export interface Clock {
+  /** Best estimate of true wall time, epoch milliseconds. */
+  now(): number;
+  /** CLOCK_MONOTONIC in milliseconds: never steps. */
+  monotonicMs(): number;
+}
+
+export interface SyncState {
+  synced: boolean;
+  /** server wall time − local monotonic, ms (valid when synced). */
+  offsetMs: number;
+  /** Monotonic time of the last sync. */
+  syncedAtMono: number;
+  /** Round trip measured at the last sync. */
+  rttMs: number;
+}
+
+const hrtimeMs = () => Number(process.hrtime.bigint()) / 1e6;
+
+export class BridgeClock implements Clock {
+  private state: SyncState = { synced: false, offsetMs: 0, syncedAtMono: 0, rttMs: 0 };
+
+  constructor(
+    private readonly monotonic: () => number = hrtimeMs,
+    private readonly wall: () => number = Date.now,
+  ) {}
+
+  monotonicMs(): number {
+    return this.monotonic();
+  }
+
+  now(): number {
+    return this.toWall(this.monotonic());
+  }
+
+  get sync(): Readonly<SyncState> {
+    return this.state;
+  }
+
+  get synced(): boolean {
+    return this.state.synced;
+  }
+
+  /**
+   * Learns the offset from the server's time. `serverTimeMs` was stamped by the server about
+   * half a round trip before `receivedAtMono`.
+   */
+  syncFromServer(serverTimeMs: number, rttMs: number, receivedAtMono: number): void {
+    this.state = {
+      synced: true,
+      offsetMs: serverTimeMs + rttMs / 2 - receivedAtMono,
+      syncedAtMono: receivedAtMono,
+      rttMs,
+    };
+  }
+
+  /** Maps a monotonic stamp to wall time: server-aligned once synced, the local wall clock before. */
+  toWall(monoMs: number): number {
+    if (this.state.synced) return Math.round(monoMs + this.state.offsetMs);
+    return Math.round(this.wall() - (this.monotonic() - monoMs));
+  }
+
+  /** Age of the offset in ms, or undefined before the first sync. */
+  offsetAgeMs(): number | undefined {
+    return this.state.synced ? this.monotonic() - this.state.syncedAtMono : undefined;
+  }
+}
+
+/** A clock whose monotonic and wall readings the test sets. */
+export class FakeClock extends BridgeClock {
+  mono = 1_000_000;
+  wallMs = Date.UTC(2026, 0, 1);
+  constructor() {
+    super(
+      () => this.mono,
+      () => this.wallMs,
+    );
+  }
+  advance(ms: number) {
+    this.mono += ms;
+    this.wallMs += ms;
+  }
+}
+
+/** Identifies this boot: monotonic stamps are comparable only within one. */
+export function bootId(): string {
+  try {
+    return readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+  } catch {
+    return `process-${process.pid}-${Date.now()}`;
+  }
+}

@@ -1,0 +1,30 @@
+/** The `queue:` section of the config. */
+import { z } from "zod";
+import { size } from "../config/units.js";
+
+export const queueSection = z
+  .strictObject({
+    durability: z
+      .enum(["memory", "spill", "always"])
+      .default("spill")
+      .describe(
+        "memory: never touch disk; spill: spool when the uplink is down, memory is high or on shutdown; always: spool every batch first.",
+      ),
+    memory_max_points: z
+      .number()
+      .int()
+      .min(1000)
+      .default(1_000_000)
+      .describe("Points held in memory per source before spilling or applying when_full."),
+    memory_max_bytes: size()
+      .default(256 * 1024 * 1024)
+      .describe("Bytes held in memory per source (estimated)."),
+    high_water: z.number().min(0.1).max(1).default(0.8).describe("Fraction of the memory bound at which emit() returns false."),
+    spool_max_bytes: size()
+      .default(1024 ** 3)
+      .describe("Spool size per source before when_full applies."),
+    when_full: z.enum(["drop_oldest", "drop_newest", "block"]).default("drop_oldest").describe("What happens once everything is full."),
+  })
+  .describe("The per-source queue between adapters and the uplink.");
+
+export type QueueOptions = z.output<typeof queueSection>;

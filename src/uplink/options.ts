@@ -1,0 +1,37 @@
+/** The `plexus:` section of the config: where and how the uplink delivers. */
+import { z } from "zod";
+import { duration, size } from "../config/units.js";
+
+/** Plexus source ids: the gateway's slug rule (PLEXUS-PROTOCOL.md). */
+export const SOURCE_ID_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
+export const sourceId = () =>
+  z
+    .string()
+    .max(256, "a source_id is at most 256 bytes")
+    .regex(SOURCE_ID_PATTERN, "a source_id is lower-case letters, digits, '.', '_' and '-', starting with a letter or digit");
+
+export const plexusSection = z
+  .strictObject({
+    api_key: z.string().min(1).optional().describe("Plexus API key (plx_…). Use ${ENV} or !file; never logged."),
+    source_id: sourceId().describe("The Plexus source this bridge publishes as (one WebSocket connection per source)."),
+    url: z.string().default("wss://gateway.plexus.company").describe("Gateway base URL; /ws/device is appended to a bare base."),
+    http_url: z.string().optional().describe("HTTP ingest URL; default: derived from url (https://…/ingest)."),
+    transport: z
+      .enum(["websocket", "http", "auto"])
+      .default("websocket")
+      .describe("auto falls back to HTTP when the WebSocket is refused."),
+    allow_insecure: z.boolean().default(false).describe("Allow ws:// or http:// to non-loopback hosts."),
+    frame_max_points: z.number().int().min(1).max(10_000).default(5000).describe("Points per telemetry frame."),
+    frame_max_bytes: size().default(900_000).describe("Bytes per telemetry frame (the gateway closes on > 1 MiB)."),
+    frame_interval: duration().default(5).describe("Minimum gap between telemetry frames of one source."),
+    flush_interval: duration().default(20).describe("How long a partial frame may wait for more points."),
+    ack_window_frames: z.number().int().min(1).default(50).describe("Frames sent before a ping barrier."),
+    heartbeat_interval: duration().default(30_000).describe("Heartbeat period."),
+    resync_interval: duration()
+      .default(6 * 3_600_000)
+      .describe("Clock re-sync period (graceful reconnect)."),
+    connect_timeout: duration().default(10_000).describe("Time allowed to connect and authenticate."),
+  })
+  .describe("The Plexus uplink.");
+
+export type PlexusOptions = z.output<typeof plexusSection>;
