@@ -7,10 +7,14 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const compiled = join(root, "dist", "src", "cli.js");
-if (existsSync(compiled)) {
-  await import(pathToFileURL(compiled).href);
-} else {
+let entry = compiled;
+if (!existsSync(compiled)) {
   const { register } = await import("tsx/esm/api");
   register();
-  await import(pathToFileURL(join(root, "src", "cli.ts")).href);
+  entry = join(root, "src", "cli.ts");
 }
+const { main } = await import(pathToFileURL(entry).href);
+const code = await main(process.argv.slice(2));
+process.exitCode = code;
+// Whatever handle a library leaves open must not keep a stopped bridge alive under systemd.
+setTimeout(() => process.exit(code), 2000).unref();

@@ -31,6 +31,23 @@ export const plexusSection = z
       .default(6 * 3_600_000)
       .describe("Clock re-sync period (graceful reconnect)."),
     connect_timeout: duration().default(10_000).describe("Time allowed to connect and authenticate."),
+    ack_timeout: duration().default(30_000).describe("A ping barrier not answered within this time means the connection is dead."),
+    max_unacked_windows: z
+      .number()
+      .int()
+      .min(1)
+      .max(64)
+      .default(4)
+      .describe("Ack windows in flight at once; bounds duplicates after a drop (windows × frames × points)."),
+    reconnect_min: duration().default(1000).describe("First reconnect delay; doubles per failure (±25 % jitter)."),
+    reconnect_max: duration().default(60_000).describe("Longest reconnect delay."),
+    stable_after: duration().default(30_000).describe("A connection up this long counts as stable: the reconnect delay starts over."),
+    ws_retry_interval: duration().default(300_000).describe("transport auto: how long to stay on HTTP before trying the WebSocket again."),
+    http_timeout: duration().default(30_000).describe("Time allowed for one HTTP ingest request."),
+    device_error_interval: duration()
+      .default(5000)
+      .describe("At most one device_error per adapter per interval (the latest state wins)."),
+    state_dir: z.string().optional().describe("Where install_id and adopted source ids are kept (default: systemd StateDirectory or ~/.local/state/plexus-bridge)."),
   })
   .describe("The Plexus uplink.");
 

@@ -1,0 +1,37 @@
+/**
+ * The `can` adapter: SocketCAN, slcan serial adapters or candump log replay, decoded with our own
+ * compiled DBC decoder. Static imports stay light (zod options only): the DBC layer and the
+ * transports load in start(), native modules (socketcan, serialport) only inside their transport.
+ */
+import { defineAdapter } from "../../src/adapter-contract.js";
+import { canOptions, dbcFiles } from "./options.js";
+
+export default defineAdapter({
+  type: "can",
+  summary: "CAN bus (SocketCAN, slcan serial adapters, candump replay) decoded with a DBC file",
+  options: canOptions,
+  runtimeTunable: ["raw", "on_change", "deadband", "max_rate", "heartbeat", "signals", "include", "exclude", "labels"],
+  async checkFiles(options, configDir) {
+    const files = dbcFiles(options);
+    if (files.length === 0) return [];
+    const { loadDbcFiles } = await import("./dbc/load.js");
+    const { problems } = await loadDbcFiles(files, configDir);
+    return problems.map(({ file, line, col, message, severity }) => ({ file, line, col, message: severity === "warning" ? `warning: ${message}` : message }));
+  },
+  create(options, ctx) {
+    let adapter: import("./adapter.js").CanAdapter | undefined;
+    const load = async () => {
+      const { CanAdapter } = await import("./adapter.js");
+      adapter ??= new CanAdapter(options, ctx);
+      return adapter;
+    };
+    return {
+      start: async () => (await load()).start(),
+      stop: async () => adapter?.stop(),
+      configure: async (change) => (await load()).configure(change),
+      describe: () => ({
+        description: `CAN ${options.interface} ${options.interface === "socketcan" ? options.channel : options.interface === "slcan" ? options.device : options.file}`,
+      }),
+    };
+  },
+});

@@ -1,0 +1,156 @@
+/**
+ * SocketCAN through the optional `socketcan` npm package (native, Linux only), imported when this
+ * transport starts. Id filters go to the kernel (CAN_RAW_FILTER), so unwanted frames never reach
+ * Node. A bus that goes away (interface down, module unloaded) is reopened with backoff. A CAN bus
+ * cannot be paused: frames keep flowing and the queue applies its when_full policy.
+ */
+import type { AdapterContext } from "../../../src/adapter-contract.js";
+import type { CanFrame } from "../frame.js";
+import type { CanRuntime, IdFilter } from "../runtime.js";
+import { Backoff, sleep } from "./backoff.js";
+
+/** The parts of the `socketcan` package this transport uses. */
+export interface SocketcanMessage {
+  id: number;
+  ext?: boolean;
+  rtr?: boolean;
+  err?: boolean;
+  data: Uint8Array;
+}
+
+export interface RawChannel {
+  addListener(event: "onMessage", callback: (message: SocketcanMessage) => void): void;
+  addListener(event: "onStopped", callback: () => void): void;
+  setRxFilters(filters: { id: number; mask: number; invert?: boolean }[]): void;
+  start(): void;
+  stop(): void;
+}
+
+export interface SocketcanModule {
+  createRawChannel(channel: string, timestamps?: boolean): RawChannel;
+}
+
+export type LoadSocketcan = () => Promise<SocketcanModule>;
+
+export interface SocketcanSettings {
+  channel: string;
+  filters: IdFilter[];
+  minMs: number;
+  maxMs: number;
+}
+
+const CAN_EFF_FLAG = 0x80000000;
+
+export const loadSocketcanPackage: LoadSocketcan = async () => {
+  try {
+    const module = (await import("socketcan")) as unknown as SocketcanModule & { default?: SocketcanModule };
+    return module.default ?? module;
+  } catch (error) {
+    throw new Error(
+      `interface: socketcan needs the optional "socketcan" package (Linux only), which is not installed or did not build: ${(error as Error).message}. Install it with: npm install socketcan`,
+    );
+  }
+};
+
+/** Kernel filters match on id plus the EFF flag, so a standard filter never matches an extended id. */
+export function kernelFilters(filters: IdFilter[]) {
+  return filters.map((filter) => {
+    const mask = filter.mask ?? (filter.extended ? 0x1fffffff : 0x7ff);
+    return {
+      id: ((filter.id & mask) | (filter.extended ? CAN_EFF_FLAG : 0)) >>> 0,
+      mask: (mask | CAN_EFF_FLAG) >>> 0,
+      invert: filter.invert,
+    };
+  });
+}
+
+export class SocketcanTransport {
+  private readonly abort = new AbortController();
+  private channel: RawChannel | undefined;
+  private loop: Promise<void> | undefined;
+  private readonly backoff: Backoff;
+
+  constructor(
+    private readonly settings: SocketcanSettings,
+    private readonly runtime: CanRuntime,
+    private readonly ctx: AdapterContext,
+    private readonly load: LoadSocketcan = loadSocketcanPackage,
+  ) {
+    this.backoff = new Backoff(settings.minMs, settings.maxMs);
+    ctx.signal.addEventListener("abort", () => this.abort.abort(), { once: true });
+  }
+
+  /** Loads the package (a missing package fails start() with instructions), then opens the channel. */
+  async start(): Promise<void> {
+    const module = await this.load();
+    let firstAttempt: () => void = () => {};
+    const attempted = new Promise<void>((resolve) => {
+      firstAttempt = resolve;
+    });
+    this.loop = this.run(module, firstAttempt);
+    await attempted;
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    this.closeChannel();
+    await this.loop;
+  }
+
+  private async run(module: SocketcanModule, firstAttempt: () => void) {
+    const signal = this.abort.signal;
+    const name = this.settings.channel;
+    while (!signal.aborted) {
+      try {
+        const stopped = this.open(module);
+        this.backoff.reset();
+        this.ctx.status("up", `socketcan ${name}`);
+        firstAttempt();
+        await stopped;
+        if (signal.aborted) return;
+        this.ctx.status("down", `socketcan ${name}: the interface stopped (down or removed)`);
+        this.ctx.count("reconnects");
+      } catch (error) {
+        if (signal.aborted) return;
+        this.ctx.status("down", `socketcan ${name}: ${(error as Error).message} (does the interface exist and is it up? ip link show ${name})`);
+        firstAttempt();
+      }
+      this.closeChannel();
+      await sleep(this.backoff.next(), signal);
+    }
+  }
+
+  /** Opens the channel; returns a promise that resolves when the kernel reports it stopped. */
+  private open(module: SocketcanModule): Promise<void> {
+    const channel = module.createRawChannel(this.settings.channel, false);
+    this.channel = channel;
+    const name = this.settings.channel;
+    const stopped = new Promise<void>((resolve) => channel.addListener("onStopped", resolve));
+    channel.addListener("onMessage", (message) => {
+      const data = message.data;
+      const frame: CanFrame = {
+        id: message.id,
+        extended: message.ext === true,
+        rtr: message.rtr === true,
+        error: message.err === true,
+        fd: data.length > 8,
+        data,
+        channel: name,
+      };
+      this.runtime.push(frame);
+    });
+    if (this.settings.filters.length > 0) channel.setRxFilters(kernelFilters(this.settings.filters));
+    channel.start();
+    return stopped;
+  }
+
+  private closeChannel() {
+    const channel = this.channel;
+    this.channel = undefined;
+    try {
+      channel?.stop();
+    } catch (error) {
+      this.ctx.log.debug(`closing ${this.settings.channel}: ${(error as Error).message}`);
+    }
+  }
+}

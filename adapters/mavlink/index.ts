@@ -1,0 +1,48 @@
+/**
+ * MAVLink adapter: drones, rovers, boats and subs (PX4, ArduPilot) over UDP, TCP, serial or a
+ * .tlog replay. This file stays light: the config schema imports it for every config, so the
+ * implementation (node-mavlink, mavlink-mappings, serialport) is imported only in start().
+ */
+import { type Adapter, type AdapterContext, type CommandResult, defineAdapter, type SensorInfo } from "../../src/adapter-contract.js";
+import { type MavlinkOptions, mavlinkOptions } from "./options.js";
+
+class LazyMavlinkAdapter implements Adapter {
+  private inner: Adapter | undefined;
+
+  constructor(
+    private readonly options: MavlinkOptions,
+    private readonly ctx: AdapterContext,
+  ) {}
+
+  async start(): Promise<void> {
+    const { MavlinkAdapter } = await import("./adapter.js");
+    this.inner = new MavlinkAdapter(this.options, this.ctx);
+    await this.inner.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.inner?.stop();
+  }
+
+  async command(name: string, params: Record<string, unknown>): Promise<CommandResult> {
+    if (!this.inner?.command) throw new Error(`${name}: the mavlink adapter "${this.ctx.id}" is not running`);
+    return this.inner.command(name, params);
+  }
+
+  describe(): SensorInfo {
+    return this.inner?.describe?.() ?? { description: `MAVLink over ${this.options.connection}` };
+  }
+
+  /** The running implementation (tests reach the transport through it). */
+  get implementation(): Adapter | undefined {
+    return this.inner;
+  }
+}
+
+export default defineAdapter({
+  type: "mavlink",
+  summary: "MAVLink v1/v2 telemetry from PX4/ArduPilot vehicles over UDP, TCP, serial or a .tlog replay",
+  options: mavlinkOptions,
+  commands: ["mavlink_command"],
+  create: (options, ctx) => new LazyMavlinkAdapter(options, ctx),
+});

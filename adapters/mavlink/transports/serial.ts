@@ -1,0 +1,86 @@
+/**
+ * Serial port (`serial:///dev/ttyACM0?baud=921600`), through serialport, loaded only here. When
+ * the device goes away (USB unplugged, flight controller rebooting) the port is reopened with
+ * backoff until it is back.
+ */
+import type { SerialPort } from "serialport";
+import type { Logger } from "../../../src/log.js";
+import { Backoff, sleep, type Transport, type TransportEvents } from "./transport.js";
+
+export class SerialTransport implements Transport {
+  readonly description: string;
+  private port: SerialPort | undefined;
+  private readonly backoff = new Backoff();
+  private readonly stopping = new AbortController();
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    private readonly path: string,
+    private readonly baud: number,
+    private readonly log: Logger,
+  ) {
+    this.description = `serial ${path} @ ${baud}`;
+  }
+
+  async start(events: TransportEvents): Promise<void> {
+    const { SerialPort } = await import("serialport");
+    this.loop = this.run(SerialPort, events);
+  }
+
+  private async run(SerialPortClass: typeof SerialPort, events: TransportEvents) {
+    const signal = this.stopping.signal;
+    while (!signal.aborted) {
+      events.status("connecting", this.path);
+      const reason = await this.openOnce(SerialPortClass, events);
+      if (signal.aborted) break;
+      const wait = this.backoff.next();
+      events.status("down", `${reason}; retrying in ${wait} ms`);
+      await sleep(wait, signal);
+    }
+  }
+
+  private openOnce(SerialPortClass: typeof SerialPort, events: TransportEvents): Promise<string> {
+    return new Promise((resolve) => {
+      const port = new SerialPortClass({ path: this.path, baudRate: this.baud, autoOpen: false });
+      let reason = "port closed";
+      port.open((error) => {
+        if (error) return resolve(error.message);
+        this.port = port;
+        this.backoff.reset();
+        events.reset();
+        events.status("up", `${this.path} open at ${this.baud} baud`);
+      });
+      port.on("data", (chunk: Buffer) => events.data(chunk, false));
+      port.on("error", (error) => {
+        reason = error.message;
+      });
+      port.on("close", (error?: Error & { disconnected?: boolean }) => {
+        if (error?.disconnected) reason = "device disconnected";
+        if (this.port === port) this.port = undefined;
+        resolve(reason);
+      });
+    });
+  }
+
+  send(frame: Uint8Array): boolean {
+    if (!this.port?.isOpen) return false;
+    this.port.write(Buffer.from(frame));
+    return true;
+  }
+
+  pause(): void {
+    this.port?.pause();
+  }
+
+  resume(): void {
+    this.port?.resume();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    const port = this.port;
+    if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
+    await this.loop;
+    this.log.debug("serial transport stopped");
+  }
+}

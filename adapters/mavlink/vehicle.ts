@@ -1,0 +1,289 @@
+/**
+ * Talking back to the vehicle: finds it by its HEARTBEAT, asks for stream rates when it appears
+ * (and reappears), sends an optional GCS heartbeat, and runs dashboard commands that the config
+ * allows, answering with the vehicle's COMMAND_ACK.
+ */
+import { common, type MavLinkData, MavLinkProtocolV1, MavLinkProtocolV2, minimal } from "node-mavlink";
+import type { CommandResult } from "../../src/adapter-contract.js";
+import type { Logger } from "../../src/log.js";
+import type { MessageClass } from "./dialect.js";
+import type { RawFrame } from "./framing.js";
+import { type HeartbeatView, MAV_AUTOPILOT_INVALID, MAV_TYPE_GCS, modeName, resultName, setModeParams } from "./modes.js";
+import type { CommandName, MavlinkOptions } from "./options.js";
+
+const MSG_HEARTBEAT = 0;
+const MSG_COMMAND_ACK = 77;
+const MAV_CMD_COMPONENT_ARM_DISARM = 400;
+const MAV_CMD_DO_SET_MODE = 176;
+const MAV_CMD_SET_MESSAGE_INTERVAL = 511;
+const MAV_RESULT_ACCEPTED = 0;
+const MAV_RESULT_IN_PROGRESS = 5;
+/** param2 of MAV_CMD_COMPONENT_ARM_DISARM that overrides pre-arm checks. */
+const FORCE_MAGIC = 21196;
+
+/** The REQUEST_DATA_STREAM group that carries a message on ArduPilot (for vehicles that refuse SET_MESSAGE_INTERVAL). */
+const STREAM_GROUP: Record<string, number> = {
+  RAW_IMU: 1,
+  SCALED_IMU2: 1,
+  SCALED_PRESSURE: 1,
+  SYS_STATUS: 2,
+  POWER_STATUS: 2,
+  MEMINFO: 2,
+  MISSION_CURRENT: 2,
+  GPS_RAW_INT: 2,
+  NAV_CONTROLLER_OUTPUT: 2,
+  RC_CHANNELS: 3,
+  SERVO_OUTPUT_RAW: 3,
+  GLOBAL_POSITION_INT: 6,
+  LOCAL_POSITION_NED: 6,
+  ATTITUDE: 10,
+  SIMSTATE: 10,
+  AHRS2: 10,
+  VFR_HUD: 11,
+  AHRS: 12,
+  SYSTEM_TIME: 12,
+  RANGEFINDER: 12,
+  BATTERY_STATUS: 12,
+  VIBRATION: 12,
+};
+
+interface Vehicle {
+  sysid: number;
+  compid: number;
+  version: 1 | 2;
+  heartbeat: HeartbeatView;
+  lastSeen: number;
+  present: boolean;
+}
+
+interface PendingAck {
+  command: number;
+  resolve(ack: { result: number; progress: number; resultParam2: number }): void;
+}
+
+export interface VehicleLinkDeps {
+  options: MavlinkOptions;
+  log: Logger;
+  monotonicMs(): number;
+  /** Writes a frame to the transport; false when there is no peer. */
+  write(frame: Uint8Array): boolean;
+  messageByName(name: string): MessageClass | undefined;
+  signingKey?: Uint8Array;
+  /** The link cannot carry anything back (a replay). */
+  readOnly: boolean;
+}
+
+export class VehicleLink {
+  private vehicle: Vehicle | undefined;
+  private seq = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly pending = new Set<PendingAck>();
+  private readonly options: MavlinkOptions;
+
+  constructor(private readonly deps: VehicleLinkDeps) {
+    this.options = deps.options;
+  }
+
+  start(): void {
+    if (this.deps.readOnly) return;
+    this.timer = setInterval(() => this.tick(), 1000);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    for (const pending of this.pending) pending.resolve({ result: -1, progress: 0, resultParam2: 0 });
+    this.pending.clear();
+  }
+
+  /** Every valid frame passes here before decoding. */
+  observe(frame: RawFrame): void {
+    if (frame.msgid === MSG_HEARTBEAT && frame.payload.length >= 8) this.onHeartbeat(frame);
+    else if (frame.msgid === MSG_COMMAND_ACK && this.pending.size > 0) this.onAck(frame);
+  }
+
+  private onHeartbeat(frame: RawFrame) {
+    const p = frame.payload;
+    const heartbeat: HeartbeatView = {
+      customMode: (p[0] | (p[1] << 8) | (p[2] << 16) | (p[3] << 24)) >>> 0,
+      type: p[4],
+      autopilot: p[5],
+      baseMode: p[6],
+      systemStatus: p[7],
+    };
+    if (heartbeat.autopilot === MAV_AUTOPILOT_INVALID || heartbeat.type === MAV_TYPE_GCS) return;
+    const wanted = this.options.target_system;
+    if (wanted !== 0 && frame.sysid !== wanted) return;
+    if (this.vehicle && this.vehicle.sysid !== frame.sysid) return; // stay with the first vehicle heard
+    if (this.vehicle && this.vehicle.compid !== frame.compid && frame.compid !== 1) return; // the autopilot, not a companion
+    const appeared = !this.vehicle?.present;
+    this.vehicle = {
+      sysid: frame.sysid,
+      compid: frame.compid,
+      version: frame.version,
+      heartbeat,
+      lastSeen: this.deps.monotonicMs(),
+      present: true,
+    };
+    if (appeared && !this.deps.readOnly) {
+      this.deps.log.info("vehicle heartbeat", { system_id: frame.sysid, component_id: frame.compid, mode: modeName(heartbeat) });
+      void this.requestStreams();
+    }
+  }
+
+  private onAck(frame: RawFrame) {
+    const p = frame.payload;
+    const command = p[0] | (p[1] << 8);
+    const result = p[2] ?? 0;
+    const targetSystem = p[8] ?? 0;
+    if (targetSystem !== 0 && targetSystem !== this.options.system_id) return;
+    const progress = p[3] ?? 0;
+    const resultParam2 = p.length >= 8 ? p[4] | (p[5] << 8) | (p[6] << 16) | (p[7] << 24) : 0;
+    for (const pending of this.pending) {
+      if (pending.command !== command) continue;
+      if (result === MAV_RESULT_IN_PROGRESS) continue; // the final answer follows
+      // ACKs carry no request id: the oldest request for this command gets the answer.
+      this.pending.delete(pending);
+      pending.resolve({ result, progress, resultParam2 });
+      return;
+    }
+  }
+
+  private tick() {
+    const vehicle = this.vehicle;
+    if (vehicle?.present && this.deps.monotonicMs() - vehicle.lastSeen > this.options.heartbeat_timeout) {
+      vehicle.present = false;
+      this.deps.log.warn("vehicle heartbeat lost", { system_id: vehicle.sysid, after_ms: this.options.heartbeat_timeout });
+    }
+    if (this.options.gcs_heartbeat) this.sendGcsHeartbeat();
+  }
+
+  private sendGcsHeartbeat() {
+    const heartbeat = new minimal.Heartbeat();
+    heartbeat.type = MAV_TYPE_GCS;
+    heartbeat.autopilot = MAV_AUTOPILOT_INVALID;
+    heartbeat.baseMode = 0 as minimal.MavModeFlag;
+    heartbeat.customMode = 0;
+    heartbeat.systemStatus = 4; // MAV_STATE_ACTIVE
+    heartbeat.mavlinkVersion = 3;
+    this.send(heartbeat);
+  }
+
+  /** Asks for each configured rate with SET_MESSAGE_INTERVAL; falls back to REQUEST_DATA_STREAM when refused or unanswered. */
+  async requestStreams(): Promise<void> {
+    const vehicle = this.vehicle;
+    if (!vehicle) return;
+    const fallbackGroups = new Map<number, number>();
+    await Promise.all(
+      Object.entries(this.options.request_streams).map(async ([name, hz]) => {
+        const clazz = this.deps.messageByName(name);
+        if (!clazz) {
+          this.deps.log.warn("request_streams: unknown message", { message: name });
+          return;
+        }
+        const interval = hz > 0 ? Math.round(1e6 / hz) : -1;
+        const ack = await this.commandLong(vehicle, MAV_CMD_SET_MESSAGE_INTERVAL, [clazz.MSG_ID, interval, 0, 0, 0, 0, 0], 1);
+        if (ack?.result === MAV_RESULT_ACCEPTED) return;
+        const group = STREAM_GROUP[name] ?? 0;
+        fallbackGroups.set(group, Math.max(fallbackGroups.get(group) ?? 0, Math.ceil(hz)));
+      }),
+    );
+    for (const [group, hz] of fallbackGroups) {
+      const request = new common.RequestDataStream();
+      request.targetSystem = vehicle.sysid;
+      request.targetComponent = vehicle.compid;
+      request.reqStreamId = group;
+      request.reqMessageRate = hz;
+      request.startStop = hz > 0 ? 1 : 0;
+      this.send(request);
+    }
+    if (fallbackGroups.size) this.deps.log.info("requested streams with REQUEST_DATA_STREAM", { groups: [...fallbackGroups.keys()] });
+  }
+
+  /** The dashboard's mavlink_command. Throws (refuses) unless the config allows it. */
+  async command(params: Record<string, unknown>): Promise<CommandResult> {
+    const name = params.command;
+    if (name !== "arm" && name !== "disarm" && name !== "set_mode") {
+      throw new Error(`unknown mavlink_command "${String(name)}" (known: arm, disarm, set_mode)`);
+    }
+    if (!this.options.allow_commands.includes(name as CommandName)) {
+      throw new Error(`mavlink_command "${name}" is not allowed: add it to allow_commands in this adapter's config to permit it`);
+    }
+    if (this.deps.readOnly) throw new Error(`mavlink_command "${name}": the connection is a replay, there is no vehicle to command`);
+    const vehicle = this.vehicle;
+    if (!vehicle?.present) throw new Error(`mavlink_command "${name}": no vehicle heartbeat, nothing to command`);
+
+    let command: number;
+    let args: number[];
+    if (name === "set_mode") {
+      const mode = params.mode;
+      if (typeof mode !== "string" && typeof mode !== "number")
+        throw new Error('set_mode needs "mode" (a name such as GUIDED, or a custom_mode number)');
+      command = MAV_CMD_DO_SET_MODE;
+      args = [...setModeParams(vehicle.heartbeat, mode), 0, 0, 0, 0];
+    } else {
+      command = MAV_CMD_COMPONENT_ARM_DISARM;
+      args = [name === "arm" ? 1 : 0, params.force === true ? FORCE_MAGIC : 0, 0, 0, 0, 0, 0];
+    }
+    const ack = await this.commandLong(vehicle, command, args, 3);
+    if (!ack)
+      throw new Error(
+        `mavlink_command "${name}": no COMMAND_ACK from system ${vehicle.sysid} within ${this.options.command_timeout} ms (3 attempts)`,
+      );
+    return {
+      command: name,
+      system_id: vehicle.sysid,
+      accepted: ack.result === MAV_RESULT_ACCEPTED,
+      command_ack: {
+        command,
+        result: ack.result,
+        result_name: resultName(ack.result),
+        progress: ack.progress,
+        result_param2: ack.resultParam2,
+      },
+    };
+  }
+
+  /** Sends COMMAND_LONG up to `attempts` times (confirmation 0, 1, …) until acknowledged. */
+  private async commandLong(vehicle: Vehicle, command: number, args: number[], attempts: number) {
+    for (let confirmation = 0; confirmation < attempts; confirmation++) {
+      const message = new common.CommandLong();
+      message.targetSystem = vehicle.sysid;
+      message.targetComponent = vehicle.compid;
+      message.command = command;
+      message.confirmation = confirmation;
+      [message._param1, message._param2, message._param3, message._param4, message._param5, message._param6, message._param7] = args;
+      const ack = await new Promise<{ result: number; progress: number; resultParam2: number } | undefined>((resolve) => {
+        const pending: PendingAck = {
+          command,
+          resolve: (value) => {
+            clearTimeout(timer);
+            resolve(value.result < 0 ? undefined : value);
+          },
+        };
+        const timer = setTimeout(() => {
+          this.pending.delete(pending);
+          resolve(undefined);
+        }, this.options.command_timeout);
+        this.pending.add(pending);
+        if (!this.send(message)) pending.resolve({ result: -1, progress: 0, resultParam2: 0 });
+      });
+      if (ack) return ack;
+    }
+    return undefined;
+  }
+
+  private send(message: MavLinkData): boolean {
+    const { system_id, component_id } = this.options;
+    const v2 = (this.vehicle?.version ?? 2) === 2 || this.deps.signingKey !== undefined;
+    const protocol = v2 ? new MavLinkProtocolV2(system_id, component_id) : new MavLinkProtocolV1(system_id, component_id);
+    let frame = protocol.serialize(message, this.seq);
+    this.seq = (this.seq + 1) & 0xff;
+    if (v2 && this.deps.signingKey && this.options.signing !== "ignore") {
+      const v2protocol = new MavLinkProtocolV2(system_id, component_id, MavLinkProtocolV2.IFLAG_SIGNED);
+      frame = v2protocol.sign(v2protocol.serialize(message, (this.seq - 1) & 0xff), 0, Buffer.from(this.deps.signingKey));
+    }
+    return this.deps.write(frame);
+  }
+}

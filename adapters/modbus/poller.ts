@@ -1,0 +1,253 @@
+/**
+ * Polls one device (unit id) on a link: plans its reads, runs them at its interval, decodes the
+ * answers and emits one batch per poll. A device that stops answering is marked down and retried
+ * with backoff while the other devices on the link keep their schedule. Exceptions are counted per
+ * point and reported once; a merged read that hits an illegal address is split so the rest of the
+ * map keeps flowing.
+ */
+import type { AdapterContext } from "../../src/adapter-contract.js";
+import type { PointInput } from "../../src/pipeline/point.js";
+import { type DecodedValue, decodeRegisters } from "./decode.js";
+import type { DeviceOptions } from "./options.js";
+import { type PlannedRead, type PlanOptions, planReads, sliceFor } from "./planner.js";
+import type { RegisterPoint } from "./register-map.js";
+import { discoverSunSpec } from "./sunspec/discovery.js";
+import { backoffDelay, LinkDownError, ModbusExceptionError, type ModbusLink, ModbusTimeoutError, sleep } from "./transport.js";
+import { toPointValue } from "./values.js";
+
+export interface DeviceEvents {
+  deviceState(device: DevicePoller, up: boolean, reason: string): void;
+  exceptionReported(device: DevicePoller, detail: string): void;
+}
+
+export interface PollerSettings {
+  intervalMs: number;
+  plan: Omit<PlanOptions, "maxRegisters" | "maxBits" | "isolated">;
+  reconnectMinMs: number;
+  reconnectMaxMs: number;
+}
+
+export class DevicePoller {
+  readonly label: string;
+  intervalMs: number;
+  private points: RegisterPoint[];
+  private plan: PlannedRead[] = [];
+  private readonly isolated = new Set<string>();
+  private readonly reported = new Set<string>();
+  private readonly lastEvent = new Map<string, string | boolean>();
+  private sunspecPending: boolean;
+  private failures = 0;
+  private downUntil = 0;
+  up: boolean | undefined;
+  /** Requests of the last complete poll (for the benchmark and tests). */
+  lastPollRequests = 0;
+  polls = 0;
+
+  constructor(
+    readonly device: DeviceOptions,
+    points: RegisterPoint[],
+    private readonly link: ModbusLink,
+    private readonly ctx: AdapterContext,
+    private readonly settings: PollerSettings,
+    private readonly events: DeviceEvents,
+  ) {
+    this.label = device.name ?? `unit${device.unit_id}`;
+    this.intervalMs = device.interval ?? settings.intervalMs;
+    this.points = points;
+    this.sunspecPending = device.sunspec;
+    this.replan();
+  }
+
+  get readPlan(): readonly PlannedRead[] {
+    return this.plan;
+  }
+
+  private replan(): void {
+    this.plan = planReads(this.points, {
+      ...this.settings.plan,
+      maxRegisters: this.device.max_registers_per_read,
+      maxBits: this.device.max_bits_per_read,
+      isolated: this.isolated,
+    });
+  }
+
+  /** Polls at the interval until `signal` aborts; never overlaps itself, counts the ticks it misses. */
+  async run(signal: AbortSignal): Promise<void> {
+    const now = () => this.ctx.clock.monotonicMs();
+    let next = now();
+    while (!signal.aborted) {
+      const wait = next - now();
+      if (wait > 0) await sleep(wait, signal);
+      if (signal.aborted) return;
+      if (!this.link.isUp) {
+        await Promise.race([this.link.whenUp(), abortPromise(signal)]);
+        next = now();
+        continue;
+      }
+      if (this.downUntil > now()) {
+        next = this.downUntil;
+        continue;
+      }
+      const batch = await this.pollOnce();
+      if (batch && batch.length > 0 && !signal.aborted) {
+        if (!this.ctx.emit(batch)) await Promise.race([this.ctx.drained(), abortPromise(signal)]);
+      }
+      next += this.intervalMs;
+      let missed = 0;
+      const current = now();
+      while (next <= current) {
+        next += this.intervalMs;
+        missed++;
+      }
+      if (missed > 0) this.ctx.count("missed_ticks", missed);
+    }
+  }
+
+  /** One poll: every planned read, then one batch. Undefined when the device or link failed. */
+  async pollOnce(): Promise<PointInput[] | undefined> {
+    try {
+      if (this.sunspecPending) await this.discover();
+      const raw = new Map<string, DecodedValue>();
+      let requests = 0;
+      for (const read of [...this.plan]) requests += await this.runRead(read, raw);
+      this.lastPollRequests = requests;
+      this.polls++;
+      this.markUp();
+      return this.toPoints(raw);
+    } catch (error) {
+      if (error instanceof ModbusTimeoutError) this.markDown(error.message);
+      else if (!(error instanceof LinkDownError)) throw error;
+      return undefined;
+    }
+  }
+
+  private async runRead(read: PlannedRead, raw: Map<string, DecodedValue>): Promise<number> {
+    let data: number[] | boolean[];
+    try {
+      data = await this.link.read(this.device.unit_id, read.table, read.address, read.count);
+    } catch (error) {
+      if (!(error instanceof ModbusExceptionError)) throw error;
+      const addressProblem = error.code === 2 || error.code === 3;
+      if (addressProblem && read.points.length > 1) {
+        // One bad register spoils a merged read: read these points on their own from now on.
+        for (const point of read.points) this.isolated.add(point.name);
+        this.ctx.count("reads_split");
+        this.replan();
+        let requests = 1;
+        for (const single of this.plan.filter((r) => r.points.length === 1 && read.points.includes(r.points[0])))
+          requests += await this.runRead(single, raw);
+        return requests;
+      }
+      for (const point of read.points) this.exception(point, error);
+      return 1;
+    }
+    for (const point of read.points) {
+      const slice: (number | boolean)[] = sliceFor<number | boolean>(read, point, data);
+      const first = slice[0];
+      const value = typeof first === "boolean" ? first : decodeRegisters(slice as number[], point.type, point.byteOrder, point.bit);
+      raw.set(point.name, value);
+    }
+    return 1;
+  }
+
+  private exception(point: RegisterPoint, error: ModbusExceptionError): void {
+    this.ctx.count("exceptions");
+    this.ctx.count(`exceptions.${this.label}.${point.name}`);
+    const key = `${point.name}:${error.code}`;
+    if (this.reported.has(key)) return;
+    this.reported.add(key);
+    const detail = `${this.label} ${point.name} (${point.table} ${point.address}): ${error.message}`;
+    this.ctx.log.warn("exception response", {
+      device: this.label,
+      point: point.name,
+      table: point.table,
+      address: point.address,
+      code: error.code,
+    });
+    this.events.exceptionReported(this, detail);
+  }
+
+  private toPoints(raw: Map<string, DecodedValue>): PointInput[] {
+    const out: PointInput[] = [];
+    const baseTags: Record<string, string> = { ...this.device.tags, unit_id: String(this.device.unit_id) };
+    for (const point of this.points) {
+      if (point.hidden) continue;
+      const value = raw.get(point.name);
+      if (value === undefined) continue;
+      const result = toPointValue(point, value, raw);
+      if (result.kind === "skip") continue;
+      if (result.kind === "bad") {
+        this.ctx.count(result.counter);
+        continue;
+      }
+      const metric = this.device.name ? `${this.device.name}.${point.name}` : point.name;
+      if (typeof result.value !== "number") {
+        // Labels, strings and booleans are events: sent when they change, not every poll.
+        if (this.lastEvent.get(point.name) === result.value) continue;
+        this.lastEvent.set(point.name, result.value);
+      }
+      const tags = point.unit ? { ...baseTags, unit: point.unit } : baseTags;
+      out.push({ metric, value: result.value, tags });
+    }
+    return out;
+  }
+
+  private async discover(): Promise<void> {
+    const found = await discoverSunSpec(
+      (address, count) => this.link.read(this.device.unit_id, "holding", address, count) as Promise<number[]>,
+    );
+    this.sunspecPending = false;
+    if (!found) {
+      this.ctx.log.warn("no SunSpec marker found at 40000, 0 or 50000", { device: this.label });
+      this.ctx.count("sunspec_not_found");
+      return;
+    }
+    const names = new Set(this.points.map((p) => p.name));
+    this.points = [...this.points, ...found.points.filter((p) => !names.has(p.name))];
+    this.ctx.log.info("SunSpec models found", {
+      device: this.label,
+      base: found.base,
+      models: found.models.map((m) => m.id).join(","),
+      points: found.points.filter((p) => !p.hidden).length,
+    });
+    if (found.unknown.length > 0)
+      this.ctx.log.info("SunSpec models not read (no definition)", { device: this.label, models: found.unknown.join(",") });
+    this.replan();
+  }
+
+  private markUp(): void {
+    this.failures = 0;
+    this.downUntil = 0;
+    if (this.up === true) return;
+    const wasDown = this.up === false;
+    this.up = true;
+    if (wasDown) {
+      // Events are re-sent after an outage so the state after it is known.
+      this.lastEvent.clear();
+      this.ctx.log.info("device answering again", { device: this.label });
+    }
+    this.events.deviceState(this, true, "answering");
+  }
+
+  private markDown(reason: string): void {
+    const delay = backoffDelay(this.failures++, this.settings.reconnectMinMs, this.settings.reconnectMaxMs);
+    this.downUntil = this.ctx.clock.monotonicMs() + delay;
+    this.ctx.count("device_timeouts");
+    if (this.up === false) return;
+    this.up = false;
+    this.ctx.log.warn("device not answering, marked down", {
+      device: this.label,
+      unit_id: this.device.unit_id,
+      reason,
+      retry_in_ms: Math.round(delay),
+    });
+    this.events.deviceState(this, false, reason);
+  }
+}
+
+function abortPromise(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener("abort", () => resolve(), { once: true });
+  });
+}

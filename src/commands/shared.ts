@@ -1,0 +1,102 @@
+/** What `run` and `tail` share: flags, config loading with exit 78, the logger, signals. */
+import { type BridgeConfig, EXIT_CONFIG, formatProblems, loadConfig, takeConfigFlag } from "../config/index.js";
+import { defaultConfigPath } from "../config/index.js";
+import type { Daemon } from "../daemon.js";
+import { ConsoleLogger, type Logger, type LogLevel } from "../log.js";
+import { describeError } from "../supervisor.js";
+
+export const EXIT_USAGE = 64;
+export const EXIT_SOFTWARE = 70;
+
+export interface CommonFlags {
+  file: string;
+  logFormat?: "text" | "json";
+  logLevel?: LogLevel;
+  rest: string[];
+}
+
+/** Parses -c, --log-format and --log-level; the rest is the command's own. */
+export function parseCommonFlags(argv: readonly string[]): CommonFlags | string {
+  const { file, rest, error } = takeConfigFlag(argv);
+  if (error) return error;
+  const flags: CommonFlags = { file: defaultConfigPath(process.env, file), rest: [] };
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i];
+    const [name, inline] = arg.includes("=") ? arg.split(/=(.*)/s, 2) : [arg, undefined];
+    const value = () => inline ?? rest[++i];
+    if (name === "--log-format") {
+      const v = value();
+      if (v !== "text" && v !== "json") return `--log-format takes text or json, not ${v}`;
+      flags.logFormat = v;
+    } else if (name === "--log-level") {
+      const v = value();
+      if (!["debug", "info", "warn", "error"].includes(v)) return `--log-level takes debug, info, warn or error, not ${v}`;
+      flags.logLevel = v as LogLevel;
+    } else {
+      flags.rest.push(arg);
+    }
+  }
+  return flags;
+}
+
+/** Loads and validates; on problems prints them all and returns the exit code. */
+export async function loadOrExit(file: string): Promise<BridgeConfig | number> {
+  const { config, problems } = await loadConfig(file);
+  if (!config || problems.length > 0) {
+    process.stderr.write(`${formatProblems(problems)}\n`);
+    process.stderr.write(`${problems.length} problem(s) in ${file}; nothing was started.\n`);
+    return EXIT_CONFIG;
+  }
+  return config;
+}
+
+export function makeLogger(config: BridgeConfig, flags: CommonFlags): ConsoleLogger {
+  return new ConsoleLogger({
+    level: flags.logLevel ?? config.log.level,
+    format: flags.logFormat ?? config.log.format,
+    secrets: config.apiKey ? [config.apiKey] : [],
+  });
+}
+
+/**
+ * SIGTERM/SIGINT stop the daemon (a second one exits at once); SIGHUP reloads; an exception
+ * that escapes an adapter restarts that adapter, one that escapes the core stops the bridge
+ * (systemd restarts it, and the spool keeps what was queued).
+ */
+export function installProcessHandlers(daemon: Daemon, log: Logger, onStop: (code: number) => void, reload?: () => Promise<void>): () => void {
+  let stopping = false;
+  const stop = (code: number) => {
+    if (stopping) {
+      log.warn("second signal: exiting now");
+      process.exit(code === 0 ? 130 : code);
+    }
+    stopping = true;
+    onStop(code);
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    log.info(`${signal}: stopping`);
+    stop(0);
+  };
+  const onHup = () => {
+    if (!reload) return;
+    log.info("SIGHUP: reloading the config");
+    reload().catch((error) => log.error(`reload failed: ${describeError(error)}`));
+  };
+  const onUncaught = (error: unknown) => {
+    if (daemon.handleUncaught(error)) return;
+    log.error(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    stop(EXIT_SOFTWARE);
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  process.on("SIGHUP", onHup);
+  process.on("uncaughtException", onUncaught);
+  process.on("unhandledRejection", onUncaught);
+  return () => {
+    process.off("SIGTERM", onSignal);
+    process.off("SIGINT", onSignal);
+    process.off("SIGHUP", onHup);
+    process.off("uncaughtException", onUncaught);
+    process.off("unhandledRejection", onUncaught);
+  };
+}

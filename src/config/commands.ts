@@ -1,0 +1,115 @@
+/**
+ * `plexus-bridge check` and `plexus-bridge schema`: they return exit codes and write through the
+ * given io, so the CLI wires them in one line each and tests run them in process.
+ */
+import { readFile, writeFile } from "node:fs/promises";
+import type { AdapterDefinition } from "../adapter-contract.js";
+import { committedSchemaPath, jsonSchemaText } from "./json-schema.js";
+import { loadConfig } from "./load.js";
+import { EXIT_CONFIG, formatProblems } from "./problems.js";
+
+export const DEFAULT_CONFIG_PATH = "/etc/plexus-bridge/config.yaml";
+export const CONFIG_ENV_VAR = "PLEXUS_BRIDGE_CONFIG";
+const EXIT_USAGE = 64;
+
+export interface CommandIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: NodeJS.ProcessEnv;
+  /** The adapter definitions the JSON Schema covers; default: every registered type. */
+  definitions?: () => Promise<AdapterDefinition[]>;
+}
+
+const processIo = (): CommandIo => ({
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  env: process.env,
+});
+
+/** `-c FILE` wins, then $PLEXUS_BRIDGE_CONFIG, then /etc/plexus-bridge/config.yaml. */
+export function defaultConfigPath(env: NodeJS.ProcessEnv = process.env, flag?: string): string {
+  return flag || env[CONFIG_ENV_VAR] || DEFAULT_CONFIG_PATH;
+}
+
+/** Takes `-c FILE`, `--config FILE` or `--config=FILE` out of argv; returns the file and what is left. */
+export function takeConfigFlag(argv: readonly string[]): { file?: string; rest: string[]; error?: string } {
+  const rest: string[] = [];
+  let file: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "-c" || arg === "--config") {
+      if (i + 1 >= argv.length) return { rest, error: `${arg} needs a file` };
+      file = argv[++i];
+    } else if (arg.startsWith("--config=")) {
+      file = arg.slice("--config=".length);
+    } else {
+      rest.push(arg);
+    }
+  }
+  return { file, rest };
+}
+
+const CHECK_USAGE = "usage: plexus-bridge check [-c FILE]\n";
+
+export async function runCheckCommand(argv: readonly string[], io: CommandIo = processIo()): Promise<number> {
+  const { file: flag, rest, error } = takeConfigFlag(argv);
+  if (rest.includes("-h") || rest.includes("--help")) {
+    io.stdout(
+      `${CHECK_USAGE}Validates the config (and the files it names) without starting anything. Exit 0: valid; ${EXIT_CONFIG}: not.\n`,
+    );
+    return 0;
+  }
+  if (error || rest.length > 0) {
+    io.stderr(`${error ?? `unexpected argument: ${rest[0]}`}\n${CHECK_USAGE}`);
+    return EXIT_USAGE;
+  }
+  const file = defaultConfigPath(io.env, flag);
+  const { config, problems } = await loadConfig(file, { env: io.env, checkFiles: true });
+  if (!config) {
+    io.stderr(`${formatProblems(problems)}\n${problems.length} problem${problems.length === 1 ? "" : "s"} in ${file}\n`);
+    return EXIT_CONFIG;
+  }
+  const adapters = config.adapters.map((a) => `${a.id} (${a.type}${a.enabled ? "" : ", disabled"})`);
+  io.stdout(
+    `${file}: OK; source ${config.plexus.source_id}; ${adapters.length} adapter(s)${adapters.length ? `: ${adapters.join(", ")}` : ""}\n`,
+  );
+  return 0;
+}
+
+const SCHEMA_USAGE = "usage: plexus-bridge schema [--check | --write] [--file PATH]\n";
+
+/** Prints the JSON Schema; `--write` updates the committed copy, `--check` exits 1 if it is stale. */
+export async function runSchemaCommand(argv: readonly string[], io: CommandIo = processIo()): Promise<number> {
+  let mode: "print" | "check" | "write" = "print";
+  let target: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--check" || arg === "--write") mode = arg === "--check" ? "check" : "write";
+    else if (arg === "--file" && i + 1 < argv.length) target = argv[++i];
+    else if (arg === "-h" || arg === "--help") {
+      io.stdout(SCHEMA_USAGE);
+      return 0;
+    } else {
+      io.stderr(`unexpected argument: ${arg}\n${SCHEMA_USAGE}`);
+      return EXIT_USAGE;
+    }
+  }
+  const text = await jsonSchemaText(await io.definitions?.());
+  if (mode === "print") {
+    io.stdout(text);
+    return 0;
+  }
+  const file = target ?? committedSchemaPath();
+  if (mode === "write") {
+    await writeFile(file, text);
+    io.stdout(`wrote ${file}\n`);
+    return 0;
+  }
+  const committed = await readFile(file, "utf8").catch(() => undefined);
+  if (committed === text) {
+    io.stdout(`${file} is up to date\n`);
+    return 0;
+  }
+  io.stderr(`${file} is ${committed === undefined ? "missing" : "stale"}: run \`plexus-bridge schema --write\` and commit it\n`);
+  return 1;
+}

@@ -1,0 +1,443 @@
+/**
+ * One source's queue: memory first, a SQLite spool behind it. Order is
+ *   staging (given back, or loaded from the spool) → spool rows not yet loaded → memory
+ * and batches are taken from the head. A batch leaves only when acknowledged; one given back
+ * returns to the head in the order it was taken. See DESIGN.md "The queue".
+ */
+import type { Logger } from "../log.js";
+import type { Batch, BatchSource, QueuedPoint } from "./batch-source.js";
+import type { QueueOptions } from "./queue-options.js";
+import type { Spool } from "./spool.js";
+import { addReason, type PointCounters } from "./stats.js";
+
+/**
+ * A run of consecutive points. `rows` (per point) or `row` (all) name the spool row that holds
+ * them; 0 = memory only. Ordinals (`ords` per point, or `ord + index`) give every point its place
+ * in the queue's order, so a batch given back returns exactly where it was.
+ */
+interface Segment {
+  points: QueuedPoint[];
+  origins: number[];
+  sizes: number[];
+  pos: number;
+  row: number;
+  rows?: number[];
+  ord: number;
+  ords?: number[];
+}
+
+const ordinalAt = (segment: Segment, index: number) => (segment.ords ? segment.ords[index] : segment.ord + index);
+
+class QueueBatch implements Batch {
+  constructor(
+    readonly seq: number,
+    readonly points: QueuedPoint[],
+    public bytes: number,
+    readonly origins: number[],
+    readonly sizes: number[],
+    readonly rows: number[],
+    readonly ords: number[],
+  ) {}
+}
+
+export interface QueueAccounting {
+  source: PointCounters;
+  /** Indexed by origin (adapter index); 0 is "spool" (points recovered from an earlier run). */
+  adapters: PointCounters[];
+}
+
+const SPILL_INTERVAL_MS = 100;
+const SPOOL_ROW_POINTS = 2000;
+const BLOCK_GRACE = 2;
+
+export class SourceQueue implements BatchSource {
+  private staging: Segment[] = [];
+  private memory: Segment[] = [];
+  private readonly inflight = new Set<QueueBatch>();
+  /** Spool rows whose points are in staging or in flight: deleted when all are acknowledged. */
+  private readonly loadedRows = new Map<number, { remaining: number; count: number; bytes: number }>();
+  private spoolCursor = Number.NEGATIVE_INFINITY;
+  /** Points of the spool rows in loadedRows (whole rows, acknowledged or not). */
+  private loadedRowPoints = 0;
+  private memPoints = 0;
+  private memBytes = 0;
+  private seq = 0;
+  /** Ordinal of the next point enqueued in this run. */
+  private nextOrd = 0;
+  private uplinkUp = false;
+  private waiters: (() => void)[] = [];
+  private drainWaiters: (() => void)[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private readonly highPoints: number;
+  private readonly highBytes: number;
+
+  constructor(
+    readonly sourceId: string,
+    private readonly options: QueueOptions,
+    private readonly accounting: QueueAccounting,
+    private readonly log: Logger,
+    private readonly spool?: Spool,
+  ) {
+    this.highPoints = options.memory_max_points * options.high_water;
+    this.highBytes = options.memory_max_bytes * options.high_water;
+    if (spool && options.durability !== "memory") {
+      this.timer = setInterval(() => this.spillIfDue(), SPILL_INTERVAL_MS);
+      this.timer.unref();
+      if (spool.points > 0) this.recover(spool.points);
+    }
+  }
+
+  get pending(): number {
+    return this.accounting.source.pending;
+  }
+
+  /** Points held in process memory (including in flight). */
+  get inMemory(): number {
+    return this.memPoints;
+  }
+
+  /** True while producers should slow down. */
+  get overHighWater(): boolean {
+    if (this.memPoints >= this.highPoints || this.memBytes >= this.highBytes) {
+      // With a spool that has room, high memory is relieved by spilling, not by the producers.
+      return !this.spoolHasRoom() || this.options.durability === "memory";
+    }
+    return this.options.when_full === "block" && this.spool !== undefined && !this.spoolHasRoom();
+  }
+
+  /** Adds validated points of one adapter. Returns false when over the high-water mark. */
+  enqueue(points: QueuedPoint[], sizes: number[], bytes: number, origin: number): boolean {
+    const n = points.length;
+    if (n === 0) return !this.overHighWater;
+    this.count(origin, n, "received");
+    if (this.memPoints + n > this.options.memory_max_points || this.memBytes + bytes > this.options.memory_max_bytes) {
+      if (!this.makeRoom(n, bytes)) {
+        this.dropIncoming(origin, n);
+        return false;
+      }
+    }
+    this.memory.push({ points, origins: new Array<number>(n).fill(origin), sizes, pos: 0, row: 0, ord: this.nextOrd });
+    this.nextOrd += n;
+    this.memPoints += n;
+    this.memBytes += bytes;
+    this.count(origin, n, "pending");
+    if (this.memPoints >= this.highPoints && this.options.durability !== "memory") this.spillOldest();
+    this.wake();
+    return !this.overHighWater;
+  }
+
+  take(maxPoints: number, maxBytes: number): Batch | undefined {
+    if (this.options.durability === "always") this.spillMemory();
+    const points: QueuedPoint[] = [];
+    const origins: number[] = [];
+    const sizes: number[] = [];
+    const rows: number[] = [];
+    const ords: number[] = [];
+    let bytes = 0;
+    while (points.length < maxPoints) {
+      const segment = this.headSegment();
+      if (!segment) break;
+      let end = segment.pos;
+      const limit = Math.min(segment.points.length, segment.pos + maxPoints - points.length);
+      while (end < limit && (bytes + segment.sizes[end] <= maxBytes || (points.length === 0 && end === segment.pos))) {
+        bytes += segment.sizes[end];
+        end++;
+      }
+      if (end === segment.pos) break;
+      for (let i = segment.pos; i < end; i++) {
+        points.push(segment.points[i]);
+        origins.push(segment.origins[i]);
+        sizes.push(segment.sizes[i]);
+        rows.push(segment.rows ? segment.rows[i] : segment.row);
+        ords.push(ordinalAt(segment, i));
+      }
+      segment.pos = end;
+      if (segment.pos === segment.points.length) this.shiftHead(segment);
+      if (end < limit) break; // the byte limit was reached
+      // Points after a given-back segment may have neighbours still in flight: a batch must stay
+      // a contiguous run of the queue's order, so it ends with the segment.
+      if (segment.ords) break;
+    }
+    if (points.length === 0) return undefined;
+    const batch = new QueueBatch(++this.seq, points, bytes, origins, sizes, rows, ords);
+    this.inflight.add(batch);
+    return batch;
+  }
+
+  ack(batch: Batch): void {
+    const b = batch as QueueBatch;
+    if (!this.inflight.delete(b)) return;
+    for (let i = 0; i < b.points.length; i++) {
+      const adapter = this.accounting.adapters[b.origins[i]];
+      adapter.acknowledged++;
+      adapter.pending--;
+      if (b.rows[i] !== 0) this.releaseRowPoint(b.rows[i]);
+    }
+    const n = b.points.length;
+    this.accounting.source.acknowledged += n;
+    this.accounting.source.pending -= n;
+    this.memPoints -= n;
+    this.memBytes -= b.bytes;
+    this.wakeDrained();
+  }
+
+  giveBack(batch: Batch): void {
+    const b = batch as QueueBatch;
+    if (!this.inflight.delete(b) || b.points.length === 0) return;
+    const segment: Segment = { points: b.points, origins: b.origins, sizes: b.sizes, pos: 0, row: 0, rows: b.rows, ord: 0, ords: b.ords };
+    // Batches are contiguous runs of the queue's order: the first ordinal says where this one goes.
+    const first = b.ords[0];
+    let index = 0;
+    while (index < this.staging.length && ordinalAt(this.staging[index], this.staging[index].pos) < first) index++;
+    this.staging.splice(index, 0, segment);
+    this.wake();
+  }
+
+  quarantine(batch: Batch, index: number, reason: string): void {
+    const b = batch as QueueBatch;
+    if (!this.inflight.has(b) || index < 0 || index >= b.points.length) return;
+    const origin = b.origins[index];
+    const size = b.sizes[index];
+    if (b.rows[index] !== 0) this.releaseRowPoint(b.rows[index]);
+    for (const list of [b.points, b.origins, b.sizes, b.rows, b.ords] as unknown[][]) list.splice(index, 1);
+    b.bytes -= size;
+    this.memPoints--;
+    this.memBytes -= size;
+    this.drop(origin, 1, reason, true);
+    this.log.error(`point rejected by the gateway and dropped: ${reason}`);
+  }
+
+  available(): Promise<void> {
+    if (this.hasWaiting()) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Resolves when producers may go on (below the high-water mark). */
+  drained(): Promise<void> {
+    if (!this.overHighWater) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  setUplinkUp(up: boolean): void {
+    this.uplinkUp = up;
+    if (!up) this.spillIfDue();
+  }
+
+  /** Shutdown: with a spool, everything not acknowledged goes to disk; without, it is counted as dropped. */
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    for (const batch of [...this.inflight].sort((a, b) => a.seq - b.seq)) this.giveBack(batch);
+    if (this.spool && this.options.durability !== "memory") {
+      this.spillStaging();
+      this.spillMemory();
+    } else {
+      for (const segment of [...this.staging, ...this.memory]) {
+        for (let i = segment.pos; i < segment.points.length; i++) this.drop(segment.origins[i], 1, "shutdown with durability: memory", true);
+      }
+      this.staging = [];
+      this.memory = [];
+    }
+    this.spool?.close();
+    this.wakeDrained();
+  }
+
+  // ---- internals ----
+
+  private hasWaiting(): boolean {
+    return this.staging.length > 0 || this.memory.length > 0 || this.hasUnloadedRows();
+  }
+
+  private hasUnloadedRows(): boolean {
+    return this.spool !== undefined && this.spool.points > this.loadedRowPoints;
+  }
+
+  private headSegment(): Segment | undefined {
+    if (this.staging.length > 0) return this.staging[0];
+    if (this.spool && this.hasUnloadedRows() && this.loadRows()) return this.staging[0];
+    return this.memory[0];
+  }
+
+  private shiftHead(segment: Segment): void {
+    if (this.staging[0] === segment) this.staging.shift();
+    else if (this.memory[0] === segment) this.memory.shift();
+  }
+
+  private loadRows(): boolean {
+    const rows = this.spool!.read(this.spoolCursor, 4);
+    for (const row of rows) {
+      this.spoolCursor = row.id;
+      if (this.loadedRows.has(row.id)) continue;
+      this.loadedRows.set(row.id, { remaining: row.points.length, count: row.points.length, bytes: row.bytes });
+      this.loadedRowPoints += row.points.length;
+      this.staging.push({ points: row.points, origins: row.origins, sizes: row.sizes, pos: 0, row: row.id, ord: row.ord });
+      this.memPoints += row.points.length;
+      this.memBytes += row.bytes;
+    }
+    return rows.length > 0;
+  }
+
+  private releaseRowPoint(rowId: number): void {
+    const row = this.loadedRows.get(rowId);
+    if (!row) return;
+    if (--row.remaining === 0) {
+      this.loadedRows.delete(rowId);
+      this.loadedRowPoints -= row.count;
+      this.spool!.delete(rowId, row.count, row.bytes);
+    }
+  }
+
+  /** Points recovered from an earlier run count as received by origin 0 ("spool"). */
+  private recover(points: number): void {
+    this.count(0, points, "received");
+    this.count(0, points, "pending");
+    this.log.info(`replaying ${points} points (${this.spool!.bytes} bytes) spooled by an earlier run`);
+  }
+
+  private spoolHasRoom(): boolean {
+    return this.spool !== undefined && this.spool.bytes < this.options.spool_max_bytes;
+  }
+
+  private spillIfDue(): void {
+    if (!this.spool) return;
+    if (this.options.durability === "always") {
+      this.spillMemory();
+    } else if (!this.uplinkUp) {
+      this.spillStaging();
+      this.spillMemory();
+    } else if (this.memPoints >= this.highPoints || this.memBytes >= this.highBytes) {
+      this.spillOldest();
+    }
+  }
+
+  /** Spills memory from the oldest until below half the high-water mark. */
+  private spillOldest(): void {
+    this.spillMemory(this.highPoints / 2);
+  }
+
+  /** Writes memory segments (oldest first) to the spool, as rows after everything spooled. */
+  private spillMemory(downToPoints = 0): void {
+    if (!this.spool || this.memory.length === 0) return;
+    this.spool.transaction(() => {
+      while (this.memory.length > 0 && this.memPoints > downToPoints) {
+        if (!this.ensureSpoolRoom()) return;
+        const segment = this.memory[0];
+        const end = Math.min(segment.points.length, segment.pos + SPOOL_ROW_POINTS);
+        const points = segment.points.slice(segment.pos, end);
+        const sizes = segment.sizes.slice(segment.pos, end);
+        let bytes = 0;
+        for (const size of sizes) bytes += size;
+        this.spool!.append(points, segment.origins.slice(segment.pos, end), sizes, bytes, ordinalAt(segment, segment.pos));
+        segment.pos = end;
+        if (segment.pos === segment.points.length) this.memory.shift();
+        this.memPoints -= points.length;
+        this.memBytes -= bytes;
+      }
+    });
+    this.wakeDrained();
+  }
+
+  /** Memory-only staging (given back after a disconnect) goes ahead of every spooled row. */
+  private spillStaging(): void {
+    if (!this.spool) return;
+    const memoryOnly = this.staging.filter((segment) => (segment.rows ? segment.rows.includes(0) : segment.row === 0));
+    if (memoryOnly.length === 0) return;
+    this.spool.transaction(() => {
+      for (const segment of memoryOnly.reverse()) {
+        const keep: number[] = [];
+        for (let i = segment.pos; i < segment.points.length; i++) {
+          if ((segment.rows ? segment.rows[i] : segment.row) === 0) keep.push(i);
+        }
+        if (keep.length === 0) continue;
+        const points = keep.map((i) => segment.points[i]);
+        const sizes = keep.map((i) => segment.sizes[i]);
+        const bytes = sizes.reduce((a, b) => a + b, 0);
+        const id = this.spool!.prepend(
+          points,
+          keep.map((i) => segment.origins[i]),
+          sizes,
+          bytes,
+          ordinalAt(segment, keep[0]),
+        );
+        this.loadedRows.set(id, { remaining: points.length, count: points.length, bytes });
+        this.loadedRowPoints += points.length;
+        const rows = segment.rows ?? new Array<number>(segment.points.length).fill(segment.row);
+        for (const i of keep) rows[i] = id;
+        segment.rows = rows;
+      }
+    });
+  }
+
+  /** Applies when_full to the spool. False when nothing more can be written. */
+  private ensureSpoolRoom(): boolean {
+    if (this.spoolHasRoom()) return true;
+    if (this.options.when_full !== "drop_oldest") return false;
+    while (!this.spoolHasRoom()) {
+      const oldest = this.spool!.oldestRow();
+      if (!oldest || this.loadedRows.has(oldest.id)) return false;
+      const [row] = this.spool!.read(oldest.id - 1, 1);
+      this.spool!.delete(oldest.id, oldest.count, oldest.bytes);
+      for (const origin of row.origins) this.drop(origin, 1, "spool full (when_full: drop_oldest)", true);
+      this.log.warn(`spool full: dropped the oldest ${oldest.count} points`);
+    }
+    return true;
+  }
+
+  /** Memory is full: spill, or apply when_full. False means the incoming points must be dropped. */
+  private makeRoom(n: number, bytes: number): boolean {
+    const fits = () => this.memPoints + n <= this.options.memory_max_points && this.memBytes + bytes <= this.options.memory_max_bytes;
+    if (this.spool && this.options.durability !== "memory") {
+      this.spillMemory();
+      if (fits()) return true;
+    }
+    switch (this.options.when_full) {
+      case "drop_newest":
+        return false;
+      case "block":
+        // Producers were told to pause; what arrives anyway is held up to a grace, then dropped.
+        return this.memPoints + n <= this.options.memory_max_points * BLOCK_GRACE;
+      case "drop_oldest":
+        while (!fits() && this.memory.length > 0) this.dropOldestMemory();
+        return fits() || this.memory.length === 0;
+    }
+  }
+
+  private dropOldestMemory(): void {
+    const segment = this.memory[0];
+    const end = Math.min(segment.points.length, segment.pos + 1000);
+    for (let i = segment.pos; i < end; i++) {
+      this.drop(segment.origins[i], 1, "queue full (when_full: drop_oldest)", true);
+      this.memPoints--;
+      this.memBytes -= segment.sizes[i];
+    }
+    segment.pos = end;
+    if (segment.pos === segment.points.length) this.memory.shift();
+  }
+
+  private dropIncoming(origin: number, n: number): void {
+    this.drop(origin, n, `queue full (when_full: ${this.options.when_full})`, false);
+  }
+
+  /** Counts a drop; `wasPending` when the points had been counted as pending. */
+  private drop(origin: number, n: number, reason: string, wasPending: boolean): void {
+    for (const counters of [this.accounting.source, this.accounting.adapters[origin]]) {
+      addReason(counters.droppedReasons, reason, n);
+      if (wasPending) counters.pending -= n;
+    }
+  }
+
+  private count(origin: number, n: number, field: "received" | "pending"): void {
+    this.accounting.source[field] += n;
+    this.accounting.adapters[origin][field] += n;
+  }
+
+  private wake(): void {
+    if (this.waiters.length === 0) return;
+    for (const resolve of this.waiters.splice(0)) resolve();
+  }
+
+  private wakeDrained(): void {
+    if (this.drainWaiters.length === 0 || this.overHighWater) return;
+    for (const resolve of this.drainWaiters.splice(0)) resolve();
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * The durable part of a source's queue: rows of points in SQLite (WAL), oldest first. A row is
+ * deleted only when every point in it has been acknowledged, so a SIGKILL at any moment loses
+ * nothing that reached the disk (and may resend some: duplicates over loss).
+ */
+import { existsSync, mkdirSync, renameSync } from "node:fs";
+import { dirname } from "node:path";
+import type BetterSqlite3 from "better-sqlite3";
+import Database from "better-sqlite3";
+import type { Logger } from "../log.js";
+import type { QueuedPoint } from "./batch-source.js";
+
+export interface SpoolRow {
+  id: number;
+  points: QueuedPoint[];
+  /** Adapter index per point, valid only for rows written by this run (else all 0 = "spool"). */
+  origins: number[];
+  sizes: number[];
+  bytes: number;
+  /** The queue ordinal of the first point; rows of earlier runs sort before everything of this one. */
+  ord: number;
+}
+
+export interface SpoolIdentity {
+  /** Monotonic stamps are comparable only within one boot. */
+  bootId: string;
+  /** Adapter indices are meaningful only within one run. */
+  runId: string;
+  monoNow(): number;
+  /** The local wall clock (may be wrong on a box that booted without NTP). */
+  wallNow(): number;
+}
+
+type Row = { id: number; boot: string; run: string; mono: number; wall: number; ord: number; count: number; bytes: number; points: string; origins: string; sizes: string };
+
+export class Spool {
+  private db!: BetterSqlite3.Database;
+  private insert!: BetterSqlite3.Statement;
+  private insertAt!: BetterSqlite3.Statement;
+  private select!: BetterSqlite3.Statement;
+  private remove!: BetterSqlite3.Statement;
+  private oldest!: BetterSqlite3.Statement;
+  private minId!: BetterSqlite3.Statement;
+  private _bytes = 0;
+  private _points = 0;
+
+  constructor(
+    readonly path: string,
+    private readonly identity: SpoolIdentity,
+    private readonly log: Logger,
+  ) {
+    this.open();
+  }
+
+  get bytes(): number {
+    return this._bytes;
+  }
+  get points(): number {
+    return this._points;
+  }
+
+  private open(): void {
+    mkdirSync(dirname(this.path), { recursive: true });
+    try {
+      this.openDatabase();
+    } catch (error) {
+      // A corrupt spool must never become a crash loop: keep the file for forensics, start empty.
+      const aside = `${this.path}.corrupt-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+      this.log.error(`spool ${this.path} is unreadable (${(error as Error).message}); moved aside to ${aside}, starting with an empty spool`);
+      try {
+        this.db?.close();
+      } catch {}
+      for (const suffix of ["", "-wal", "-shm"]) {
+        if (existsSync(this.path + suffix)) renameSync(this.path + suffix, aside + suffix);
+      }
+      this.openDatabase();
+    }
+  }
+
+  private openDatabase(): void {
+    this.db = new Database(this.path);
+    this.db.pragma("journal_mode = WAL");
+    // NORMAL in WAL mode survives a process crash (SIGKILL); only a power cut can lose the last commits.
+    this.db.pragma("synchronous = NORMAL");
+    this.db.exec(
+      "CREATE TABLE IF NOT EXISTS rows (id INTEGER PRIMARY KEY AUTOINCREMENT, boot TEXT NOT NULL, run TEXT NOT NULL, mono REAL NOT NULL, wall REAL NOT NULL, ord REAL NOT NULL, count INTEGER NOT NULL, bytes INTEGER NOT NULL, points TEXT NOT NULL, origins TEXT NOT NULL, sizes TEXT NOT NULL)",
+    );
+    const check = this.db.pragma("quick_check", { simple: true });
+    if (check !== "ok") throw new Error(`integrity check failed: ${check}`);
+    const totals = this.db.prepare("SELECT COALESCE(SUM(bytes),0) AS bytes, COALESCE(SUM(count),0) AS points FROM rows").get() as {
+      bytes: number;
+      points: number;
+    };
+    this._bytes = totals.bytes;
+    this._points = totals.points;
+    this.insert = this.db.prepare("INSERT INTO rows (boot, run, mono, wall, ord, count, bytes, points, origins, sizes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    this.insertAt = this.db.prepare("INSERT INTO rows (id, boot, run, mono, wall, ord, count, bytes, points, origins, sizes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    this.select = this.db.prepare("SELECT * FROM rows WHERE id > ? ORDER BY id LIMIT ?");
+    this.remove = this.db.prepare("DELETE FROM rows WHERE id = ?");
+    this.oldest = this.db.prepare("SELECT id, count, bytes FROM rows ORDER BY id LIMIT 1");
+    this.minId = this.db.prepare("SELECT MIN(id) AS id FROM rows");
+  }
+
+  /** Appends points after every row; returns the row id. */
+  append(points: QueuedPoint[], origins: number[], sizes: number[], bytes: number, ord: number): number {
+    const info = this.insert.run(...this.encode(points, origins, sizes, bytes, ord));
+    this._bytes += bytes;
+    this._points += points.length;
+    return Number(info.lastInsertRowid);
+  }
+
+  /** Writes points ahead of every row (points given back that are older than what is spooled). */
+  prepend(points: QueuedPoint[], origins: number[], sizes: number[], bytes: number, ord: number): number {
+    const min = (this.minId.get() as { id: number | null }).id;
+    const id = (min ?? 1) - 1;
+    this.insertAt.run(id, ...this.encode(points, origins, sizes, bytes, ord));
+    this._bytes += bytes;
+    this._points += points.length;
+    return id;
+  }
+
+  /** Up to `limit` rows with id greater than `afterId`, oldest first. */
+  read(afterId: number, limit: number): SpoolRow[] {
+    return (this.select.all(afterId, limit) as Row[]).map((row) => this.decode(row));
+  }
+
+  delete(id: number, count: number, bytes: number): void {
+    this.remove.run(id);
+    this._bytes -= bytes;
+    this._points -= count;
+  }
+
+  oldestRow(): { id: number; count: number; bytes: number } | undefined {
+    return this.oldest.get() as { id: number; count: number; bytes: number } | undefined;
+  }
+
+  /** Runs several writes as one transaction (one fsync on the WAL). */
+  transaction<T>(work: () => T): T {
+    return this.db.transaction(work)();
+  }
+
+  close(): void {
+    try {
+      this.db.close();
+    } catch {}
+  }
+
+  private encode(points: QueuedPoint[], origins: number[], sizes: number[], bytes: number, ord: number) {
+    const { bootId, runId } = this.identity;
+    return [bootId, runId, this.identity.monoNow(), this.identity.wallNow(), ord, points.length, bytes, JSON.stringify(points), JSON.stringify(origins), JSON.stringify(sizes)] as const;
+  }
+
+  private decode(row: Row): SpoolRow {
+    const points = JSON.parse(row.points) as QueuedPoint[];
+    if (row.boot !== this.identity.bootId) {
+      // Monotonic stamps from another boot mean nothing now: use the wall clock of that boot, and say so.
+      for (const point of points) {
+        if (!point.mono) continue;
+        point.timestamp = Math.round(row.wall - (row.mono - point.timestamp));
+        point.mono = undefined;
+        point.tags = { ...point.tags, clock: "unsynced" };
+      }
+    }
+    const thisRun = row.run === this.identity.runId;
+    const origins = thisRun ? (JSON.parse(row.origins) as number[]) : new Array<number>(row.count).fill(0);
+    // Rows of earlier runs are older than anything enqueued now, and ordered among themselves by id.
+    const ord = thisRun ? row.ord : -(2 ** 50) + row.id * 100_000;
+    return { id: row.id, points, origins, sizes: JSON.parse(row.sizes) as number[], bytes: row.bytes, ord };
+  }
+}

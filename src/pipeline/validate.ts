@@ -1,0 +1,137 @@
+/**
+ * The gateway's point rules (PLEXUS-PROTOCOL.md), applied before a point is queued: one invalid
+ * point makes the gateway drop a whole frame, so nothing that would fail them may leave here.
+ */
+import type { QueuedPoint } from "./batch-source.js";
+import type { PointInput } from "./point.js";
+
+export const LIMITS = {
+  metricBytes: 256,
+  stringBytes: 256,
+  eventJsonBytes: 4096,
+  tagCount: 16,
+  tagBytes: 256,
+} as const;
+
+/** Where a point is going and what the core adds to it. */
+export interface Stamping {
+  prefix: string;
+  /** Static tags of the adapter, merged under the point's own. Shared, never mutated. */
+  tags: Readonly<Record<string, string>> | undefined;
+  /** Monotonic ms for points without their own timestamp. */
+  mono: number;
+  sessionId: string | undefined;
+}
+
+export interface Validated {
+  point: QueuedPoint;
+  /** Upper estimate of the point's JSON bytes on the wire. */
+  bytes: number;
+}
+
+/** Bytes of a string in UTF-8, fast for the common ASCII case. */
+export function utf8Bytes(text: string): number {
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: short strings need no exact count for a limit.
+  return text.length * 3 <= 256 ? text.length : Buffer.byteLength(text);
+}
+
+// JSON of a point with a 13-digit timestamp: {"class":"metric","metric":"","value":,"timestamp":1755700000123}
+const FIXED_BYTES = 72;
+const NUMBER_BYTES = 24;
+const TAG_OVERHEAD = 6;
+const SESSION_FIELD = 16;
+
+/** Returns the queued point or, when the gateway would reject it, the reason. */
+export function validatePoint(input: PointInput, stamping: Stamping): Validated | string {
+  if (input === null || typeof input !== "object") return "point is not an object";
+  const rawMetric = input.metric;
+  if (typeof rawMetric !== "string" || rawMetric.length === 0) return "metric must be a non-empty string";
+  const metric = stamping.prefix === "" ? rawMetric : stamping.prefix + rawMetric;
+  const metricBytes = utf8Bytes(metric);
+  if (metricBytes > LIMITS.metricBytes) return `metric is ${metricBytes} bytes (max ${LIMITS.metricBytes})`;
+  let bytes = FIXED_BYTES + metricBytes * 2;
+
+  const value = input.value;
+  let pointClass: "metric" | "event";
+  switch (typeof value) {
+    case "number":
+      if (!Number.isFinite(value)) return `value ${value} is not a finite number`;
+      pointClass = "metric";
+      bytes += NUMBER_BYTES;
+      break;
+    case "string": {
+      const valueBytes = utf8Bytes(value);
+      if (valueBytes > LIMITS.stringBytes) return `string value is ${valueBytes} bytes (max ${LIMITS.stringBytes})`;
+      pointClass = "event";
+      // Escapes can grow a string on the wire; count each byte as two to stay an upper bound.
+      bytes += 2 + valueBytes * 2;
+      break;
+    }
+    case "boolean":
+      pointClass = "event";
+      bytes += 5;
+      break;
+    case "object": {
+      if (value === null) return "value is null";
+      let json: string | undefined;
+      try {
+        json = JSON.stringify(value);
+      } catch (error) {
+        return `value cannot be serialised: ${(error as Error).message}`;
+      }
+      const jsonBytes = Buffer.byteLength(json);
+      if (jsonBytes > LIMITS.eventJsonBytes) return `object value is ${jsonBytes} bytes of JSON (max ${LIMITS.eventJsonBytes})`;
+      pointClass = "event";
+      bytes += jsonBytes;
+      break;
+    }
+    case "undefined":
+      return "value is missing";
+    default:
+      return `value of type ${typeof value} is not allowed`;
+  }
+
+  let timestamp: number;
+  let mono = false;
+  if (input.timestamp === undefined) {
+    timestamp = stamping.mono;
+    mono = true;
+  } else {
+    timestamp = input.timestamp;
+    if (typeof timestamp !== "number" || !Number.isFinite(timestamp)) return "timestamp must be a finite number";
+    // The gateway reads a value below 1e12 as seconds: a source that sends seconds is a bug, not data.
+    if (timestamp < 1e12) return `timestamp ${timestamp} is not epoch milliseconds`;
+  }
+
+  let tags = stamping.tags;
+  if (input.tags !== undefined) {
+    if (input.tags === null || typeof input.tags !== "object" || Array.isArray(input.tags)) return "tags must be an object";
+    tags = tags === undefined ? input.tags : { ...tags, ...input.tags };
+  }
+  if (stamping.sessionId !== undefined) tags = { ...tags, session_id: stamping.sessionId };
+  if (tags !== undefined) {
+    let count = 0;
+    for (const key in tags) {
+      const tagValue = tags[key];
+      if (typeof tagValue !== "string") return `tag ${key} must be a string`;
+      const keyBytes = utf8Bytes(key);
+      const valueBytes = utf8Bytes(tagValue);
+      if (keyBytes > LIMITS.tagBytes) return `tag key ${key.slice(0, 32)}… is ${keyBytes} bytes (max ${LIMITS.tagBytes})`;
+      if (valueBytes > LIMITS.tagBytes) return `tag ${key} value is ${valueBytes} bytes (max ${LIMITS.tagBytes})`;
+      bytes += TAG_OVERHEAD + (keyBytes + valueBytes) * 2;
+      count++;
+    }
+    if (count > LIMITS.tagCount) return `${count} tags (max ${LIMITS.tagCount})`;
+    if (count === 0) tags = undefined;
+    else bytes += 10;
+  }
+
+  const point: QueuedPoint = { class: pointClass, metric, value, timestamp };
+  if (tags !== undefined) point.tags = tags as Record<string, string>;
+  if (stamping.sessionId !== undefined) {
+    point.session_id = stamping.sessionId;
+    bytes += SESSION_FIELD + stamping.sessionId.length * 2;
+  }
+  if (mono) point.mono = true;
+  return { point, bytes };
+}

@@ -1,0 +1,233 @@
+/**
+ * Delivery over `POST /ingest`: one request per batch, answered per request, so a 200 is the
+ * acknowledgement. 400 → bisect and quarantine the offending point; 413 → split; 401/403 → stop
+ * and say why; 429, 5xx and network errors → retry with backoff and jitter.
+ */
+import { request as httpRequest, Agent as HttpAgent } from "node:http";
+import { request as httpsRequest, Agent as HttpsAgent } from "node:https";
+import { promisify } from "node:util";
+import { gzip as gzipCallback } from "node:zlib";
+import type { BridgeClock } from "../clock.js";
+import type { Logger } from "../log.js";
+import type { Batch, BatchSource } from "../pipeline/batch-source.js";
+import { InFlight } from "./ack-window.js";
+import { Backoff, sleep } from "./backoff.js";
+import type { UplinkCounters } from "./counters.js";
+import type { PlexusOptions } from "./options.js";
+import { encodePoints, rejectedPointIndex } from "./protocol.js";
+
+const gzip = promisify(gzipCallback);
+const GZIP_ABOVE_BYTES = 1024;
+
+export interface HttpContext {
+  url: URL;
+  apiKey: string | undefined;
+  sourceId: string;
+  options: PlexusOptions;
+  source: BatchSource;
+  clock: BridgeClock;
+  log: Logger;
+  counters: UplinkCounters;
+}
+
+export type HttpEnd = { kind: "unauthorized"; status: number; message: string } | { kind: "stopped" };
+
+interface Response {
+  status: number;
+  body: Record<string, unknown>;
+  dateHeader?: string;
+  retryAfterMs?: number;
+}
+
+class Unauthorized extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+class Aborted extends Error {}
+
+export class HttpSender {
+  private readonly inFlight: InFlight;
+  private readonly retry: Backoff;
+  private readonly agent: HttpAgent | HttpsAgent;
+
+  constructor(private readonly ctx: HttpContext) {
+    this.inFlight = new InFlight(ctx.source, ctx.counters);
+    this.retry = new Backoff({ initialMs: ctx.options.reconnect_min, maxMs: ctx.options.reconnect_max });
+    this.agent = ctx.url.protocol === "https:" ? new HttpsAgent({ keepAlive: true, maxSockets: 1 }) : new HttpAgent({ keepAlive: true, maxSockets: 1 });
+  }
+
+  /** Delivers until `signal` aborts (the batch in flight goes back) or the key is refused. */
+  async run(signal: AbortSignal): Promise<HttpEnd> {
+    const { source, options } = this.ctx;
+    try {
+      // `{"points":[]}` is a cheap key check, and its Date header a first clock reference.
+      await this.postRange(undefined, 0, 0, new Map(), signal);
+      this.ctx.log.info("delivering over HTTP", { url: `${this.ctx.url.origin}${this.ctx.url.pathname}` });
+      while (!signal.aborted) {
+        const batch = source.take(options.frame_max_points, options.frame_max_bytes);
+        if (!batch) {
+          await Promise.race([source.available(), sleep(1000, signal)]);
+          if (!signal.aborted && options.flush_interval > 0) await sleep(options.flush_interval, signal);
+          continue;
+        }
+        this.inFlight.add(batch);
+        await this.deliver(batch, signal);
+      }
+      return { kind: "stopped" };
+    } catch (error) {
+      this.inFlight.giveBackAll();
+      if (error instanceof Unauthorized) return { kind: "unauthorized", status: error.status, message: error.message };
+      if (error instanceof Aborted) return { kind: "stopped" };
+      throw error;
+    } finally {
+      this.agent.destroy();
+    }
+  }
+
+  private async deliver(batch: Batch, signal: AbortSignal): Promise<void> {
+    const bad = new Map<number, string>();
+    await this.postRange(batch, 0, batch.points.length, bad, signal);
+    for (const index of [...bad.keys()].sort((a, b) => b - a)) {
+      this.ctx.log.error("gateway rejected a point that passed local validation: dropped", {
+        metric: batch.points[index].metric,
+        reason: bad.get(index),
+      });
+      this.ctx.source.quarantine(batch, index, `rejected by gateway: ${bad.get(index)}`);
+      this.ctx.counters.pointsQuarantined++;
+    }
+    this.inFlight.ack(batch);
+  }
+
+  /** Posts points[from, to) until the server has answered it for good, splitting or bisecting as told. */
+  private async postRange(batch: Batch | undefined, from: number, to: number, bad: Map<number, string>, signal: AbortSignal): Promise<void> {
+    const { log, counters } = this.ctx;
+    for (;;) {
+      const response = await this.post(batch, from, to, signal);
+      const { status, body } = response;
+      const message = typeof body.error === "string" ? body.error : typeof body.message === "string" ? body.message : `HTTP ${status}`;
+      if (status >= 200 && status < 300) {
+        this.retry.reset();
+        const dropped = typeof body.dropped === "number" ? body.dropped : 0;
+        if (dropped > 0) {
+          counters.pointsDroppedByServer += dropped;
+          log.warn("gateway reports points it left out", { dropped });
+        }
+        if (batch) {
+          counters.pointsSent += to - from;
+          counters.framesSent++;
+        }
+        return;
+      }
+      if (status === 401 || status === 403) throw new Unauthorized(status, message);
+      if ((status === 400 || status === 413) && batch) {
+        if (to - from === 1) {
+          bad.set(from, `${status} ${message}`);
+          return;
+        }
+        const named = status === 400 ? rejectedPointIndex(message) : undefined;
+        if (named !== undefined && named < to - from) {
+          const at = from + named;
+          await this.postRange(batch, at, at + 1, bad, signal);
+          if (at > from) await this.postRange(batch, from, at, bad, signal);
+          if (at + 1 < to) await this.postRange(batch, at + 1, to, bad, signal);
+          return;
+        }
+        if (status === 413) log.warn("request too large for the gateway: splitting", { points: to - from });
+        const middle = (from + to) >> 1;
+        await this.postRange(batch, from, middle, bad, signal);
+        await this.postRange(batch, middle, to, bad, signal);
+        return;
+      }
+      // 429, 5xx, and anything unexpected (a wrong URL's 404): retry, never hammer.
+      const delay = Math.max(this.retry.next(), response.retryAfterMs ?? 0);
+      counters.lastError = `HTTP ${status}: ${message}`;
+      if (status === 429) counters.rateLimited++;
+      log.warn("ingest request failed: retrying", { status, error: message, retry_in_ms: delay });
+      await sleep(delay, signal);
+      if (signal.aborted) throw new Aborted();
+    }
+  }
+
+  /** One request; network errors are retried here, with backoff, until `signal` aborts. */
+  private async post(batch: Batch | undefined, from: number, to: number, signal: AbortSignal): Promise<Response> {
+    for (;;) {
+      if (signal.aborted) throw new Aborted();
+      const points = batch ? encodePoints(batch.points, this.ctx.clock, from, to) : "[]";
+      const json = Buffer.from(`{"source_id":${JSON.stringify(this.ctx.sourceId)},"points":${points}}`);
+      const compressed = json.length > GZIP_ABOVE_BYTES;
+      const body = compressed ? await gzip(json) : json;
+      const sentAtMono = this.ctx.clock.monotonicMs();
+      try {
+        this.ctx.counters.httpRequests++;
+        const response = await this.send(body, compressed, signal);
+        this.coarseClockSync(response.dateHeader, sentAtMono);
+        return response;
+      } catch (error) {
+        if (signal.aborted) throw new Aborted();
+        const delay = this.retry.next();
+        this.ctx.counters.lastError = (error as Error).message;
+        this.ctx.log.warn("ingest request failed: retrying", { error: (error as Error).message, retry_in_ms: delay });
+        await sleep(delay, signal);
+      }
+    }
+  }
+
+  private send(body: Buffer, compressed: boolean, signal: AbortSignal): Promise<Response> {
+    const { url, apiKey, options } = this.ctx;
+    const request = url.protocol === "https:" ? httpsRequest : httpRequest;
+    return new Promise<Response>((resolve, reject) => {
+      const headers: Record<string, string | number> = { "content-type": "application/json", "content-length": body.length };
+      if (apiKey) headers["x-api-key"] = apiKey;
+      if (compressed) headers["content-encoding"] = "gzip";
+      const req = request(url, { method: "POST", headers, agent: this.agent, timeout: options.http_timeout, signal }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("error", reject);
+        res.on("end", () => {
+          let parsed: Record<string, unknown> = {};
+          try {
+            const value = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+            if (value && typeof value === "object") parsed = value;
+          } catch {
+            // a proxy's HTML error page: the status code says enough
+          }
+          const retryAfter = Number(res.headers["retry-after"]);
+          resolve({
+            status: res.statusCode ?? 0,
+            body: parsed,
+            dateHeader: res.headers.date,
+            retryAfterMs: Number.isFinite(retryAfter) ? retryAfter * 1000 : undefined,
+          });
+        });
+      });
+      req.on("timeout", () => req.destroy(new Error(`no answer within ${options.http_timeout} ms`)));
+      req.on("error", reject);
+      req.end(body);
+    });
+  }
+
+  /**
+   * Without a WebSocket sync the HTTP path still needs a clock reference: when the box's clock
+   * is clearly wrong (off by more than 2 s from the server's Date header), use that header
+   * (±0.5 s) until a WebSocket sync gives the precise offset.
+   */
+  private coarseClockSync(dateHeader: string | undefined, sentAtMono: number): void {
+    const { clock, log } = this.ctx;
+    if (clock.synced || !dateHeader) return;
+    const serverSecond = Date.parse(dateHeader);
+    if (!Number.isFinite(serverSecond)) return;
+    const receivedAtMono = clock.monotonicMs();
+    const serverMid = serverSecond + 500;
+    const localWall = clock.toWall(receivedAtMono);
+    if (Math.abs(serverMid - localWall) <= 2000) return;
+    const rtt = receivedAtMono - sentAtMono;
+    clock.syncFromServer(serverMid, rtt, receivedAtMono);
+    log.warn("local clock is off: using the gateway's Date header (±0.5 s) until a WebSocket sync", {
+      off_by_s: Math.round((serverMid - localWall) / 1000),
+    });
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * The wire format of PLEXUS-PROTOCOL.md: frame shapes, URL rules, and the telemetry encoder.
+ * The encoder is on the hot path (a million points a second), so it writes JSON by hand for the
+ * fields every point has and maps monotonic stamps to wall time as it goes.
+ */
+import type { BridgeClock } from "../clock.js";
+import type { QueuedPoint } from "../pipeline/batch-source.js";
+
+/** What goes into device_auth.sensors for one adapter. */
+export interface DeviceSensor {
+  name: string;
+  description?: string;
+  metrics?: string[];
+  sample_rate?: number;
+  prefix?: string;
+  available?: boolean;
+}
+
+export interface DeviceAuthFrame {
+  type: "device_auth";
+  api_key: string;
+  source_id: string;
+  platform: "plexus-bridge";
+  agent_version: string;
+  install_id: string;
+  sensors: DeviceSensor[];
+}
+
+export interface ErrorFrame {
+  type: "error";
+  code?: string;
+  message?: string;
+  detail?: string;
+}
+
+export interface AuthenticatedFrame {
+  type: "authenticated";
+  source_id?: string;
+  server_time_ms?: number;
+}
+
+/** Any frame the gateway sends us; commands are checked field by field in commands.ts. */
+export type InboundFrame = { type: string; [key: string]: unknown };
+
+export const WS_MESSAGE_LIMIT = 1024 * 1024;
+/** Close codes with a meaning for the uplink. */
+export const CLOSE_GOING_AWAY = 1001;
+export const CLOSE_POLICY_VIOLATION = 1008;
+
+/** The human-readable part of an error frame, whichever field the gateway used. */
+export function errorText(frame: ErrorFrame): string {
+  return [frame.code, frame.message, frame.detail].filter((part) => typeof part === "string" && part !== "").join(": ") || "error";
+}
+
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "::1", "[::1]"]);
+
+export function isLoopback(hostname: string): boolean {
+  return LOOPBACK_HOSTS.has(hostname) || /^127\.\d+\.\d+\.\d+$/.test(hostname) || hostname.endsWith(".localhost");
+}
+
+/** `plexus.url` → the device WebSocket URL: https→wss, http→ws, and `/ws/device` appended to a bare base. */
+export function deviceWebSocketUrl(base: string): URL {
+  const url = new URL(base);
+  if (url.protocol === "https:") url.protocol = "wss:";
+  else if (url.protocol === "http:") url.protocol = "ws:";
+  if (url.protocol !== "ws:" && url.protocol !== "wss:") throw new Error(`plexus.url must be ws://, wss://, http:// or https:// (got ${url.protocol})`);
+  if (url.pathname === "" || url.pathname === "/") url.pathname = "/ws/device";
+  return url;
+}
+
+/** The HTTP ingest URL: `plexus.http_url`, or derived from `plexus.url` (same host, `/ingest`). */
+export function ingestUrl(base: string, httpUrl?: string): URL {
+  if (httpUrl) {
+    const url = new URL(httpUrl);
+    if (url.pathname === "" || url.pathname === "/") url.pathname = "/ingest";
+    return url;
+  }
+  const url = new URL(base);
+  if (url.protocol === "wss:") url.protocol = "https:";
+  else if (url.protocol === "ws:") url.protocol = "http:";
+  url.pathname = "/ingest";
+  url.search = "";
+  return url;
+}
+
+/** Plain-text transports are allowed only to loopback unless the config says otherwise. */
+export function assertSecure(url: URL, allowInsecure: boolean, what: string): void {
+  if (allowInsecure) return;
+  if (url.protocol === "wss:" || url.protocol === "https:") return;
+  if (isLoopback(url.hostname)) return;
+  throw new Error(
+    `${what} ${url.protocol}//${url.host} is not encrypted; use wss:// / https:// or set plexus.allow_insecure: true (only on a trusted network)`,
+  );
+}
+
+const KNOWN_FIELDS = new Set(["class", "metric", "value", "timestamp", "tags", "session_id", "mono"]);
+
+/** One point as JSON, its monotonic stamp (if any) mapped to server-aligned wall time. */
+export function encodePoint(point: QueuedPoint, clock: BridgeClock): string {
+  const timestamp = point.mono ? clock.toWall(point.timestamp) : point.timestamp;
+  const value = typeof point.value === "number" ? String(point.value) : JSON.stringify(point.value);
+  let json = `{"class":"${point.class}","metric":${JSON.stringify(point.metric)},"value":${value},"timestamp":${timestamp}`;
+  if (point.tags !== undefined) json += `,"tags":${JSON.stringify(point.tags)}`;
+  if (point.session_id !== undefined) json += `,"session_id":${JSON.stringify(point.session_id)}`;
+  for (const key in point) {
+    if (KNOWN_FIELDS.has(key)) continue;
+    const extra = (point as unknown as Record<string, unknown>)[key];
+    if (extra !== undefined) json += `,${JSON.stringify(key)}:${JSON.stringify(extra)}`;
+  }
+  return json + "}";
+}
+
+export function encodePoints(points: readonly QueuedPoint[], clock: BridgeClock, from = 0, to = points.length): string {
+  const parts = new Array<string>(to - from);
+  for (let i = from; i < to; i++) parts[i - from] = encodePoint(points[i], clock);
+  return `[${parts.join(",")}]`;
+}
+
+/** A telemetry frame for points[from, to). */
+export function encodeTelemetry(points: readonly QueuedPoint[], clock: BridgeClock, from = 0, to = points.length): string {
+  return `{"type":"telemetry","points":${encodePoints(points, clock, from, to)}}`;
+}
+
+/** The `points[3]` an INVALID_MESSAGE detail names, if it names one. */
+export function rejectedPointIndex(text: string): number | undefined {
+  const match = /points\[(\d+)\]/.exec(text);
+  return match ? Number(match[1]) : undefined;
+}
+
+/** UTF-8 size of a string, exact only when it matters (near a limit). */
+export function byteLength(text: string): number {
+  return Buffer.byteLength(text, "utf8");
+}

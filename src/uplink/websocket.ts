@@ -1,0 +1,451 @@
+/**
+ * One WebSocket connection of one source: authenticate, sync the clock, then drain the queue in
+ * paced telemetry frames, acknowledged by ping barriers. `run()` resolves when the connection
+ * ends, after every batch still in flight has been given back to the queue.
+ */
+import WebSocket from "ws";
+import type { BridgeClock } from "../clock.js";
+import type { Logger } from "../log.js";
+import type { Batch, BatchSource } from "../pipeline/batch-source.js";
+import { type Barrier, BarrierQueue, InFlight } from "./ack-window.js";
+import { Backoff, sleep } from "./backoff.js";
+import type { UplinkCounters } from "./counters.js";
+import type { PlexusOptions } from "./options.js";
+import {
+  type AuthenticatedFrame,
+  type DeviceSensor,
+  type ErrorFrame,
+  encodeTelemetry,
+  errorText,
+  type InboundFrame,
+  rejectedPointIndex,
+  WS_MESSAGE_LIMIT,
+} from "./protocol.js";
+
+export interface SessionContext {
+  url: URL;
+  apiKey: string | undefined;
+  /** The source id announced in device_auth. */
+  sourceId: string;
+  options: PlexusOptions;
+  source: BatchSource;
+  clock: BridgeClock;
+  log: Logger;
+  installId: string;
+  agentVersion: string;
+  sensors: () => DeviceSensor[];
+  counters: UplinkCounters;
+  startedAtMono: number;
+  onAuthenticated(frame: AuthenticatedFrame): void;
+  /** A frame that is not part of the delivery protocol: a command. */
+  onCommand(frame: InboundFrame): void;
+}
+
+export type SessionEnd =
+  | { kind: "connect_failed"; error: string }
+  | { kind: "auth_failed"; message: string }
+  | { kind: "closed"; code: number; reason: string; upForMs: number }
+  | { kind: "stopped"; upForMs: number };
+
+class SessionClosed extends Error {}
+
+/** Frames must stay under the 1 MiB message limit, whatever the queue's byte estimate said. */
+const FRAME_HARD_LIMIT = WS_MESSAGE_LIMIT - 4096;
+
+export class WsSession {
+  private ws: WebSocket | undefined;
+  private authenticated = false;
+  private authedAtMono = 0;
+  private authError: string | undefined;
+  private closed = false;
+  private readonly closedSignal = new AbortController();
+  private readonly barriers = new BarrierQueue();
+  private readonly inFlight: InFlight;
+  private window: Batch[] = [];
+  /** Error frames that arrived while no barrier was pending: they concern the open window. */
+  private windowErrors: ErrorFrame[] = [];
+  private readonly suspects: Batch[] = [];
+  private nextFrameAtMono = 0;
+  private pausedUntilMono = 0;
+  private readonly rateBackoff = new Backoff({ initialMs: 500, maxMs: 30_000 });
+  private wake: (() => void) | undefined;
+  private draining: { untilMono: number; emptyQueue: boolean } | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  /** How many points a frame may hold; shrinks when a frame came out over the hard limit. */
+  private maxPoints: number;
+
+  constructor(private readonly ctx: SessionContext) {
+    this.inFlight = new InFlight(ctx.source, ctx.counters);
+    this.maxPoints = ctx.options.frame_max_points;
+  }
+
+  get isUp(): boolean {
+    return this.authenticated && !this.closed;
+  }
+
+  run(): Promise<SessionEnd> {
+    const { options, log } = this.ctx;
+    return new Promise<SessionEnd>((resolve) => {
+      const ws = new WebSocket(this.ctx.url, { handshakeTimeout: options.connect_timeout, perMessageDeflate: false, maxPayload: 64 * 1024 * 1024 });
+      this.ws = ws;
+      let openError: string | undefined;
+      const authTimer = setTimeout(() => {
+        openError = `no "authenticated" within ${options.connect_timeout} ms`;
+        ws.terminate();
+      }, options.connect_timeout);
+      this.timers.push(authTimer);
+      ws.on("open", () => ws.send(JSON.stringify(this.deviceAuth())));
+      ws.on("message", (data) => this.onMessage(data.toString(), authTimer));
+      ws.on("pong", (data) => this.onPong(data));
+      ws.on("error", (error) => {
+        openError ??= error.message;
+        this.ctx.counters.lastError = error.message;
+      });
+      ws.on("close", (code, reasonBuffer) => {
+        const reason = reasonBuffer.toString();
+        const upForMs = this.authenticated ? this.ctx.clock.monotonicMs() - this.authedAtMono : 0;
+        this.teardown();
+        if (this.draining && this.authenticated && (code === 1000 || code === 1005)) return resolve({ kind: "stopped", upForMs });
+        if (!this.authenticated) {
+          if (this.authError !== undefined) return resolve({ kind: "auth_failed", message: this.authError });
+          if (code === 1008) return resolve({ kind: "auth_failed", message: reason || "policy violation" });
+          return resolve({ kind: "connect_failed", error: openError ?? `closed ${code} ${reason}`.trim() });
+        }
+        log.info("connection closed", { code, reason: reason || undefined, up_for_ms: Math.round(upForMs) });
+        resolve({ kind: "closed", code, reason, upForMs });
+      });
+    });
+  }
+
+  /**
+   * Stops taking new batches (or, with `emptyQueue`, keeps draining the queue), waits for the
+   * windows in flight until `withinMs`, then closes normally. Unacknowledged batches go back.
+   */
+  drain(withinMs: number, emptyQueue: boolean): void {
+    if (this.closed) return;
+    this.draining = { untilMono: this.ctx.clock.monotonicMs() + withinMs, emptyQueue };
+    this.timers.push(setTimeout(() => this.close(1000, "bridge stopping"), Math.max(0, withinMs)));
+    if (!this.ws || !this.authenticated) this.close(1000, "bridge stopping");
+    this.poke();
+  }
+
+  close(code = 1000, reason = ""): void {
+    const ws = this.ws;
+    if (!ws || this.closed) return;
+    if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
+    else ws.close(code, reason);
+    // A peer that never answers the close handshake must not hold us: terminate after a while.
+    setTimeout(() => ws.terminate(), 2000).unref();
+  }
+
+  /** A non-telemetry frame (heartbeat, command reply, device_error), fenced by its own barrier. */
+  sendControl(frame: Record<string, unknown>): boolean {
+    if (!this.isUp || !this.ws) return false;
+    this.closeWindow();
+    this.ws.send(JSON.stringify(frame));
+    this.ping(this.barriers.open("control", this.ctx.clock.monotonicMs(), [], String(frame.type)));
+    return true;
+  }
+
+  private deviceAuth() {
+    return {
+      type: "device_auth",
+      api_key: this.ctx.apiKey ?? "",
+      source_id: this.ctx.sourceId,
+      platform: "plexus-bridge",
+      agent_version: this.ctx.agentVersion,
+      install_id: this.ctx.installId,
+      sensors: this.ctx.sensors(),
+    };
+  }
+
+  private onMessage(text: string, authTimer: NodeJS.Timeout): void {
+    let frame: InboundFrame;
+    try {
+      frame = JSON.parse(text);
+      if (frame === null || typeof frame !== "object" || typeof frame.type !== "string") throw new Error("no type");
+    } catch {
+      this.ctx.log.warn("ignoring a frame that is not a typed JSON object", { length: text.length });
+      return;
+    }
+    if (!this.authenticated) {
+      if (frame.type === "authenticated") {
+        clearTimeout(authTimer);
+        this.onAuthenticated(frame as AuthenticatedFrame);
+      } else if (frame.type === "error") {
+        this.authError = errorText(frame as ErrorFrame);
+      }
+      return;
+    }
+    if (frame.type === "error") return this.onErrorFrame(frame as ErrorFrame);
+    this.ctx.onCommand(frame);
+  }
+
+  private onAuthenticated(frame: AuthenticatedFrame): void {
+    const { clock, counters, log } = this.ctx;
+    const receivedAtMono = clock.monotonicMs();
+    this.authenticated = true;
+    this.authedAtMono = receivedAtMono;
+    counters.connects++;
+    this.ctx.onAuthenticated(frame);
+    const serverTime = frame.server_time_ms;
+    const sync = this.barriers.open("sync", receivedAtMono);
+    sync.settle = () => {
+      const rtt = clock.monotonicMs() - sync.sentAtMono;
+      counters.rttMs = rtt;
+      if (typeof serverTime === "number" && Number.isFinite(serverTime)) {
+        clock.syncFromServer(serverTime, rtt, receivedAtMono);
+        log.info("clock synced to the gateway", { offset_ms: Math.round(clock.sync.offsetMs), rtt_ms: Math.round(rtt * 10) / 10 });
+      } else {
+        log.warn("authenticated carried no server_time_ms: timestamps use the local clock");
+      }
+      void this.sendLoop().catch((error) => {
+        if (!(error instanceof SessionClosed)) log.error("send loop failed", { error: String(error) });
+        this.close(1011, "internal error");
+      });
+    };
+    this.ping(sync);
+    this.timers.push(setInterval(() => this.heartbeat(), this.ctx.options.heartbeat_interval));
+    this.timers.push(setInterval(() => this.checkAckTimeout(), Math.min(1000, this.ctx.options.ack_timeout)));
+  }
+
+  private heartbeat(): void {
+    const uptime = Math.round((this.ctx.clock.monotonicMs() - this.ctx.startedAtMono) / 1000);
+    this.sendControl({ type: "heartbeat", source_id: this.ctx.sourceId, agent_version: this.ctx.agentVersion, uptime_s: uptime });
+  }
+
+  private checkAckTimeout(): void {
+    const oldest = this.barriers.oldest();
+    if (oldest && this.ctx.clock.monotonicMs() - oldest.sentAtMono > this.ctx.options.ack_timeout) {
+      this.ctx.log.warn("no pong within ack_timeout: dropping the connection", { ack_timeout_ms: this.ctx.options.ack_timeout });
+      this.ws?.terminate();
+    }
+  }
+
+  private ping(barrier: Barrier): void {
+    this.ws?.ping(Buffer.from(String(barrier.id)));
+  }
+
+  private onPong(data: Buffer): void {
+    const id = Number(data.toString());
+    if (!Number.isInteger(id)) return;
+    for (const barrier of this.barriers.answer(id)) this.settle(barrier);
+    this.poke();
+  }
+
+  private onErrorFrame(frame: ErrorFrame): void {
+    if (frame.code === "RATE_LIMITED") this.ctx.counters.rateLimited++;
+    if (this.barriers.attribute(frame)) return;
+    if (this.window.length > 0) this.windowErrors.push(frame);
+    else this.ctx.log.warn("gateway error outside any window", { error: errorText(frame) });
+  }
+
+  private settle(barrier: Barrier): void {
+    const { counters, log } = this.ctx;
+    if (barrier.kind !== "control") counters.rttMs = this.ctx.clock.monotonicMs() - barrier.sentAtMono;
+    if (barrier.kind === "sync" || barrier.kind === "probe") return barrier.settle?.(barrier.errors);
+    if (barrier.kind === "control") {
+      // The gateway rejects reply types it does not know (session_started…): harmless, not a telemetry failure.
+      if (barrier.errors.length > 0) log.debug("gateway answered a control frame with an error", { frame: barrier.label, error: errorText(barrier.errors[0]) });
+      return;
+    }
+    if (barrier.errors.length === 0) {
+      for (const batch of barrier.batches) this.inFlight.ack(batch);
+      counters.windowsAcked++;
+      this.rateBackoff.reset();
+      return;
+    }
+    counters.windowsFailed++;
+    const invalid = barrier.errors.find((e) => e.code === "INVALID_MESSAGE");
+    if (invalid) {
+      log.warn("gateway rejected a telemetry frame: isolating the offending point", { error: errorText(invalid) });
+      this.suspects.push(...barrier.batches);
+      return;
+    }
+    const delay = this.rateBackoff.next();
+    log.warn("gateway refused a telemetry window: resending after a pause", { error: errorText(barrier.errors[0]), pause_ms: delay });
+    this.pausedUntilMono = this.ctx.clock.monotonicMs() + delay;
+    for (const batch of barrier.batches) this.inFlight.giveBack(batch);
+  }
+
+  private closeWindow(): void {
+    if (this.window.length === 0) return;
+    const barrier = this.barriers.open("telemetry", this.ctx.clock.monotonicMs(), this.window);
+    barrier.errors.push(...this.windowErrors);
+    this.window = [];
+    this.windowErrors = [];
+    this.ping(barrier);
+  }
+
+  private poke(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  /** Waits for a pong, a close, the queue (when `queue`) or `ms`, whichever first. */
+  private async waitForEvent(ms: number, queue = false): Promise<"queue" | "other"> {
+    if (this.closed) throw new SessionClosed();
+    const woke = await new Promise<"queue" | "other">((resolve) => {
+      const timer = setTimeout(() => done("other"), ms);
+      this.wake = () => done("other");
+      if (queue) this.ctx.source.available().then(() => done("queue"), () => done("other"));
+      function done(reason: "queue" | "other") {
+        clearTimeout(timer);
+        resolve(reason);
+      }
+    });
+    this.wake = undefined;
+    if (this.closed) throw new SessionClosed();
+    return woke;
+  }
+
+  /** Waits for the next frame slot (frame_interval after the last frame, and any pause); `claim` books it. */
+  private async pace(claim = true): Promise<void> {
+    const { clock, options } = this.ctx;
+    for (;;) {
+      if (this.closed) throw new SessionClosed();
+      const now = clock.monotonicMs();
+      const at = Math.max(this.nextFrameAtMono, this.pausedUntilMono);
+      if (now >= at) {
+        if (claim) this.nextFrameAtMono = now + options.frame_interval;
+        return;
+      }
+      await sleep(at - now, this.closedSignal.signal);
+    }
+  }
+
+  private async sendLoop(): Promise<void> {
+    const { source, options, clock } = this.ctx;
+    for (;;) {
+      if (this.closed) return;
+      if (this.suspects.length > 0) {
+        this.closeWindow();
+        await this.isolate(this.suspects.shift()!);
+        continue;
+      }
+      if (this.draining && (!this.draining.emptyQueue || clock.monotonicMs() >= this.draining.untilMono)) break;
+      if (this.barriers.count("telemetry") >= options.max_unacked_windows) {
+        await this.waitForEvent(options.ack_timeout);
+        continue;
+      }
+      await this.pace(false);
+      const batch = source.take(this.maxPoints, options.frame_max_bytes);
+      if (!batch) {
+        this.closeWindow();
+        if (this.draining && this.barriers.count() === 0) break;
+        const woke = await this.waitForEvent(this.draining ? 50 : options.ack_timeout, true);
+        // Points after an idle spell: let a trickle gather into one frame (flush_interval bounds the wait).
+        if (woke === "queue" && options.flush_interval > 0 && !this.draining) await sleep(options.flush_interval, this.closedSignal.signal);
+        continue;
+      }
+      this.inFlight.add(batch);
+      const frame = Buffer.from(encodeTelemetry(batch.points, clock));
+      if (frame.length > FRAME_HARD_LIMIT && batch.points.length > 1) {
+        this.maxPoints = Math.max(1, Math.floor((batch.points.length * FRAME_HARD_LIMIT) / frame.length / 2));
+        this.ctx.log.warn("frame over the message limit: taking smaller batches", { bytes: frame.length, max_points: this.maxPoints });
+        this.inFlight.giveBack(batch);
+        continue;
+      }
+      await this.pace();
+      this.sendFrame(frame, batch.points.length);
+      this.window.push(batch);
+      if (this.window.length >= options.ack_window_frames) this.closeWindow();
+    }
+    // Draining: wait for the windows in flight, then close normally.
+    this.closeWindow();
+    while (this.barriers.count() > 0 && clock.monotonicMs() < this.draining!.untilMono) await this.waitForEvent(50);
+    this.close(1000, "bridge stopping");
+  }
+
+  private sendFrame(frame: Buffer, points: number): void {
+    if (!this.ws || this.closed) throw new SessionClosed();
+    this.ws.send(frame, { binary: false });
+    this.ctx.counters.framesSent++;
+    this.ctx.counters.pointsSent += points;
+  }
+
+  /** Sends points[from, to) of a batch as one frame behind its own barrier; resolves with the errors it drew. */
+  private async probe(batch: Batch, from: number, to: number): Promise<ErrorFrame[]> {
+    await this.pace();
+    this.sendFrame(Buffer.from(encodeTelemetry(batch.points, this.ctx.clock, from, to)), to - from);
+    const barrier = this.barriers.open("probe", this.ctx.clock.monotonicMs());
+    const answered = new Promise<ErrorFrame[]>((resolve) => (barrier.settle = resolve));
+    this.ping(barrier);
+    const result = await Promise.race([answered, this.closedPromise()]);
+    if (!result) throw new SessionClosed();
+    return result;
+  }
+
+  private closedPromise(): Promise<undefined> {
+    return new Promise((resolve) => {
+      if (this.closed) return resolve(undefined);
+      this.closedSignal.signal.addEventListener("abort", () => resolve(undefined), { once: true });
+    });
+  }
+
+  /**
+   * A window drew INVALID_MESSAGE: our validation missed something. Resend this batch alone; if
+   * the gateway rejects it, narrow down (using the index its error names, else by halves) to the
+   * points it refuses, quarantine those loudly and deliver the rest.
+   */
+  private async isolate(batch: Batch): Promise<void> {
+    const bad = new Map<number, string>();
+    await this.probeRange(batch, 0, batch.points.length, bad);
+    const indices = [...bad.keys()].sort((a, b) => b - a);
+    for (const index of indices) {
+      const point = batch.points[index];
+      this.ctx.log.error("gateway rejected a point that passed local validation: dropped", {
+        metric: point.metric,
+        reason: bad.get(index),
+      });
+      this.ctx.source.quarantine(batch, index, `rejected by gateway: ${bad.get(index)}`);
+      this.ctx.counters.pointsQuarantined++;
+    }
+    this.inFlight.ack(batch);
+  }
+
+  private async probeRange(batch: Batch, from: number, to: number, bad: Map<number, string>): Promise<void> {
+    for (;;) {
+      const errors = await this.probe(batch, from, to);
+      if (errors.length === 0) return;
+      const invalid = errors.find((e) => e.code === "INVALID_MESSAGE");
+      if (!invalid) {
+        this.pausedUntilMono = this.ctx.clock.monotonicMs() + this.rateBackoff.next();
+        continue;
+      }
+      const reason = errorText(invalid);
+      if (to - from === 1) {
+        bad.set(from, reason);
+        return;
+      }
+      const named = rejectedPointIndex(invalid.detail ?? invalid.message ?? "");
+      if (named !== undefined && named < to - from) {
+        const at = from + named;
+        await this.probeRange(batch, at, at + 1, bad);
+        if (at > from) await this.probeRange(batch, from, at, bad);
+        if (at + 1 < to) await this.probeRange(batch, at + 1, to, bad);
+        return;
+      }
+      const middle = (from + to) >> 1;
+      await this.probeRange(batch, from, middle, bad);
+      await this.probeRange(batch, middle, to, bad);
+      return;
+    }
+  }
+
+  private teardown(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.closedSignal.abort();
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers = [];
+    this.barriers.drain();
+    this.window = [];
+    this.windowErrors = [];
+    this.suspects.length = 0;
+    const given = this.inFlight.giveBackAll();
+    if (given > 0) this.ctx.log.debug("gave unacknowledged batches back to the queue", { batches: given });
+    this.poke();
+  }
+}

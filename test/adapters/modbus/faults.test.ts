@@ -1,0 +1,221 @@
+/**
+ * The bad days, against the in-process server: exception responses, a device that stops
+ * answering (timeouts) and comes back, a link that drops, backpressure, missed ticks and a
+ * runtime change of the interval.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import modbus, { type ModbusAdapter } from "../../../adapters/modbus/index.js";
+import { AdapterHarness } from "../../helpers/adapter-harness.js";
+import { ModbusTestServer } from "./modbus-test-server.js";
+
+let server: ModbusTestServer | undefined;
+let stopAdapter: (() => Promise<void>) | undefined;
+afterEach(async () => {
+  await stopAdapter?.();
+  await server?.close();
+  stopAdapter = undefined;
+  server = undefined;
+});
+
+async function start(options: Record<string, unknown>, harness = new AdapterHarness({ id: "plc" })) {
+  const adapter = harness.create(modbus, { url: `tcp://127.0.0.1:${server!.port}`, interval: "100ms", ...options }) as ModbusAdapter;
+  await adapter.start();
+  stopAdapter = () => adapter.stop();
+  return { harness, adapter };
+}
+
+const values = (harness: AdapterHarness, metric: string) => harness.points.filter((p) => p.metric === metric).map((p) => p.value);
+
+describe("exception responses", () => {
+  it("splits a merged read around an illegal address, counts per point, reports once, keeps the rest", async () => {
+    server = new ModbusTestServer("tcp");
+    await server.listen();
+    server.unit(1).set("holding", 0, [10, 11, 12, 13]);
+    server.exceptionAt(1, "holding", 2, 2);
+    const { harness } = await start({
+      devices: [
+        {
+          unit_id: 1,
+          points: [0, 1, 2, 3].map((address) => ({ name: `r${address}`, address })),
+        },
+      ],
+    });
+    await expect.poll(() => values(harness, "r3").length, { timeout: 5000 }).toBeGreaterThanOrEqual(3);
+    expect(values(harness, "r0")[0]).toBe(10);
+    expect(values(harness, "r1")[0]).toBe(11);
+    expect(values(harness, "r3")[0]).toBe(13);
+    expect(values(harness, "r2")).toEqual([]);
+    // First poll: the merged read, then one read per point; later polls keep the split plan.
+    const reads = server.requests.map((r) => `${r.address}+${r.count}`);
+    expect(reads.slice(0, 5)).toEqual(["0+4", "0+1", "1+1", "2+1", "3+1"]);
+    expect(reads.slice(5, 9)).toEqual(["0+1", "1+1", "2+1", "3+1"]);
+    expect(harness.counters.get("reads_split")).toBe(1);
+    const perPoint = harness.counters.get("exceptions.unit1.r2") ?? 0;
+    expect(perPoint).toBeGreaterThanOrEqual(2);
+    expect(harness.counters.get("exceptions")).toBe(perPoint);
+    // Reported once: one warning and one status detail, however many polls failed.
+    expect(harness.log.lines.filter((l) => l.message === "exception response")).toHaveLength(1);
+    const reported = harness.states.filter((s) => s.detail?.includes("exception 2 (illegal data address)"));
+    expect(reported).toEqual([{ state: "up", detail: "unit1 r2 (holding 2): exception 2 (illegal data address)" }]);
+  });
+
+  it("a busy device: the points of that read are skipped and counted, the read is not split", async () => {
+    server = new ModbusTestServer("tcp");
+    await server.listen();
+    server.unit(1).set("holding", 0, [1, 2]);
+    server.unit(1).set("input", 0, [3]);
+    server.exceptionAt(1, "holding", 1, 6);
+    const { harness } = await start({
+      devices: [
+        {
+          unit_id: 1,
+          points: [
+            { name: "a", address: 0 },
+            { name: "b", address: 1 },
+            { name: "c", table: "input", address: 0 },
+          ],
+        },
+      ],
+    });
+    await expect.poll(() => values(harness, "c").length, { timeout: 5000 }).toBeGreaterThanOrEqual(2);
+    expect(values(harness, "a")).toEqual([]);
+    expect(harness.counters.get("reads_split")).toBeUndefined();
+    expect(harness.counters.get("exceptions.unit1.a")).toBeGreaterThanOrEqual(2);
+    expect(harness.counters.get("exceptions.unit1.b")).toBeGreaterThanOrEqual(2);
+    expect(harness.log.lines.filter((l) => l.message === "exception response")).toHaveLength(2);
+  });
+});
+
+describe("devices that stop answering", () => {
+  it("marks a silent device down after timeout + retries, keeps polling the others, and brings it back", async () => {
+    server = new ModbusTestServer("tcp");
+    await server.listen();
+    server.unit(1).set("holding", 0, [100]);
+    server.unit(2).set("holding", 0, [200]);
+    const { harness } = await start({
+      timeout: "150ms",
+      retries: 1,
+      reconnect_min: "200ms",
+      reconnect_max: "400ms",
+      devices: [
+        { unit_id: 1, name: "m1", points: [{ name: "v", address: 0 }] },
+        { unit_id: 2, name: "m2", points: [{ name: "v", address: 0 }] },
+      ],
+    });
+    await harness.waitForPoints(2);
+    server.silent.add(2);
+    await expect.poll(() => harness.states.some((s) => s.detail === "not answering: m2"), { timeout: 5000 }).toBe(true);
+    const downAt = harness.points.length;
+    const m2RequestsAtDown = server.requests.filter((r) => r.unit === 2).length;
+    // m1 keeps flowing at its interval while m2 is down.
+    await expect.poll(() => values(harness, "m1.v").length, { timeout: 5000 }).toBeGreaterThan(downAt / 2 + 5);
+    expect(harness.counters.get("timeouts")).toBeGreaterThanOrEqual(2); // the request and its retry
+    expect(harness.counters.get("device_timeouts")).toBeGreaterThanOrEqual(1);
+    // Retried with backoff, not at every tick: 1 s of 100 ms ticks gives far fewer than 10 attempts × 2 requests.
+    await new Promise((r) => setTimeout(r, 1000));
+    const m2Requests = server.requests.filter((r) => r.unit === 2).length - m2RequestsAtDown;
+    expect(m2Requests).toBeGreaterThanOrEqual(2);
+    expect(m2Requests).toBeLessThan(12);
+    expect(harness.log.lines.filter((l) => l.message === "device not answering, marked down")).toHaveLength(1);
+
+    const before = values(harness, "m2.v").length;
+    server.silent.delete(2);
+    await expect.poll(() => values(harness, "m2.v").length, { timeout: 5000 }).toBeGreaterThan(before);
+    await expect.poll(() => harness.states.at(-1), { timeout: 5000 }).toEqual({ state: "up", detail: "2 device(s) answering" });
+    expect(harness.log.lines.some((l) => l.message === "device answering again")).toBe(true);
+  });
+
+  it("reconnects after the link drops, and reports it down meanwhile", async () => {
+    server = new ModbusTestServer("tcp");
+    const port = await server.listen();
+    server.unit(1).set("holding", 0, [1]);
+    const { harness } = await start({ reconnect_min: "100ms", reconnect_max: "300ms", devices: [{ unit_id: 1, points: [{ name: "v", address: 0 }] }] });
+    await harness.waitForPoints(2);
+    await server.close();
+    await expect.poll(() => harness.states.at(-1)?.state, { timeout: 5000 }).toBe("down");
+    const duringOutage = harness.points.length;
+    await new Promise((r) => setTimeout(r, 400));
+    expect(harness.points.length).toBe(duringOutage);
+    server.unit(1).set("holding", 0, [2]);
+    await server.listen(port);
+    await expect.poll(() => values(harness, "v").includes(2), { timeout: 5000 }).toBe(true);
+    expect(harness.states.at(-1)?.state).toBe("up");
+    expect(harness.counters.get("link_drops") ?? 0).toBeGreaterThanOrEqual(1);
+    expect(harness.log.lines.filter((l) => l.message === "link up")).toHaveLength(2);
+  });
+
+  it("keeps reconnecting with backoff when nothing listens, and stops quickly", async () => {
+    server = new ModbusTestServer("tcp");
+    const port = await server.listen();
+    await server.close();
+    const harness = new AdapterHarness();
+    const adapter = harness.create(modbus, {
+      url: `tcp://127.0.0.1:${port}`,
+      reconnect_min: "50ms",
+      reconnect_max: "200ms",
+      devices: [{ unit_id: 1, points: [{ name: "v", address: 0 }] }],
+    });
+    await adapter.start();
+    await expect.poll(() => harness.counters.get("connect_failures") ?? 0, { timeout: 5000 }).toBeGreaterThanOrEqual(3);
+    const started = performance.now();
+    await adapter.stop();
+    expect(performance.now() - started).toBeLessThan(500);
+    expect(harness.states[0].state).toBe("connecting");
+    expect(harness.states.at(-1)?.state).toBe("down");
+  });
+});
+
+describe("pacing", () => {
+  it("waits for drained() under backpressure and counts the ticks it missed", async () => {
+    server = new ModbusTestServer("tcp");
+    await server.listen();
+    server.unit(1).set("holding", 0, [5]);
+    const harness = new AdapterHarness({ highWater: 1 });
+    await start({ interval: "50ms", devices: [{ unit_id: 1, points: [{ name: "v", address: 0 }] }] }, harness);
+    await harness.waitForPoints(1);
+    await new Promise((r) => setTimeout(r, 400));
+    // Held: no further polls at all while the queue is full.
+    expect(harness.points).toHaveLength(1);
+    expect(server.requests).toHaveLength(1);
+    harness.release();
+    await harness.waitForPoints(2);
+    expect(harness.counters.get("missed_ticks")).toBeGreaterThanOrEqual(5);
+  });
+
+  it("never overlaps polls when a device is slower than the interval", async () => {
+    server = new ModbusTestServer("tcp");
+    await server.listen();
+    server.delayMs = 120;
+    server.unit(1).set("holding", 0, [5]);
+    server.unit(1).set("input", 0, [6]);
+    const { harness } = await start({
+      interval: "100ms",
+      devices: [
+        {
+          unit_id: 1,
+          points: [
+            { name: "a", address: 0 },
+            { name: "b", table: "input", address: 0 },
+          ],
+        },
+      ],
+    });
+    await harness.waitForPoints(6);
+    // Each poll is two sequential reads of 120 ms: 240 ms > 100 ms, so ticks are missed, not queued.
+    expect(harness.counters.get("missed_ticks")).toBeGreaterThanOrEqual(2);
+    for (const batch of harness.batches) expect(batch.map((p) => p.metric)).toEqual(["a", "b"]);
+  });
+
+  it("changes the interval at run time through configure", async () => {
+    server = new ModbusTestServer("tcp");
+    await server.listen();
+    server.unit(1).set("holding", 0, [5]);
+    const { harness, adapter } = await start({ interval: "1s", devices: [{ unit_id: 1, points: [{ name: "v", address: 0 }] }] });
+    await harness.waitForPoints(1);
+    expect(modbus.runtimeTunable).toContain("interval");
+    expect(await adapter.configure!({ interval: "50ms" })).toEqual({ interval: 50 });
+    // The next poll still comes at the old tick (≤ 1 s), then every 50 ms.
+    await harness.waitForPoints(8, 3000);
+    expect(adapter.devices[0].intervalMs).toBe(50);
+  });
+});

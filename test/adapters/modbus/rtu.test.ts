@@ -1,0 +1,125 @@
+/**
+ * RTU framing: over a socat pty pair (a real serial line as far as both ends can tell: the
+ * adapter opens one end through serialport, the test server the other), and through TCP as a
+ * serial-to-Ethernet converter would carry it (rtu+tcp://).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SerialPort } from "serialport";
+import { afterEach, describe, expect, it } from "vitest";
+import modbus from "../../../adapters/modbus/index.js";
+import { AdapterHarness } from "../../helpers/adapter-harness.js";
+import { ModbusTestServer } from "./modbus-test-server.js";
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+const SOCAT = ["/usr/bin/socat", "/bin/socat"].find(existsSync);
+
+async function ptyPair(): Promise<{ adapterEnd: string; serverEnd: string }> {
+  if (!SOCAT) throw new Error("socat is not installed (apt-get install -y socat)");
+  const dir = mkdtempSync(join(tmpdir(), "modbus-pty-"));
+  const adapterEnd = join(dir, "adapter");
+  const serverEnd = join(dir, "server");
+  const socat: ChildProcess = spawn(SOCAT, [`pty,raw,echo=0,link=${adapterEnd}`, `pty,raw,echo=0,link=${serverEnd}`], { stdio: "ignore" });
+  cleanups.push(() => {
+    socat.kill();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const deadline = performance.now() + 5000;
+  while (!(existsSync(adapterEnd) && existsSync(serverEnd))) {
+    if (performance.now() > deadline) throw new Error("socat did not create the pty pair");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return { adapterEnd, serverEnd };
+}
+
+async function serveOnSerial(path: string, server: ModbusTestServer) {
+  const port = new SerialPort({ path, baudRate: 19200, parity: "even", stopBits: 1 });
+  await new Promise<void>((resolve, reject) => port.once("open", resolve).once("error", reject));
+  server.attach(port);
+  cleanups.push(() => new Promise<void>((resolve) => (port.isOpen ? port.close(() => resolve()) : resolve())));
+}
+
+function meterMap() {
+  return [
+    { name: "voltage", table: "input", address: 0, type: "float32", unit: "V" },
+    { name: "energy", table: "input", address: 342, type: "float32", unit: "kWh" },
+    { name: "relay", table: "coil", address: 3 },
+  ];
+}
+
+function fillMeter(server: ModbusTestServer, unit: number, voltage: number) {
+  const image = server.unit(unit);
+  const b = Buffer.alloc(4);
+  b.writeFloatBE(voltage);
+  image.set("input", 0, [b.readUInt16BE(0), b.readUInt16BE(2)]);
+  b.writeFloatBE(1234.5);
+  image.set("input", 342, [b.readUInt16BE(0), b.readUInt16BE(2)]);
+  image.set("coil", 3, [true]);
+}
+
+describe("modbus RTU over a socat pty pair", () => {
+  it("polls two meters on one bus, one request at a time with the configured gap, past a silent third", async () => {
+    const { adapterEnd, serverEnd } = await ptyPair();
+    const server = new ModbusTestServer("rtu");
+    fillMeter(server, 1, 230.5);
+    fillMeter(server, 2, 231.25);
+    server.unit(3);
+    server.silent.add(3);
+    await serveOnSerial(serverEnd, server);
+    const harness = new AdapterHarness({ id: "bus" });
+    const adapter = harness.create(modbus, {
+      url: `rtu://${adapterEnd}?baud=19200&parity=even&stop_bits=1`,
+      interval: "150ms",
+      timeout: "100ms",
+      retries: 0,
+      request_gap: "15ms",
+      devices: [
+        { unit_id: 1, name: "m1", points: meterMap() },
+        { unit_id: 2, name: "m2", points: meterMap() },
+        { unit_id: 3, name: "m3", points: meterMap() },
+      ],
+    });
+    await adapter.start();
+    cleanups.push(() => adapter.stop());
+    await expect.poll(() => harness.points.filter((p) => p.metric === "m2.energy").length, { timeout: 10_000 }).toBeGreaterThanOrEqual(3);
+    const latest = (metric: string) => harness.points.filter((p) => p.metric === metric).at(-1)?.value;
+    expect(Math.fround(latest("m1.voltage") as number)).toBe(Math.fround(230.5));
+    expect(latest("m2.voltage")).toBe(231.25);
+    expect(latest("m1.energy")).toBe(1234.5);
+    expect(latest("m1.relay")).toBe(true);
+    expect(harness.points.some((p) => p.metric.startsWith("m3."))).toBe(false);
+    expect(harness.states.some((s) => s.detail === "not answering: m3")).toBe(true);
+    // One request in flight: requests reach the server at least the gap apart.
+    const arrivals = server.requests.map((r) => r.at);
+    for (let i = 1; i < arrivals.length; i++) expect(arrivals[i] - arrivals[i - 1]).toBeGreaterThanOrEqual(14);
+    expect(server.requests.filter((r) => r.unit === 1 || r.unit === 2).length).toBeGreaterThanOrEqual(9);
+  });
+});
+
+describe("modbus RTU framing over TCP (rtu+tcp://)", () => {
+  it("polls through a serial-to-Ethernet converter", async () => {
+    const server = new ModbusTestServer("rtu");
+    fillMeter(server, 7, 229.75);
+    const port = await server.listen();
+    cleanups.push(() => server.close());
+    const harness = new AdapterHarness({ id: "gw" });
+    const adapter = harness.create(modbus, { url: `rtu+tcp://127.0.0.1:${port}`, interval: "100ms", devices: [{ unit_id: 7, points: meterMap() }] });
+    await adapter.start();
+    cleanups.push(() => adapter.stop());
+    await harness.waitForPoints(3);
+    expect(new Map(harness.batches[0].map((p) => [p.metric, p.value]))).toEqual(
+      new Map<string, unknown>([
+        ["voltage", 229.75],
+        ["energy", 1234.5],
+        ["relay", true],
+      ]),
+    );
+    expect(harness.batches[0][0].tags).toEqual({ unit_id: "7", unit: "V" });
+  });
+});

@@ -1,0 +1,126 @@
+/** `check` and `schema` as the CLI runs them: exit codes, what they print, and the config path rules. */
+import { readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import {
+  type CommandIo,
+  DEFAULT_CONFIG_PATH,
+  defaultConfigPath,
+  runCheckCommand,
+  runSchemaCommand,
+  takeConfigFlag,
+} from "../../src/config/commands.js";
+import { buildJsonSchema } from "../../src/config/json-schema.js";
+import { EXIT_CONFIG } from "../../src/config/problems.js";
+import { ConfigFolder, yaml } from "./config-fixture.js";
+import { registerTestAdapter, testBusAdapter } from "./test-adapter.js";
+
+registerTestAdapter();
+const folder = new ConfigFolder();
+afterAll(() => folder.remove());
+
+function capture(env: NodeJS.ProcessEnv = {}) {
+  const out = { stdout: "", stderr: "" };
+  const io: CommandIo = {
+    stdout: (text) => {
+      out.stdout += text;
+    },
+    stderr: (text) => {
+      out.stderr += text;
+    },
+    env,
+    definitions: async () => [testBusAdapter],
+  };
+  return { io, out };
+}
+
+const valid = yaml`
+  plexus:
+    source_id: demo
+    api_key: \${PLEXUS_API_KEY}
+  adapters:
+    plc1: { type: testbus, url: tcp://x, map_file: map.txt }
+    spare: { type: testbus, url: tcp://y, enabled: false }
+`;
+
+describe("config path", () => {
+  it("prefers -c, then $PLEXUS_BRIDGE_CONFIG, then /etc", () => {
+    expect(defaultConfigPath({}, "given.yaml")).toBe("given.yaml");
+    expect(defaultConfigPath({ PLEXUS_BRIDGE_CONFIG: "env.yaml" }, "given.yaml")).toBe("given.yaml");
+    expect(defaultConfigPath({ PLEXUS_BRIDGE_CONFIG: "env.yaml" })).toBe("env.yaml");
+    expect(defaultConfigPath({})).toBe(DEFAULT_CONFIG_PATH);
+    expect(DEFAULT_CONFIG_PATH).toBe("/etc/plexus-bridge/config.yaml");
+  });
+
+  it("takes -c, --config and --config= out of argv", () => {
+    expect(takeConfigFlag(["-c", "a.yaml", "--x"])).toEqual({ file: "a.yaml", rest: ["--x"] });
+    expect(takeConfigFlag(["--config=b.yaml"])).toEqual({ file: "b.yaml", rest: [] });
+    expect(takeConfigFlag(["--config"]).error).toBe("--config needs a file");
+  });
+});
+
+describe("check", () => {
+  it("exits 0 for a valid config and names its adapters", async () => {
+    writeFileSync(path.join(folder.dir, "map.txt"), "holding 1\n");
+    const file = folder.write("ok.yaml", valid);
+    const { io, out } = capture({ PLEXUS_API_KEY: "plx_check_key" });
+    expect(await runCheckCommand(["-c", file], io)).toBe(0);
+    expect(out.stdout).toBe(`${file}: OK; source demo; 2 adapter(s): plc1 (testbus), spare (testbus, disabled)\n`);
+    expect(out.stderr).toBe("");
+  });
+
+  it("exits 78 and prints every problem, including those in files the adapters name", async () => {
+    writeFileSync(path.join(folder.dir, "map.txt"), "holding 1\nbad 2\n");
+    const file = folder.write("bad.yaml", valid.replace("source_id: demo", "source_id: Demo"));
+    const { io, out } = capture({ PLEXUS_BRIDGE_CONFIG: file, PLEXUS_API_KEY: "plx_check_key" });
+    expect(await runCheckCommand([], io)).toBe(EXIT_CONFIG);
+    expect(out.stderr).toBe(
+      [
+        `${file}:2:14 plexus.source_id: a source_id is lower-case letters, digits, '.', '_' and '-', starting with a letter or digit`,
+        `${path.join(folder.dir, "map.txt")}:2:1 adapters.plc1: unknown register kind "bad 2"`,
+        `2 problems in ${file}`,
+        "",
+      ].join("\n"),
+    );
+    expect(out.stderr).not.toContain("plx_check_key");
+    expect(out.stdout).toBe("");
+  });
+
+  it("exits 78 for a config that does not exist", async () => {
+    const { io, out } = capture();
+    expect(await runCheckCommand(["--config", path.join(folder.dir, "nope.yaml")], io)).toBe(EXIT_CONFIG);
+    expect(out.stderr).toContain("nope.yaml: cannot load the config: the file does not exist");
+  });
+
+  it("exits 64 on a usage mistake", async () => {
+    const { io, out } = capture();
+    expect(await runCheckCommand(["extra"], io)).toBe(64);
+    expect(out.stderr).toContain("usage: plexus-bridge check [-c FILE]");
+  });
+});
+
+describe("schema", () => {
+  it("prints the JSON Schema", async () => {
+    const { io, out } = capture();
+    expect(await runSchemaCommand([], io)).toBe(0);
+    expect(JSON.parse(out.stdout)).toEqual(await buildJsonSchema([testBusAdapter]));
+  });
+
+  it("writes the file, then --check passes until it goes stale", async () => {
+    const file = path.join(folder.dir, "schema.json");
+    const { io, out } = capture();
+    expect(await runSchemaCommand(["--check", "--file", file], io)).toBe(1);
+    expect(out.stderr).toContain(`${file} is missing`);
+    expect(await runSchemaCommand(["--write", "--file", file], io)).toBe(0);
+    expect(await runSchemaCommand(["--check", "--file", file], io)).toBe(0);
+    expect(out.stdout).toContain(`${file} is up to date`);
+    writeFileSync(file, readFileSync(file, "utf8").replace("Register encoding.", "Old description."));
+    expect(await runSchemaCommand(["--check", "--file", file], io)).toBe(1);
+    expect(out.stderr).toContain(`${file} is stale: run \`plexus-bridge schema --write\``);
+  });
+
+  it("refuses unknown arguments", async () => {
+    const { io } = capture();
+    expect(await runSchemaCommand(["--frobnicate"], io)).toBe(64);
+  });
+});

@@ -1,0 +1,80 @@
+/**
+ * A test-only adapter ("testseq"): emits points `seq` = 0, 1, 2… in batches, honours
+ * backpressure, and can be told to fail its first starts or to throw from a timer later. The
+ * supervisor and daemon tests use it; it is registered only by them, never shipped.
+ */
+import { z } from "zod";
+import { defineAdapter } from "../../src/adapter-contract.js";
+import { registerAdapter } from "../../src/adapters.js";
+import { duration } from "../../src/config/units.js";
+
+/** Starts per adapter id in this process, so a restarted instance knows how many came before. */
+const startsById = new Map<string, number>();
+
+export const testSeqAdapter = defineAdapter({
+  type: "testseq",
+  summary: "test-only: emits a numbered sequence",
+  options: z.strictObject({
+    count: z.number().int().min(0).default(0).describe("Points to emit in all (0: forever)."),
+    batch: z.number().int().min(1).default(10).describe("Points per emit()."),
+    interval: duration().default(10).describe("Gap between emits."),
+    fail_starts: z.number().int().min(0).default(0).describe("The first N starts reject."),
+    throw_after: z.number().int().min(0).default(0).describe("Throw from a timer after N points (0: never)."),
+    label: z.string().default("a").describe("Goes into a tag, so a reload can change it."),
+  }),
+  runtimeTunable: ["interval"],
+  create(options, ctx) {
+    let timer: NodeJS.Timeout | undefined;
+    let next = 0;
+    let interval = options.interval;
+    let stopped = false;
+    const tick = async () => {
+      if (stopped) return;
+      const n = options.count === 0 ? options.batch : Math.min(options.batch, options.count - next);
+      const points = Array.from({ length: n }, (_, i) => ({ metric: "seq", value: next + i, tags: { label: options.label } }));
+      next += n;
+      const more = ctx.emit(points);
+      if (options.throw_after > 0 && next >= options.throw_after) {
+        // Thrown from a timer callback: nothing awaits it, so only the async context tells whose it is.
+        setTimeout(() => {
+          throw new Error(`testseq ${ctx.id} blew up after ${next} points`);
+        }, 0);
+        return;
+      }
+      if (options.count > 0 && next >= options.count) {
+        ctx.finished();
+        return;
+      }
+      if (!more) await ctx.drained();
+      if (!stopped) timer = setTimeout(tick, interval);
+    };
+    return {
+      async start() {
+        const starts = (startsById.get(ctx.id) ?? 0) + 1;
+        startsById.set(ctx.id, starts);
+        if (starts <= options.fail_starts) throw new Error(`refused start #${starts}`);
+        ctx.status("up");
+        timer = setTimeout(tick, 0);
+      },
+      async stop() {
+        stopped = true;
+        clearTimeout(timer);
+      },
+      async configure(change) {
+        if (typeof change.interval === "number") interval = change.interval;
+        return { interval };
+      },
+      describe() {
+        return { description: `test sequence (${options.label})`, metrics: ["seq"] };
+      },
+    };
+  },
+});
+
+export function registerTestAdapter(): void {
+  registerAdapter("testseq", async () => ({ default: testSeqAdapter }));
+}
+
+export function resetTestAdapterStarts(): void {
+  startsById.clear();
+}

@@ -1,0 +1,233 @@
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { drainAll, makeRig, type QueueRig, seqPoints, tempDir } from "./queue-helpers.js";
+
+const rigs: QueueRig[] = [];
+function rig(...args: Parameters<typeof makeRig>): QueueRig {
+  const r = makeRig(...args);
+  rigs.push(r);
+  return r;
+}
+afterEach(() => {
+  for (const r of rigs.splice(0)) r.queue.close();
+});
+
+function identity(r: QueueRig) {
+  const source = r.pipeline.stats().sources.src;
+  expect(source.received).toBe(source.invalid + source.dropped + source.acknowledged + source.pending);
+  expect(source.pending).toBe(r.queue.pending);
+  return source;
+}
+
+describe("SourceQueue (memory)", () => {
+  it("delivers in order, batch by batch, and acknowledges", () => {
+    const r = rig({ durability: "memory" });
+    r.pipeline.ingest(r.origin, seqPoints(0, 2500));
+    expect(drainAll(r.queue, 1000)).toEqual(Array.from({ length: 2500 }, (_, i) => i));
+    const source = identity(r);
+    expect(source.acknowledged).toBe(2500);
+    expect(source.pending).toBe(0);
+  });
+
+  it("respects the byte limit of a batch but always makes progress", () => {
+    const r = rig({ durability: "memory" });
+    r.pipeline.ingest(r.origin, seqPoints(0, 100));
+    const batch = r.queue.take(1000, 1000)!;
+    expect(batch.points.length).toBeGreaterThan(0);
+    expect(batch.points.length).toBeLessThan(100);
+    expect(batch.bytes).toBeLessThanOrEqual(1000);
+    const tiny = r.queue.take(1000, 1)!;
+    expect(tiny.points.length).toBe(1);
+  });
+
+  it("puts batches given back at the head, in the order they were taken", () => {
+    const r = rig({ durability: "memory" });
+    r.pipeline.ingest(r.origin, seqPoints(0, 30));
+    const b1 = r.queue.take(10, 1e6)!;
+    const b2 = r.queue.take(10, 1e6)!;
+    r.queue.giveBack(b2);
+    r.queue.giveBack(b1);
+    r.pipeline.ingest(r.origin, seqPoints(30, 5));
+    expect(drainAll(r.queue, 7)).toEqual(Array.from({ length: 35 }, (_, i) => i));
+    identity(r);
+  });
+
+  it("drop_oldest keeps the newest points and counts the rest", () => {
+    const r = rig({ durability: "memory", memory_max_points: 1000, when_full: "drop_oldest" });
+    for (let i = 0; i < 5; i++) r.pipeline.ingest(r.origin, seqPoints(i * 500, 500));
+    const values = drainAll(r.queue);
+    expect(values.length).toBeLessThanOrEqual(1000);
+    expect(values.at(-1)).toBe(2499);
+    expect(values).toEqual([...values].sort((a, b) => a - b));
+    const source = identity(r);
+    expect(source.dropped).toBe(2500 - values.length);
+    expect(Object.keys(source.dropped_reasons)[0]).toContain("drop_oldest");
+  });
+
+  it("drop_newest keeps the oldest points and counts the rest", () => {
+    const r = rig({ durability: "memory", memory_max_points: 1000, when_full: "drop_newest" });
+    for (let i = 0; i < 5; i++) r.pipeline.ingest(r.origin, seqPoints(i * 500, 500));
+    const values = drainAll(r.queue);
+    expect(values).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+    expect(identity(r).dropped).toBe(1500);
+  });
+
+  it("block signals backpressure, holds a grace, then drops what is emitted anyway", async () => {
+    const r = rig({ durability: "memory", memory_max_points: 1000, when_full: "block", high_water: 0.5 });
+    expect(r.pipeline.ingest(r.origin, seqPoints(0, 400))).toBe(true);
+    expect(r.pipeline.ingest(r.origin, seqPoints(400, 200))).toBe(false);
+    let drained = false;
+    const waiting = r.pipeline.drained(r.origin).then(() => {
+      drained = true;
+    });
+    for (let i = 0; i < 4; i++) r.pipeline.ingest(r.origin, seqPoints(600 + i * 500, 500));
+    const source = identity(r);
+    expect(source.pending).toBe(1600);
+    expect(source.dropped).toBe(1000);
+    expect(drained).toBe(false);
+    drainAll(r.queue);
+    await waiting;
+    expect(drained).toBe(true);
+  });
+
+  it("counts invalid points with their reasons and never queues them", () => {
+    const r = rig({ durability: "memory" });
+    r.pipeline.ingest(r.origin, [
+      { metric: "ok", value: 1 },
+      { metric: "nan", value: Number.NaN },
+      { metric: "", value: 1 },
+      { metric: "seconds", value: 1, timestamp: 1_700_000_000 },
+      { metric: "x".repeat(300), value: 1 },
+      { metric: "flag", value: true },
+    ]);
+    const values = [];
+    const batch = r.queue.take(100, 1e6)!;
+    for (const p of batch.points) values.push([p.metric, p.class]);
+    expect(values).toEqual([
+      ["a1.ok", "metric"],
+      ["a1.flag", "event"],
+    ]);
+    const source = identity(r);
+    expect(source.invalid).toBe(4);
+    expect(r.log.lines.filter((l) => l.message.startsWith("invalid point")).length).toBe(4);
+    expect(r.log.lines[0].scope).toBe("a1");
+  });
+
+  it("keeps the accounting identity under random operations", () => {
+    const r = rig({ durability: "memory", memory_max_points: 5000, when_full: "drop_oldest" });
+    let seed = 42;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const inFlight: ReturnType<typeof r.queue.take>[] = [];
+    let next = 0;
+    for (let step = 0; step < 3000; step++) {
+      const op = random();
+      if (op < 0.4) {
+        const n = Math.floor(random() * 300);
+        const points = seqPoints(next, n) as { metric: string; value: number }[];
+        if (random() < 0.1) points.push({ metric: "bad", value: Number.POSITIVE_INFINITY });
+        next += n;
+        r.pipeline.ingest(r.origin, points);
+      } else if (op < 0.65) {
+        const batch = r.queue.take(1 + Math.floor(random() * 500), 20_000 + random() * 100_000);
+        if (batch) inFlight.push(batch);
+      } else if (op < 0.8 && inFlight.length > 0) {
+        r.queue.ack(inFlight.splice(Math.floor(random() * inFlight.length), 1)[0]!);
+      } else if (op < 0.95 && inFlight.length > 0) {
+        r.queue.giveBack(inFlight.splice(Math.floor(random() * inFlight.length), 1)[0]!);
+      } else if (inFlight.length > 0) {
+        const batch = inFlight[0]!;
+        if (batch.points.length > 0) r.queue.quarantine(batch, Math.floor(random() * batch.points.length), "rejected by gateway");
+      }
+      identity(r);
+    }
+    for (const batch of inFlight) r.queue.giveBack(batch!);
+    const delivered = drainAll(r.queue);
+    expect(delivered).toEqual([...delivered].sort((a, b) => a - b));
+    const source = identity(r);
+    expect(source.pending).toBe(0);
+    const adapter = r.pipeline.stats().adapters.a1;
+    expect(adapter.received).toBe(adapter.invalid + adapter.dropped + adapter.acknowledged + adapter.pending);
+  });
+});
+
+describe("SourceQueue (spool)", () => {
+  it("spills to the spool while the uplink is down and replays in order", async () => {
+    const dir = tempDir();
+    const r = rig({ durability: "spill" }, join(dir, "src.db"));
+    r.queue.setUplinkUp(false);
+    r.pipeline.ingest(r.origin, seqPoints(0, 5000));
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(r.queue.inMemory).toBe(0);
+    r.queue.setUplinkUp(true);
+    r.pipeline.ingest(r.origin, seqPoints(5000, 100));
+    expect(drainAll(r.queue, 777)).toEqual(Array.from({ length: 5100 }, (_, i) => i));
+    identity(r);
+  });
+
+  it("durability always puts every batch on disk before it is taken; a new run replays unacknowledged ones", () => {
+    const dir = tempDir();
+    const path = join(dir, "src.db");
+    const first = makeRig({ durability: "always" }, path, "run-a");
+    first.queue.setUplinkUp(true);
+    first.pipeline.ingest(first.origin, seqPoints(0, 3000));
+    const taken = first.queue.take(1000, 1e9)!;
+    first.queue.ack(taken);
+    first.queue.take(1000, 1e9); // in flight when the process "dies": never acknowledged
+    // No close(): the rows are already on disk.
+    const second = rig({ durability: "always" }, path, "run-b");
+    second.queue.setUplinkUp(true);
+    const values = drainAll(second.queue);
+    // Rows are deleted when wholly acknowledged: the acknowledged part of a row comes again
+    // (duplicates over loss), and nothing unacknowledged is missing.
+    const first_ = values[0];
+    expect(first_).toBeLessThanOrEqual(1000);
+    expect(values).toEqual(Array.from({ length: 3000 - first_ }, (_, i) => first_ + i));
+    const stats = second.pipeline.stats();
+    expect(stats.adapters["(spool)"].acknowledged).toBe(values.length);
+    identity(second);
+  });
+
+  it("drop_oldest on a full spool drops whole old rows and counts them", () => {
+    const dir = tempDir();
+    const r = rig({ durability: "spill", spool_max_bytes: 200_000, when_full: "drop_oldest" }, join(dir, "src.db"));
+    r.queue.setUplinkUp(false);
+    for (let i = 0; i < 20; i++) {
+      r.pipeline.ingest(r.origin, seqPoints(i * 1000, 1000));
+      r.queue.close.length; // keep the loop obviously synchronous
+      (r.queue as unknown as { spillIfDue(): void }).spillIfDue();
+    }
+    const source = identity(r);
+    expect(source.dropped).toBeGreaterThan(0);
+    const values = drainAll(r.queue);
+    expect(values.at(-1)).toBe(19_999);
+    expect(values).toEqual([...values].sort((a, b) => a - b));
+    expect(identity(r).pending).toBe(0);
+  });
+
+  it("a corrupt spool file is moved aside with a clear log line and the queue works", async () => {
+    const { writeFileSync, readdirSync } = await import("node:fs");
+    const dir = tempDir();
+    const path = join(dir, "src.db");
+    writeFileSync(path, Buffer.from("this is not a sqlite database, it is garbage ".repeat(200)));
+    const r = rig({ durability: "spill" }, path);
+    expect(r.log.lines.some((l) => l.level === "error" && l.message.includes("moved aside"))).toBe(true);
+    expect(readdirSync(dir).some((f) => f.includes(".corrupt-"))).toBe(true);
+    r.pipeline.ingest(r.origin, seqPoints(0, 10));
+    expect(drainAll(r.queue)).toHaveLength(10);
+  });
+
+  it("close() spools everything not acknowledged, including batches in flight", () => {
+    const dir = tempDir();
+    const path = join(dir, "src.db");
+    const first = makeRig({ durability: "spill" }, path, "run-a");
+    first.queue.setUplinkUp(true);
+    first.pipeline.ingest(first.origin, seqPoints(0, 500));
+    first.queue.take(100, 1e9);
+    first.queue.close();
+    const second = rig({ durability: "spill" }, path, "run-b");
+    expect(drainAll(second.queue)).toEqual(Array.from({ length: 500 }, (_, i) => i));
+  });
+});
