@@ -103,7 +103,8 @@ export class Daemon implements BridgeControl {
     const restarted: string[] = [];
     const started: string[] = [];
     const stopped: string[] = [];
-    if (JSON.stringify(next.plexus) !== JSON.stringify(this.config.plexus) || JSON.stringify(next.queue) !== JSON.stringify(this.config.queue)) {
+    const plexusChanged = JSON.stringify(next.plexus) !== JSON.stringify(this.config.plexus) || next.apiKey !== this.config.apiKey;
+    if (plexusChanged || JSON.stringify(next.queue) !== JSON.stringify(this.config.queue)) {
       this.log.warn("changes to the plexus: and queue: sections take effect at the next restart");
     }
     for (const [id, old] of before) {
@@ -114,8 +115,10 @@ export class Daemon implements BridgeControl {
       if (fresh) restarted.push(id);
       else stopped.push(id);
     }
-    const keepPlexus = this.config.plexus;
-    this.config = { ...next, plexus: keepPlexus, queue: this.config.queue };
+    // The uplinks keep the settings they started with; the API key is a hidden field a spread would lose.
+    const current = this.config;
+    this.config = { ...next, plexus: current.plexus, queue: current.queue };
+    Object.defineProperty(this.config, "apiKey", { value: current.apiKey, enumerable: false });
     for (const [id, adapter] of after) {
       if (this.supervisors.has(id)) continue;
       if (!before.has(id)) started.push(id);

@@ -6,7 +6,7 @@
  *                           timestamps as seconds (-ta/-td/-tz) or `(2020-12-19 12:04:45.485261)` (-tA)
  * 8-digit ids are extended; CAN_ERR_FLAG (0x20000000) in one marks an error frame.
  */
-import { type CanFrame, fromHex, hexDigit, isValidFdLength } from "./frame.js";
+import { type CanFrame, fromHex, hexDigit } from "./frame.js";
 
 export interface ParsedFrame {
   frame: CanFrame;
@@ -42,7 +42,7 @@ export function parseCandumpLine(line: string): CandumpLine {
   if (!channel) return { error: "no interface name" };
   if (fields.length === 1) return { error: "no frame after the interface name" };
   if (fields[1] === "ERROR") {
-    return { frame: { id: 0, extended: false, rtr: false, error: true, fd: false, data: EMPTY, channel }, time, absolute };
+    return { frame: makeFrame(0, false, false, true, false, EMPTY, channel), time, absolute };
   }
   const parsed = fields[1].includes("#") ? parseLogFrame(fields[1], channel) : parseBracketedFrame(fields, channel, rest);
   if ("problem" in parsed) return { error: parsed.problem };
@@ -80,31 +80,41 @@ function parseId(text: string): { id: number; extended: boolean; error: boolean 
   return { id: value, extended: true, error: false };
 }
 
+/** Every frame built here has the same shape (property order), which keeps the decoder monomorphic. */
+function makeFrame(id: number, extended: boolean, rtr: boolean, error: boolean, fd: boolean, data: Uint8Array, channel: string): CanFrame {
+  return { id, extended, rtr, error, fd, data, channel, timestampMs: undefined };
+}
+
 function parseLogFrame(text: string, channel: string): CanFrame | { problem: string } {
   const hash = text.indexOf("#");
   const id = parseId(text.slice(0, hash));
   if (!("id" in id)) return id;
   let body = text.slice(hash + 1);
-  const base = { id: id.id, extended: id.extended, error: id.error, channel };
-  if (body.startsWith("#")) {
+  if (body.charCodeAt(0) === 35 /* # */) {
     // CAN FD: one hex digit of flags (BRS, ESI), then the data.
     if (body.length < 2 || hexDigit(body.charCodeAt(1)) < 0) return { problem: `CAN FD frame "${text}" lacks its flags digit` };
-    const data = fromHex(body.slice(2).replaceAll(".", ""));
+    const data = fromHex(withoutDots(body.slice(2)));
     if (!data) return { problem: `bad CAN FD data in "${text}"` };
-    if (data.length > 64 || !isValidFdLength(data.length)) return { problem: `CAN FD frame of ${data.length} bytes (not a CAN FD length)` };
-    return { ...base, rtr: false, fd: true, data };
+    if (data.length > 64) return { problem: `CAN FD frame of ${data.length} bytes (at most 64)` };
+    return makeFrame(id.id, id.extended, false, id.error, true, data, channel);
   }
-  if (body.startsWith("R") || body.startsWith("r")) {
+  const first = body.charCodeAt(0);
+  if (first === 82 /* R */ || first === 114 /* r */) {
     if (!/^[Rr]\d?(_[0-9A-Fa-f])?$/.test(body)) return { problem: `bad remote frame "${text}"` };
-    return { ...base, rtr: true, fd: false, data: EMPTY };
+    return makeFrame(id.id, id.extended, true, id.error, false, EMPTY, channel);
   }
   // Classic CAN with a raw DLC 9..F is written as data plus "_<dlc>".
   const underscore = body.indexOf("_");
   if (underscore >= 0) body = body.slice(0, underscore);
-  const data = fromHex(body.replaceAll(".", ""));
+  const data = fromHex(withoutDots(body));
   if (!data) return { problem: `bad data in "${text}"` };
-  if (data.length > 64 || !isValidFdLength(data.length)) return { problem: `frame of ${data.length} bytes` };
-  return { ...base, rtr: false, fd: data.length > 8, data };
+  if (data.length > 64) return { problem: `frame of ${data.length} bytes (at most 64)` };
+  return makeFrame(id.id, id.extended, false, id.error, data.length > 8, data, channel);
+}
+
+/** cansend-style "11.22.33" separators. */
+function withoutDots(hex: string): string {
+  return hex.includes(".") ? hex.replaceAll(".", "") : hex;
 }
 
 function parseBracketedFrame(fields: string[], channel: string, line: string): CanFrame | { problem: string } {
@@ -116,13 +126,13 @@ function parseBracketedFrame(fields: string[], channel: string, line: string): C
   const lengthField = /^\[(\d+)\]$/.exec(fields[i + 1] ?? "");
   if (!lengthField) return { problem: `expected [length] after the id, got "${fields[i + 1] ?? ""}"` };
   const length = Number(lengthField[1]);
-  if (length > 64 || !isValidFdLength(length)) return { problem: `length [${lengthField[1]}] is not a CAN or CAN FD length` };
-  const base = { id: id.id, extended: id.extended, channel };
-  if (fields[i + 2] === "remote" && fields[i + 3] === "request") return { ...base, rtr: true, error: id.error, fd: false, data: EMPTY };
+  // Any length up to 64 is read (tools write odd lengths); the decoder copes with whatever arrives.
+  if (length > 64) return { problem: `length [${lengthField[1]}] is over 64 bytes` };
+  if (fields[i + 2] === "remote" && fields[i + 3] === "request") return makeFrame(id.id, id.extended, true, id.error, false, EMPTY, channel);
   const bytes = fields.slice(i + 2, i + 2 + length);
   if (bytes.length < length || bytes.some((byte) => !/^[0-9A-Fa-f]{2}$/.test(byte))) {
     return { problem: `[${length}] announces ${length} bytes; found "${bytes.join(" ")}"` };
   }
   const data = fromHex(bytes.join("")) as Uint8Array;
-  return { ...base, rtr: false, error: id.error || line.endsWith("ERRORFRAME"), fd: length > 8, data };
+  return makeFrame(id.id, id.extended, false, id.error || line.endsWith("ERRORFRAME"), length > 8, data, channel);
 }

@@ -130,16 +130,18 @@ export class FrameDecoder {
         continue;
       }
       if (plan.policy || plan.labelMetric) state ??= this.state(sourceAddress);
-      if (plan.labelMetric && state) {
+      if (!plan.policy || admit(plan.policy, state as SignalState, plan.slot, value, timestamp ?? this.now())) {
+        out.push({ metric: plan.metric, value, timestamp, tags });
+      }
+      // Labels go out on change, whatever the number's policy: they are rare and they matter.
+      if (plan.labelMetric) {
         const rawValue = raw[k];
         const label = plan.choices?.get(rawValue) ?? String(rawValue);
-        if (state.label[plan.slot] !== label) {
-          state.label[plan.slot] = label;
+        if ((state as SignalState).label[plan.slot] !== label) {
+          (state as SignalState).label[plan.slot] = label;
           out.push({ metric: plan.labelMetric, value: label, timestamp, tags });
         }
       }
-      if (plan.policy && state && !admit(plan.policy, state, plan.slot, value, timestamp ?? this.now())) continue;
-      out.push({ metric: plan.metric, value, timestamp, tags });
     }
   }
 

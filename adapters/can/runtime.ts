@@ -41,6 +41,11 @@ export class CanRuntime {
     this.healthTimer.unref();
   }
 
+  /** A last health report, e.g. when a replay ends between two intervals. */
+  sendFinalHealth() {
+    if (this.healthIntervalMs > 0) this.sendHealth();
+  }
+
   sendHealth() {
     const points = this.decoder.health.metrics((channel) => this.decoder.busTag(channel));
     if (points.length > 0) this.ctx.emit(points);

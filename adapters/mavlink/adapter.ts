@@ -15,7 +15,7 @@ import type { MavlinkOptions } from "./options.js";
 import { SerialTransport } from "./transports/serial.js";
 import { TcpTransport } from "./transports/tcp.js";
 import { TlogTransport } from "./transports/tlog.js";
-import { sleep, type Transport, type TransportEvents } from "./transports/transport.js";
+import { sleep, type Transport, type TransportEvents, untilAborted } from "./transports/transport.js";
 import { UdpTransport } from "./transports/udp.js";
 import { VehicleLink } from "./vehicle.js";
 
@@ -219,10 +219,7 @@ export class MavlinkAdapter implements Adapter {
     this.batch = [];
     if (accepted) return;
     const pausedAt = this.ctx.clock.monotonicMs();
-    await Promise.race([
-      this.ctx.drained(),
-      new Promise<void>((done) => this.stopping.signal.addEventListener("abort", () => done(), { once: true })),
-    ]);
+    await untilAborted(this.ctx.drained(), this.stopping.signal);
     // The pause is not part of the capture: shift the schedule so the replay resumes at its pace instead of bursting.
     if (this.pacer) this.pacer.wallMs += this.ctx.clock.monotonicMs() - pausedAt;
   }

@@ -78,6 +78,8 @@ export interface DecoderOptions {
   count(name: string, n?: number): void;
 }
 
+/** Event strings the gateway accepts (PLEXUS-PROTOCOL.md). */
+const MAX_STRING_BYTES = 256;
 const ID_STRINGS = Array.from({ length: 256 }, (_, i) => String(i));
 
 export class MessageDecoder {
@@ -216,11 +218,17 @@ export class MessageDecoder {
       end++;
     }
     if (end === offset) return "";
-    if (ascii) return String.fromCharCode.apply(null, scratch.subarray(offset, end) as unknown as number[]);
+    if (ascii && end - offset <= MAX_STRING_BYTES) return String.fromCharCode.apply(null, scratch.subarray(offset, end) as unknown as number[]);
     // Control characters would only garble a dashboard line; invalid UTF-8 becomes U+FFFD.
     const bytes = Buffer.from(scratch.subarray(offset, end));
     for (let i = 0; i < bytes.length; i++) if (bytes[i] < 0x20 || bytes[i] === 0x7f) bytes[i] = 0x20;
-    return bytes.toString("utf8").trim();
+    let text = bytes.toString("utf8").trim();
+    // Each invalid byte became a 3-byte U+FFFD: keep within the gateway's 256-byte limit for strings.
+    if (Buffer.byteLength(text) > MAX_STRING_BYTES) {
+      this.options.count("strings_truncated");
+      while (Buffer.byteLength(text) > MAX_STRING_BYTES) text = text.slice(0, -1);
+    }
+    return text;
   }
 
   private allMarkers(field: FieldPlan, marker: number): boolean {

@@ -44,5 +44,16 @@ export default defineAdapter({
   summary: "MAVLink v1/v2 telemetry from PX4/ArduPilot vehicles over UDP, TCP, serial or a .tlog replay",
   options: mavlinkOptions,
   commands: ["mavlink_command"],
+  async checkFiles(options, configDir): Promise<FileProblem[]> {
+    const connection = parseConnection(options.connection);
+    if (connection.kind !== "tlog") return [];
+    const path = isAbsolute(connection.path) ? connection.path : resolve(configDir, connection.path);
+    try {
+      await access(path, constants.R_OK);
+      return [];
+    } catch (error) {
+      return [{ file: path, line: 0, col: 0, message: `tlog replay file cannot be read: ${(error as Error).message}` }];
+    }
+  },
   create: (options, ctx) => new LazyMavlinkAdapter(options, ctx),
 });

@@ -95,10 +95,23 @@ export function decodeRegisters(words: readonly number[], type: ValueType, order
     case "uint64":
       return bytes.readBigUInt64BE(0);
     case "float32":
-      return bytes.readFloatBE(0);
+      return shortestFloat32(bytes.readFloatBE(0));
     case "float64":
       return bytes.readDoubleBE(0);
   }
+}
+
+/**
+ * The shortest decimal that is the same float32: a meter's 230.02 V arrives as the float32 nearest
+ * to it, which as a double prints 230.02000427246094. No precision is lost: both are one float32.
+ */
+export function shortestFloat32(value: number): number {
+  if (!Number.isFinite(value) || value === 0) return value;
+  for (let digits = 1; digits <= 9; digits++) {
+    const candidate = Number(value.toPrecision(digits));
+    if (Math.fround(candidate) === value) return candidate;
+  }
+  return value;
 }
 
 /**

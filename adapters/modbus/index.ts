@@ -18,6 +18,7 @@ export class ModbusAdapter implements Adapter {
   private loops: Promise<void>[] = [];
   private readonly abort = new AbortController();
   private linkUp = false;
+  private linkDownReported = false;
 
   constructor(
     private readonly options: ModbusOptions,
@@ -44,10 +45,14 @@ export class ModbusAdapter implements Adapter {
       {
         onUp: () => {
           this.linkUp = true;
+          this.linkDownReported = false;
           this.reportState();
         },
         onDown: (reason) => {
+          // Reported once per outage, not at every reconnect attempt.
+          if (this.linkDownReported) return;
           this.linkUp = false;
+          this.linkDownReported = true;
           this.ctx.status("down", reason);
         },
         count: (name, n) => this.ctx.count(name, n),
@@ -113,9 +118,11 @@ export class ModbusAdapter implements Adapter {
   }
 
   describe(): SensorInfo {
+    const metrics = [...new Set(this.pollers.flatMap((p) => p.metricNames))];
     return {
       description: `Modbus ${this.options.url.split("?")[0]}, ${this.options.devices.length} device(s)`,
-      sample_rate: 1000 / this.options.interval,
+      metrics: metrics.length > 0 ? metrics : undefined,
+      sample_rate: this.options.interval > 0 ? 1000 / this.options.interval : undefined,
     };
   }
 

@@ -8,11 +8,12 @@
 import type { AdapterContext } from "../../src/adapter-contract.js";
 import type { PointInput } from "../../src/pipeline/point.js";
 import { type DecodedValue, decodeRegisters } from "./decode.js";
+import { LinkDownError, ModbusExceptionError, ModbusTimeoutError } from "./errors.js";
 import type { DeviceOptions } from "./options.js";
 import { type PlannedRead, type PlanOptions, planReads, sliceFor } from "./planner.js";
 import type { RegisterPoint } from "./register-map.js";
 import { discoverSunSpec } from "./sunspec/discovery.js";
-import { backoffDelay, LinkDownError, ModbusExceptionError, type ModbusLink, ModbusTimeoutError, sleep } from "./transport.js";
+import { backoffDelay, type ModbusLink, sleep } from "./transport.js";
 import { toPointValue } from "./values.js";
 
 export interface DeviceEvents {
@@ -58,6 +59,11 @@ export class DevicePoller {
     this.replan();
   }
 
+  /** The metrics this device emits (SunSpec ones once discovery ran). */
+  get metricNames(): string[] {
+    return this.points.filter((p) => !p.hidden).map((p) => (this.device.name ? `${this.device.name}.${p.name}` : p.name));
+  }
+
   get readPlan(): readonly PlannedRead[] {
     return this.plan;
   }
@@ -80,7 +86,7 @@ export class DevicePoller {
       if (wait > 0) await sleep(wait, signal);
       if (signal.aborted) return;
       if (!this.link.isUp) {
-        await Promise.race([this.link.whenUp(), abortPromise(signal)]);
+        await untilAborted(this.link.whenUp(), signal);
         next = now();
         continue;
       }
@@ -90,14 +96,16 @@ export class DevicePoller {
       }
       const batch = await this.pollOnce();
       if (batch && batch.length > 0 && !signal.aborted) {
-        if (!this.ctx.emit(batch)) await Promise.race([this.ctx.drained(), abortPromise(signal)]);
+        if (!this.ctx.emit(batch)) await untilAborted(this.ctx.drained(), signal);
       }
-      next += this.intervalMs;
+      // A zero interval means "as fast as the device answers"; guard the tick arithmetic against it.
+      const step = Math.max(1, this.intervalMs);
+      next += step;
       let missed = 0;
       const current = now();
-      while (next <= current) {
-        next += this.intervalMs;
-        missed++;
+      if (next <= current) {
+        missed = Math.floor((current - next) / step) + 1;
+        next += missed * step;
       }
       if (missed > 0) this.ctx.count("missed_ticks", missed);
     }
@@ -245,9 +253,15 @@ export class DevicePoller {
   }
 }
 
-function abortPromise(signal: AbortSignal): Promise<void> {
+/** Waits for `promise` or the abort, whichever comes first, without leaving a listener behind. */
+function untilAborted(promise: Promise<void>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
   return new Promise((resolve) => {
-    if (signal.aborted) resolve();
-    else signal.addEventListener("abort", () => resolve(), { once: true });
+    const done = () => {
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    signal.addEventListener("abort", done, { once: true });
+    promise.then(done, done);
   });
 }

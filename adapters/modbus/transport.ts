@@ -5,36 +5,9 @@
  * capped exponential backoff and jitter when the link drops.
  */
 import type { Logger } from "../../src/log.js";
+import { BadAnswerError, classify, LinkDownError, ModbusTimeoutError, messageOf } from "./errors.js";
 import type { Table } from "./register-map.js";
 import { describeEndpoint, type Endpoint } from "./url.js";
-
-/** The device answered with a Modbus exception (illegal address, busy…). */
-export class ModbusExceptionError extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-/** No answer within the timeout, after the retries. */
-export class ModbusTimeoutError extends Error {}
-/** An answer that does not parse (CRC error, wrong length, wrong unit): retried like a timeout. */
-export class BadAnswerError extends ModbusTimeoutError {}
-/** The link is not open (dropped, or never came up). */
-export class LinkDownError extends Error {}
-
-export const EXCEPTION_NAMES: Record<number, string> = {
-  1: "illegal function",
-  2: "illegal data address",
-  3: "illegal data value",
-  4: "server device failure",
-  5: "acknowledge",
-  6: "server device busy",
-  8: "memory parity error",
-  10: "gateway path unavailable",
-  11: "gateway target device failed to respond",
-};
 
 export interface LinkOptions {
   timeoutMs: number;
@@ -77,6 +50,9 @@ export class ModbusLink {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private attempt = 0;
   private upWaiters: (() => void)[] = [];
+  /** Rejects when stop() is called, so a request in flight does not hold stop() up until its timeout. */
+  private readonly stopping: Promise<never>;
+  private rejectStopping: (error: Error) => void = () => undefined;
   readonly label: string;
 
   constructor(
@@ -86,6 +62,10 @@ export class ModbusLink {
     private readonly events: LinkEvents,
   ) {
     this.label = describeEndpoint(endpoint);
+    this.stopping = new Promise<never>((_, reject) => {
+      this.rejectStopping = reject;
+    });
+    this.stopping.catch(() => undefined);
   }
 
   get isUp(): boolean {
@@ -122,7 +102,10 @@ export class ModbusLink {
       this.events.count("requests");
       try {
         client.setID(unitId);
-        const answer = await withDeadline(readTable(client, table, address, count), this.options.timeoutMs + 250);
+        const answer = await Promise.race([
+          withDeadline(readTable(client, table, address, count), this.options.timeoutMs + 250),
+          this.stopping,
+        ]);
         return answer.data.slice(0, count) as number[] | boolean[];
       } catch (error) {
         const failure = classify(error);
@@ -207,6 +190,7 @@ export class ModbusLink {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.rejectStopping(new LinkDownError("stopped"));
     clearTimeout(this.reconnectTimer);
     for (const resolve of this.upWaiters.splice(0)) resolve();
     const client = this.client;
@@ -233,19 +217,6 @@ function readTable(client: Client, table: Table, address: number, count: number)
     case "discrete":
       return client.readDiscreteInputs(address, count);
   }
-}
-
-function classify(error: unknown): Error {
-  const e = error as { modbusCode?: number; errno?: string; message?: string; name?: string };
-  if (typeof e?.modbusCode === "number") {
-    const name = EXCEPTION_NAMES[e.modbusCode] ?? "unknown exception";
-    return new ModbusExceptionError(e.modbusCode, `exception ${e.modbusCode} (${name})`);
-  }
-  if (e?.errno === "ETIMEDOUT" || e?.name === "DeadlineError") return new ModbusTimeoutError("timed out");
-  const message = messageOf(error);
-  if (/CRC|length|Unexpected data|unexpected|Enron/i.test(message) && !/Port Not Open/i.test(message))
-    return new BadAnswerError(`bad answer: ${message}`);
-  return new LinkDownError(message);
 }
 
 class DeadlineError extends Error {
@@ -277,11 +248,6 @@ function closeQuietly(client: Client, done?: () => void): void {
   }
   // Some ports never call back when already closed.
   setTimeout(finish, 200).unref();
-}
-
-function messageOf(error: unknown): string {
-  const e = error as { message?: string; errno?: string; code?: string };
-  return e?.message || e?.errno || e?.code || String(error);
 }
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -100,3 +100,16 @@ export function installProcessHandlers(daemon: Daemon, log: Logger, onStop: (cod
     process.off("unhandledRejection", onUncaught);
   };
 }
+
+/** SIGHUP: re-read and validate; on problems keep running as before and log them all. */
+export function reloader(file: string, daemon: Daemon, log: Logger): () => Promise<void> {
+  return async () => {
+    const { config, problems } = await loadConfig(file);
+    if (!config || problems.length > 0) {
+      for (const line of formatProblems(problems).split("\n")) log.error(line);
+      log.error(`reload refused: ${problems.length} problem(s) in ${file}; still running the previous config`);
+      return;
+    }
+    await daemon.reload(config);
+  };
+}

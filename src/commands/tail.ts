@@ -6,7 +6,7 @@
 import { Daemon } from "../daemon.js";
 import { defaultStateDir } from "../uplink/state.js";
 import { TailSink, type TailFormat } from "../tail.js";
-import { EXIT_USAGE, installProcessHandlers, loadOrExit, makeLogger, parseCommonFlags } from "./shared.js";
+import { EXIT_USAGE, installProcessHandlers, loadOrExit, makeLogger, parseCommonFlags, reloader } from "./shared.js";
 
 const USAGE = "usage: plexus-bridge tail [-c FILE] [--format ndjson|table] [--adapter ID]... [--log-level LEVEL]\n";
 
@@ -59,10 +59,15 @@ export async function runTailCommand(argv: readonly string[]): Promise<number> {
     },
   });
   const done = new Promise<number>((resolve) => {
-    const uninstall = installProcessHandlers(daemon, log, (code) => {
-      uninstall();
-      resolve(code);
-    });
+    const uninstall = installProcessHandlers(
+      daemon,
+      log,
+      (code) => {
+        uninstall();
+        resolve(code);
+      },
+      reloader(flags.file, daemon, log),
+    );
     daemon.allFinished().then(async () => {
       for (const sink of sinks) await sink.idle();
       uninstall();

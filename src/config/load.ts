@@ -86,7 +86,18 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
     return sorted.length > 0 ? { problems: sorted } : { config, problems: [] };
   };
 
-  const root: unknown = source.doc.toJS({ maxAliasCount: 1000 });
+  let root: unknown;
+  try {
+    root = source.doc.toJS({ maxAliasCount: 1000 });
+  } catch (error) {
+    // An alias that expands too far ("billion laughs") or refers to itself.
+    problems.push({ file, line: 1, col: 1, path: "", message: `the YAML cannot be expanded: ${(error as Error).message}` });
+    return finish();
+  }
+  if (isPlainObject(root)) {
+    // `adapters:` with every adapter commented out reads as null: an empty section means its defaults.
+    for (const section of ["queue", "log", "adapters"]) if (root[section] === null) delete root[section];
+  }
   if (root === null || root === undefined) {
     problems.push({ file, line: 1, col: 1, path: "", message: "the config is empty; it needs at least plexus.source_id" });
     return finish();
@@ -101,8 +112,14 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
   const defaultSourceId = core.success ? core.data.plexus.source_id : "";
   for (const [id, raw] of Object.entries(rawAdapters)) {
     const scope = { source, root, unresolved: references.unresolved, defaultSourceId, dir, checkFiles: opts.checkFiles === true };
-    const adapter = await loadAdapterConfig(id, raw, scope, problems);
-    if (adapter) adapters.push(adapter);
+    try {
+      const adapter = await loadAdapterConfig(id, raw, scope, problems);
+      if (adapter) adapters.push(adapter);
+    } catch (error) {
+      // An adapter's own refinement that throws is a bug there, not in the file: still a problem, not a crash.
+      const position = positionOf(source, ["adapters", id], "key");
+      problems.push({ file, ...position, path: `adapters.${id}`, message: `validating this adapter failed: ${(error as Error).message}` });
+    }
   }
   if (!core.success) return finish();
 

@@ -80,8 +80,33 @@ function collect(issue: z.core.$ZodIssue, prefix: PropertyKey[], scope: IssueSco
       push(path, `expected one of ${options}${hint}`);
       return;
     }
+    case "too_big":
+    case "too_small":
+      // A schema's own message (e.g. "a source_id is at most 256 bytes") says it best; zod's default is rephrased.
+      push(path, /^Too (big|small)/.test(issue.message) ? boundMessage(issue, valueAt(scope.root, path)) : issue.message);
+      return;
     default:
       push(path, issue.message.replace(/^Invalid (input|option): /, ""));
+  }
+}
+
+function boundMessage(issue: z.core.$ZodIssueTooBig | z.core.$ZodIssueTooSmall, value: unknown): string {
+  const big = issue.code === "too_big";
+  const limit = Number(big ? (issue as z.core.$ZodIssueTooBig).maximum : (issue as z.core.$ZodIssueTooSmall).minimum);
+  const bound = issue.inclusive === false ? (big ? "less than" : "more than") : big ? "at most" : "at least";
+  const plural = (one: string, many: string) => (limit === 1 ? one : many);
+  switch (issue.origin) {
+    case "number":
+    case "int":
+    case "bigint":
+      return `expected ${bound} ${limit}, got ${String(value)}`;
+    case "string":
+      return !big && limit === 1 ? "must not be empty" : `expected ${bound} ${limit} ${plural("character", "characters")}`;
+    case "array":
+    case "set":
+      return !big && limit === 1 ? "needs at least one entry" : `expected ${bound} ${limit} ${plural("entry", "entries")}`;
+    default:
+      return issue.message;
   }
 }
 

@@ -23,6 +23,15 @@ export interface DeviceHost {
   /** A non-telemetry message a device sent (heartbeat, command_result, replies), kept for tests. */
   record(sourceId: string | undefined, message: Record<string, unknown>): void;
   countFrame(sourceId: string, outcome: "accepted" | "rejected" | "rate_limited" | "dropped_silently"): void;
+  /** One answered POST /ingest, for tests and the live summary. */
+  recordRequest(request: IngestRecord): void;
+}
+
+export interface IngestRecord {
+  status: number;
+  gzip: boolean;
+  bodyBytes: number;
+  points: number;
 }
 
 const KNOWN_DEVICE_MESSAGES = new Set(["heartbeat", "command_result", "device_error"]);

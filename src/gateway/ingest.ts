@@ -26,6 +26,12 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | "too_la
 }
 
 export async function handleIngest(req: IncomingMessage, res: ServerResponse, host: DeviceHost): Promise<void> {
+  const record = { status: 0, gzip: req.headers["content-encoding"] === "gzip", bodyBytes: Number(req.headers["content-length"] ?? 0), points: 0 };
+  res.on("finish", () => host.recordRequest({ ...record, status: res.statusCode }));
+  return answerIngest(req, res, host, record);
+}
+
+async function answerIngest(req: IncomingMessage, res: ServerResponse, host: DeviceHost, record: { points: number }): Promise<void> {
   const injected = host.faults.httpStatuses.shift();
   if (injected !== undefined) {
     req.resume();
@@ -59,6 +65,7 @@ export async function handleIngest(req: IncomingMessage, res: ServerResponse, ho
   }
   const points = body.points;
   if (!Array.isArray(points)) return reply(res, 400, { error: "points must be an array" });
+  record.points = points.length;
   if (points.length > host.limits.maxPointsPerMessage) return reply(res, 400, { error: `too many points: ${points.length}` });
   const defaultSource = body.source_id;
   if (points.length > 0 && (typeof defaultSource !== "string" || !SOURCE_ID_RULE.test(defaultSource))) {

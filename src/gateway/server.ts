@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { WebSocketServer } from "ws";
-import { type DeviceHost, DeviceConnection } from "./device.js";
+import { type DeviceHost, DeviceConnection, type IngestRecord } from "./device.js";
 import { handleIngest } from "./ingest.js";
 import { startLatencyProxy } from "./latency-proxy.js";
 import { DEFAULT_FAULTS, DEFAULT_LIMITS, type GatewayFaults, type GatewayLimits } from "./limits.js";
@@ -59,6 +59,8 @@ export interface Gateway {
   port: number;
   points: StoredPoint[];
   messages: ReceivedMessage[];
+  /** Every answered POST /ingest. */
+  requests: IngestRecord[];
   limits: GatewayLimits;
   /** Mutable: tests and the CLI change faults while running. */
   faults: GatewayFaults;
@@ -87,6 +89,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const readOnly = new Set(options.readOnlyKeys ?? []);
   const points: StoredPoint[] = [];
   const messages: ReceivedMessage[] = [];
+  const requests: IngestRecord[] = [];
   const sources = new Map<string, SourceSummary>();
   const connections = new Map<string, DeviceConnection>();
   const allSockets = new Set<DeviceConnection>();
@@ -149,6 +152,10 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     },
     record(sourceId, message) {
       messages.push({ source_id: sourceId, at: serverNow(), message });
+      notify();
+    },
+    recordRequest(request) {
+      requests.push(request);
       notify();
     },
     countFrame(sourceId, outcome) {
@@ -227,6 +234,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     port,
     points,
     messages,
+    requests,
     limits,
     faults,
     get connectionsOpened() {

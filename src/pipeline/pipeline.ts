@@ -10,7 +10,7 @@ import type { PointInput } from "./point.js";
 import type { SourceQueue } from "./queue.js";
 import { addReason, PointCounters } from "./stats.js";
 import { StreamGate } from "./stream-gate.js";
-import { type Stamping, validatePoint } from "./validate.js";
+import { prepareStaticTags, type StaticTags, type Stamping, validatePoint } from "./validate.js";
 
 export interface AdapterRoute {
   id: string;
@@ -27,6 +27,7 @@ export const SPOOL_ORIGIN = 0;
 export class Pipeline {
   readonly adapterCounters: PointCounters[] = [new PointCounters()];
   private readonly routes: (AdapterRoute | undefined)[] = [undefined];
+  private readonly staticTags: (StaticTags | undefined)[] = [undefined];
   private readonly byId = new Map<string, number>();
   private readonly queues = new Map<string, SourceQueue>();
   private readonly sourceCounters = new Map<string, PointCounters>();
@@ -63,12 +64,15 @@ export class Pipeline {
 
   /** Registers (or, on reload, re-routes) an adapter; returns its origin index. */
   addAdapter(route: AdapterRoute): number {
+    const tags = prepareStaticTags(route.tags);
     const existing = this.byId.get(route.id);
     if (existing !== undefined) {
       this.routes[existing] = route;
+      this.staticTags[existing] = tags;
       return existing;
     }
     this.routes.push(route);
+    this.staticTags.push(tags);
     this.adapterCounters.push(new PointCounters());
     const origin = this.routes.length - 1;
     this.byId.set(route.id, origin);
@@ -88,7 +92,7 @@ export class Pipeline {
     const route = this.routes[origin];
     if (!route) throw new Error(`no adapter registered as origin ${origin}`);
     const session = this.sessions.get(route.sourceId);
-    const stamping: Stamping = { prefix: route.prefix, tags: route.tags, mono: this.clock.monotonicMs(), sessionId: session?.id };
+    const stamping: Stamping = { prefix: route.prefix, tags: this.staticTags[origin], mono: this.clock.monotonicMs(), sessionId: session?.id };
     const gate = route.stream === "on_demand" ? this.gateFor(route.sourceId) : undefined;
 
     let points: QueuedPoint[] = [];

@@ -127,7 +127,7 @@ export class SourceQueue implements BatchSource {
   }
 
   take(maxPoints: number, maxBytes: number): Batch | undefined {
-    if (this.options.durability === "always") this.spillMemory();
+    if (this.options.durability === "always") this.persistMemory();
     const points: QueuedPoint[] = [];
     const origins: number[] = [];
     const sizes: number[] = [];
@@ -301,7 +301,7 @@ export class SourceQueue implements BatchSource {
   private spillIfDue(): void {
     if (!this.spool) return;
     if (this.options.durability === "always") {
-      this.spillMemory();
+      this.persistMemory();
     } else if (!this.uplinkUp) {
       this.spillStaging();
       this.spillMemory();
@@ -313,6 +313,35 @@ export class SourceQueue implements BatchSource {
   /** Spills memory from the oldest until below half the high-water mark. */
   private spillOldest(): void {
     this.spillMemory(this.highPoints / 2);
+  }
+
+  /**
+   * `durability: always`: writes memory segments to the spool and keeps them in memory, moved to
+   * the end of staging as loaded rows, so taking them reads nothing back from disk.
+   */
+  private persistMemory(): void {
+    if (!this.spool || this.memory.length === 0 || this.hasUnloadedRows()) {
+      // Rows not yet loaded are older than memory: memory must queue behind them on disk.
+      this.spillMemory();
+      return;
+    }
+    this.spool.transaction(() => {
+      while (this.memory.length > 0) {
+        if (!this.spoolHasRoom() && !this.ensureSpoolRoom()) return;
+        const segment = this.memory.shift()!;
+        const points = segment.pos === 0 ? segment.points : segment.points.slice(segment.pos);
+        const sizes = segment.pos === 0 ? segment.sizes : segment.sizes.slice(segment.pos);
+        const origins = segment.pos === 0 ? segment.origins : segment.origins.slice(segment.pos);
+        let bytes = 0;
+        for (const size of sizes) bytes += size;
+        const ord = ordinalAt(segment, segment.pos);
+        const id = this.spool!.append(points, origins, sizes, bytes, ord);
+        this.spoolCursor = id;
+        this.loadedRows.set(id, { remaining: points.length, count: points.length, bytes });
+        this.loadedRowPoints += points.length;
+        this.staging.push({ points, origins, sizes, pos: 0, row: id, ord });
+      }
+    });
   }
 
   /** Writes memory segments (oldest first) to the spool, as rows after everything spooled. */

@@ -9,6 +9,7 @@ import type BetterSqlite3 from "better-sqlite3";
 import Database from "better-sqlite3";
 import type { Logger } from "../log.js";
 import type { QueuedPoint } from "./batch-source.js";
+import { spoolJson } from "./point-json.js";
 
 export interface SpoolRow {
   id: number;
@@ -147,7 +148,7 @@ export class Spool {
 
   private encode(points: QueuedPoint[], origins: number[], sizes: number[], bytes: number, ord: number) {
     const { bootId, runId } = this.identity;
-    return [bootId, runId, this.identity.monoNow(), this.identity.wallNow(), ord, points.length, bytes, JSON.stringify(points), JSON.stringify(origins), JSON.stringify(sizes)] as const;
+    return [bootId, runId, this.identity.monoNow(), this.identity.wallNow(), ord, points.length, bytes, spoolJson(points), JSON.stringify(origins), JSON.stringify(sizes)] as const;
   }
 
   private decode(row: Row): SpoolRow {

@@ -13,11 +13,41 @@ export const LIMITS = {
   tagBytes: 256,
 } as const;
 
+/** An adapter's static tags, checked once when the adapter is registered. */
+export interface StaticTags {
+  tags: Readonly<Record<string, string>>;
+  count: number;
+  bytes: number;
+}
+
+/** Checks static tags with the same rules as a point's; throws with the reason. */
+export function prepareStaticTags(tags: Record<string, string> | undefined): StaticTags | undefined {
+  if (!tags || Object.keys(tags).length === 0) return undefined;
+  let bytes = 10;
+  for (const [key, value] of Object.entries(tags)) {
+    const problem = tagProblem(key, value);
+    if (problem) throw new Error(problem);
+    bytes += TAG_OVERHEAD + (utf8Bytes(key) + utf8Bytes(value)) * 2;
+  }
+  const count = Object.keys(tags).length;
+  if (count > LIMITS.tagCount) throw new Error(`${count} tags (max ${LIMITS.tagCount})`);
+  return { tags: Object.freeze({ ...tags }), count, bytes };
+}
+
+function tagProblem(key: string, value: unknown): string | undefined {
+  if (typeof value !== "string") return `tag ${key} must be a string`;
+  const keyBytes = utf8Bytes(key);
+  if (keyBytes > LIMITS.tagBytes) return `tag key ${key.slice(0, 32)}… is ${keyBytes} bytes (max ${LIMITS.tagBytes})`;
+  const valueBytes = utf8Bytes(value);
+  if (valueBytes > LIMITS.tagBytes) return `tag ${key} value is ${valueBytes} bytes (max ${LIMITS.tagBytes})`;
+  return undefined;
+}
+
 /** Where a point is going and what the core adds to it. */
 export interface Stamping {
   prefix: string;
   /** Static tags of the adapter, merged under the point's own. Shared, never mutated. */
-  tags: Readonly<Record<string, string>> | undefined;
+  tags: StaticTags | undefined;
   /** Monotonic ms for points without their own timestamp. */
   mono: number;
   sessionId: string | undefined;
@@ -103,28 +133,32 @@ export function validatePoint(input: PointInput, stamping: Stamping): Validated 
     if (timestamp < 1e12) return `timestamp ${timestamp} is not epoch milliseconds`;
   }
 
-  let tags = stamping.tags;
-  if (input.tags !== undefined) {
-    if (input.tags === null || typeof input.tags !== "object" || Array.isArray(input.tags)) return "tags must be an object";
-    tags = tags === undefined ? input.tags : { ...tags, ...input.tags };
-  }
-  if (stamping.sessionId !== undefined) tags = { ...tags, session_id: stamping.sessionId };
-  if (tags !== undefined) {
-    let count = 0;
-    for (const key in tags) {
-      const tagValue = tags[key];
-      if (typeof tagValue !== "string") return `tag ${key} must be a string`;
-      const keyBytes = utf8Bytes(key);
-      const valueBytes = utf8Bytes(tagValue);
-      if (keyBytes > LIMITS.tagBytes) return `tag key ${key.slice(0, 32)}… is ${keyBytes} bytes (max ${LIMITS.tagBytes})`;
-      if (valueBytes > LIMITS.tagBytes) return `tag ${key} value is ${valueBytes} bytes (max ${LIMITS.tagBytes})`;
-      bytes += TAG_OVERHEAD + (keyBytes + valueBytes) * 2;
-      count++;
+  const fixed = stamping.tags;
+  let tags: Record<string, string> | undefined = fixed?.tags;
+  let tagCount = fixed ? fixed.count : 0;
+  if (fixed) bytes += fixed.bytes;
+  const own = input.tags;
+  if (own !== undefined) {
+    if (own === null || typeof own !== "object" || Array.isArray(own)) return "tags must be an object";
+    let ownBytes = 0;
+    for (const key in own) {
+      const tagValue = own[key];
+      const problem = tagProblem(key, tagValue);
+      if (problem) return problem;
+      ownBytes += TAG_OVERHEAD + (key.length + tagValue.length) * 6;
+      if (!fixed || !(key in fixed.tags)) tagCount++;
     }
-    if (count > LIMITS.tagCount) return `${count} tags (max ${LIMITS.tagCount})`;
-    if (count === 0) tags = undefined;
-    else bytes += 10;
+    if (ownBytes > 0) {
+      tags = fixed ? { ...fixed.tags, ...own } : own;
+      bytes += ownBytes + (fixed ? 0 : 10);
+    }
   }
+  if (stamping.sessionId !== undefined) {
+    if (!tags || !("session_id" in tags)) tagCount++;
+    tags = { ...tags, session_id: stamping.sessionId };
+    bytes += TAG_OVERHEAD + 20 + stamping.sessionId.length * 2;
+  }
+  if (tagCount > LIMITS.tagCount) return `${tagCount} tags (max ${LIMITS.tagCount})`;
 
   const point: QueuedPoint = { class: pointClass, metric, value, timestamp };
   if (tags !== undefined) point.tags = tags as Record<string, string>;

@@ -93,26 +93,47 @@ export function assertSecure(url: URL, allowInsecure: boolean, what: string): vo
   );
 }
 
-const KNOWN_FIELDS = new Set(["class", "metric", "value", "timestamp", "tags", "session_id", "mono"]);
+/** Metric names repeat endlessly: their JSON form is cached (bounded, cleared when full). */
+const metricJson = new Map<string, string>();
+const METRIC_CACHE_MAX = 50_000;
 
-/** One point as JSON, its monotonic stamp (if any) mapped to server-aligned wall time. */
-export function encodePoint(point: QueuedPoint, clock: BridgeClock): string {
-  const timestamp = point.mono ? clock.toWall(point.timestamp) : point.timestamp;
+function quoteMetric(metric: string): string {
+  let json = metricJson.get(metric);
+  if (json === undefined) {
+    if (metricJson.size >= METRIC_CACHE_MAX) metricJson.clear();
+    json = JSON.stringify(metric);
+    metricJson.set(metric, json);
+  }
+  return json;
+}
+
+/**
+ * One point as JSON, its monotonic stamp (if any) mapped to server-aligned wall time. Only the
+ * fields of `Point` are written (the pipeline builds points with nothing else), and `mono` never.
+ */
+export function encodePoint(point: QueuedPoint, clock: BridgeClock, monoToWall = wallOffset(clock)): string {
+  const timestamp = point.mono ? Math.round(point.timestamp + monoToWall) : point.timestamp;
   const value = typeof point.value === "number" ? String(point.value) : JSON.stringify(point.value);
-  let json = `{"class":"${point.class}","metric":${JSON.stringify(point.metric)},"value":${value},"timestamp":${timestamp}`;
+  let json = `{"class":"${point.class}","metric":${quoteMetric(point.metric)},"value":${value},"timestamp":${timestamp}`;
   if (point.tags !== undefined) json += `,"tags":${JSON.stringify(point.tags)}`;
   if (point.session_id !== undefined) json += `,"session_id":${JSON.stringify(point.session_id)}`;
-  for (const key in point) {
-    if (KNOWN_FIELDS.has(key)) continue;
-    const extra = (point as unknown as Record<string, unknown>)[key];
-    if (extra !== undefined) json += `,${JSON.stringify(key)}:${JSON.stringify(extra)}`;
-  }
   return json + "}";
+}
+
+/**
+ * What to add to a monotonic stamp to get wall time, read once per frame: the server offset
+ * once synced, else the local wall clock's current distance from the monotonic one.
+ */
+export function wallOffset(clock: BridgeClock): number {
+  if (clock.synced) return clock.sync.offsetMs;
+  const mono = clock.monotonicMs();
+  return clock.toWall(mono) - mono;
 }
 
 export function encodePoints(points: readonly QueuedPoint[], clock: BridgeClock, from = 0, to = points.length): string {
   const parts = new Array<string>(to - from);
-  for (let i = from; i < to; i++) parts[i - from] = encodePoint(points[i], clock);
+  const monoToWall = wallOffset(clock);
+  for (let i = from; i < to; i++) parts[i - from] = encodePoint(points[i], clock, monoToWall);
   return `[${parts.join(",")}]`;
 }
 

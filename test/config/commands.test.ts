@@ -1,4 +1,6 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these tests write ${VAR} references as YAML text.
 /** `check` and `schema` as the CLI runs them: exit codes, what they print, and the config path rules. */
+import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -96,6 +98,25 @@ describe("check", () => {
     const { io, out } = capture();
     expect(await runCheckCommand(["extra"], io)).toBe(64);
     expect(out.stderr).toContain("usage: plexus-bridge check [-c FILE]");
+  });
+});
+
+describe("the plexus-bridge executable", () => {
+  // A real child process through bin/plexus-bridge.js, to prove the exit codes reach the shell.
+  const bin = path.resolve(import.meta.dirname, "../../bin/plexus-bridge.js");
+  const run = (args: string[], env: NodeJS.ProcessEnv) =>
+    spawnSync(process.execPath, [bin, ...args], { env: { PATH: process.env.PATH, ...env }, encoding: "utf8", timeout: 30_000 });
+
+  it("check exits 0 for a valid config and 78 with every problem for a broken one", () => {
+    const example = path.resolve(import.meta.dirname, "../../config/example.yaml");
+    const ok = run(["check", "-c", example], { PLEXUS_API_KEY: "plx_from_env" });
+    expect(ok.stderr).toBe("");
+    expect(ok.status).toBe(0);
+    const broken = folder.write("broken.yaml", "plexus:\n  source_id: demo\n  api_key: ${PLEXUS_API_KEY}\nadaptors: {}\n");
+    const failed = run(["check", "-c", broken], {});
+    expect(failed.status).toBe(78);
+    expect(failed.stderr).toContain(`${broken}:3:12 plexus.api_key: environment variable PLEXUS_API_KEY is not set`);
+    expect(failed.stderr).toContain(`${broken}:4:1 adaptors: unknown key "adaptors" (did you mean "adapters"?)`);
   });
 });
 

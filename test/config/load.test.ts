@@ -209,3 +209,53 @@ describe("reload fingerprints", () => {
     expect(keys(retagged)?.[1]).toBe(keys(first)?.[1]);
   });
 });
+
+describe("YAML features", () => {
+  it("expands anchors, aliases and merge keys, and takes empty sections as their defaults", async () => {
+    const { config, problems } = await folder.load(yaml`
+      plexus: { source_id: demo }
+      queue:
+      log:
+      x_common: &common
+        type: testbus
+        poll_interval: 2s
+      adapters:
+        a: { <<: *common, url: tcp://a }
+        b:
+          <<: *common
+          url: tcp://b
+          poll_interval: 5s
+    `);
+    // x_common is not a known key: the anchor has to live somewhere the schema allows.
+    expect(formatProblems(problems)).toBe(`${folder.dir}/config.yaml:4:1 x_common: unknown key "x_common"`);
+    expect(config).toBeUndefined();
+    const fixed = await folder.load(yaml`
+      plexus: { source_id: demo }
+      queue:
+      log:
+      adapters:
+        a: &common { type: testbus, url: tcp://a, poll_interval: 2s }
+        b:
+          <<: *common
+          url: tcp://b
+    `);
+    expect(fixed.problems).toEqual([]);
+    expect(fixed.config?.log).toEqual({ level: "info", format: "text" });
+    expect(fixed.config?.adapters.map((a) => [a.id, a.options.url, a.options.poll_interval])).toEqual([
+      ["a", "tcp://a", 2000],
+      ["b", "tcp://b", 2000],
+    ]);
+  });
+
+  it("reports an alias bomb instead of expanding it", async () => {
+    const bomb = ["plexus: { source_id: demo }", "a0: &a0 [x, x, x, x, x, x, x, x, x, x]"];
+    for (let i = 1; i < 8; i++)
+      bomb.push(
+        `a${i}: &a${i} [${Array(10)
+          .fill(`*a${i - 1}`)
+          .join(", ")}]`,
+      );
+    const { problems } = await folder.load(`${bomb.join("\n")}\n`);
+    expect(formatProblems(problems)).toMatch(/config\.yaml:1:1 the YAML cannot be expanded: .*alias/i);
+  });
+});

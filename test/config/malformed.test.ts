@@ -6,6 +6,11 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, it } from "vitest";
+import { z } from "zod";
+import { defineAdapter } from "../../src/adapter-contract.js";
+import { registerAdapter } from "../../src/adapters.js";
+import { loadConfig } from "../../src/config/load.js";
+import { formatProblems } from "../../src/config/problems.js";
 import { ConfigFolder, expectProblems, yaml } from "./config-fixture.js";
 import { registerTestAdapter } from "./test-adapter.js";
 
@@ -62,8 +67,6 @@ describe("YAML syntax", () => {
   });
 
   it("reports a missing config file without a position", async () => {
-    const { loadConfig } = await import("../../src/config/load.js");
-    const { formatProblems } = await import("../../src/config/problems.js");
     const missing = path.join(folder.dir, "absent.yaml");
     const result = await loadConfig(missing, { env: {} });
     expectProblems(formatProblems(result.problems).split("\n"), [[missing, "the file does not exist"]]);
@@ -157,8 +160,8 @@ describe("core sections", () => {
     expectProblems(lines, [
       [`${F}:1:19 shutdown_timeout`, "expected a duration"],
       [`${F}:3:14 plexus.source_id`, "a source_id is lower-case"],
-      [`${F}:4:21 plexus.frame_max_points`, "<=10000"],
-      [`${F}:6:15 queue.high_water`, "<=1"],
+      [`${F}:4:21 plexus.frame_max_points`, "expected at most 10000, got 20000"],
+      [`${F}:6:15 queue.high_water`, "expected at most 1, got 2"],
       [`${F}:7:1 extra`, 'unknown key "extra"'],
     ]);
   });
@@ -239,7 +242,7 @@ describe("environment and secrets", () => {
         source_id: demo
         api_key: !file empty_key
     `);
-    expectProblems(lines, [[`${F}:3:18 plexus.api_key`, ">=1 characters"]]);
+    expectProblems(lines, [[`${F}:3:18 plexus.api_key`, "must not be empty"]]);
   });
 });
 
@@ -329,7 +332,7 @@ describe("adapters", () => {
     `);
     expectProblems(lines, [
       [`${F}:16:19 adapters.plc1.devices[2].points[1].type`, 'expected one of "u16", "s16", "f32" (did you mean "u16"?)'],
-      [`${F}:18:22 adapters.plc1.devices[2].points[2].address`, "<=65535"],
+      [`${F}:18:22 adapters.plc1.devices[2].points[2].address`, "expected at most 65535, got 70000"],
       [`${F}:20:13 adapters.plc1.devices[2].points[2].adress`, 'unknown key "adress" (did you mean "address"?)'],
     ]);
   });
@@ -382,5 +385,30 @@ describe("adapters", () => {
     expectProblems(await folder.problems(text), []);
     const lines = await folder.problems(text, { checkFiles: true });
     expectProblems(lines, [["map.txt:2:3 adapters.plc1", 'unknown register kind "bad 2"']]);
+  });
+});
+
+describe("adapter bugs", () => {
+  it("reports an options check that throws as a problem of that adapter, not a crash", async () => {
+    const throwing = defineAdapter({
+      type: "throwingbus",
+      summary: "Its options refinement throws.",
+      options: z.strictObject({ url: z.string() }).superRefine(() => {
+        throw new Error("refinement exploded");
+      }),
+      create: () => ({ start: async () => {}, stop: async () => {} }),
+    });
+    registerAdapter("throwingbus", async () => ({ default: throwing }));
+    const lines = await folder.problems(yaml`
+      plexus:
+        source_id: demo
+      adapters:
+        t1: { type: throwingbus, url: x }
+        ok: { type: testbus, url: x, poll_interval: forever }
+    `);
+    expectProblems(lines, [
+      [`${F}:4:3 adapters.t1`, "validating this adapter failed: refinement exploded"],
+      [`${F}:5:47 adapters.ok.poll_interval`, "expected a duration"],
+    ]);
   });
 });

@@ -55,3 +55,12 @@ export function spawnChild(args: string[], env: NodeJS.ProcessEnv = {}): Child {
     },
   };
 }
+
+/** Polls until the condition holds. */
+export async function waitFor(condition: () => boolean, timeoutMs = 20_000, what = "condition"): Promise<void> {
+  const start = Date.now();
+  while (!condition()) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}

@@ -78,6 +78,7 @@ export class CandumpReplay {
       pass++;
     }
     this.runtime.flush();
+    this.runtime.sendFinalHealth();
     this.ctx.log.info("replay finished");
     this.ctx.finished();
   }

@@ -4,8 +4,9 @@
  * factors. Metric names are `<model name>.<point>` (e.g. `inverter_three_phase.W`,
  * `mppt.module1.DCA`), the SunSpec names every inverter manual uses.
  */
+
+import { ModbusExceptionError } from "../errors.js";
 import type { RegisterPoint } from "../register-map.js";
-import { ModbusExceptionError } from "../transport.js";
 import { SUNSPEC_MODELS, type SunSpecModelDef, type SunSpecPointDef } from "./models.js";
 
 /** Where devices put the marker, in the order the SunSpec spec asks clients to probe. */
@@ -84,7 +85,9 @@ export function modelPoints(def: SunSpecModelDef, model: FoundModel, prefix: str
   let address = model.address;
   const topNames = new Set(def.points.map((p) => p.name));
   for (const point of def.points) {
-    const resolved = toRegisterPoint(point, address, `${prefix}.${point.name}`, (sf) => `${prefix}.${sf}`);
+    // The model header (ID, L) is not data; a module's own ID inside a group is.
+    const header = point.name === "ID" || point.name === "L";
+    const resolved = header ? undefined : toRegisterPoint(point, address, `${prefix}.${point.name}`, (sf) => `${prefix}.${sf}`);
     if (resolved && address + point.size <= end) out.push(resolved);
     address += point.size;
   }
@@ -108,7 +111,6 @@ export function modelPoints(def: SunSpecModelDef, model: FoundModel, prefix: str
 const BASE: Pick<RegisterPoint, "table" | "byteOrder" | "scale" | "offset"> = { table: "holding", byteOrder: "ABCD", scale: 1, offset: 0 };
 
 function toRegisterPoint(point: SunSpecPointDef, address: number, name: string, sfName: (sf: string) => string): RegisterPoint | undefined {
-  if (point.name === "ID" || point.name === "L") return undefined;
   const common = { ...BASE, name, address, size: point.size, unit: point.units, scaleFactorPoint: point.sf ? sfName(point.sf) : undefined };
   const labels = point.symbols ? new Map(Object.entries(point.symbols).map(([code, label]) => [Number(code), label])) : undefined;
   switch (point.type) {

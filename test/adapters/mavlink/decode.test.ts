@@ -5,7 +5,7 @@ import { type DecoderOptions, MessageDecoder } from "../../../adapters/mavlink/d
 import { dialectMessages } from "../../../adapters/mavlink/dialect.js";
 import { FrameParser, type RawFrame } from "../../../adapters/mavlink/framing.js";
 import type { PointInput } from "../../../src/pipeline/point.js";
-import { ARDUSUB_TLOG, FIXTURES, byMetric, invalidPoints } from "./helpers.js";
+import { ARDUSUB_TLOG, byMetric, FIXTURES, invalidPoints } from "./helpers.js";
 
 const vectors = JSON.parse(readFileSync(`${FIXTURES}mavlink_frame_vectors.json`, "utf8")).frames as {
   frame_hex: string;
@@ -111,7 +111,8 @@ describe("MAVLink decode", () => {
     expect(invalidPoints(out)).toEqual([]);
     const modes = byMetric(out, "heartbeat.mode").filter((p) => p.tags?.system_id === "1" && p.tags.component_id === "1");
     expect(modes.length).toBeGreaterThan(0);
-    for (const mode of modes) expect(["MANUAL", "STABILIZE", "ALT_HOLD", "DEPTH_HOLD", "POSHOLD", "SURFACE", "ACRO", "GUIDED", "AUTO"]).toContain(mode.value);
+    for (const mode of modes)
+      expect(["MANUAL", "STABILIZE", "ALT_HOLD", "DEPTH_HOLD", "POSHOLD", "SURFACE", "ACRO", "GUIDED", "AUTO"]).toContain(mode.value);
     const texts = byMetric(out, "statustext.text");
     expect(texts.length).toBe(4);
     for (const text of texts) {

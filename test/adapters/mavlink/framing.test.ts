@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { dialectMessages } from "../../../adapters/mavlink/dialect.js";
-import { FrameParser, type FrameProblem, type RawFrame, type SigningPolicy, crc16, signingKey } from "../../../adapters/mavlink/framing.js";
+import { crc16, FrameParser, type FrameProblem, type RawFrame, type SigningPolicy, signingKey } from "../../../adapters/mavlink/framing.js";
 import { ARDUSUB_TLOG, FIXTURES } from "./helpers.js";
 
 interface Vector {
@@ -16,7 +16,10 @@ const vectors = JSON.parse(readFileSync(`${FIXTURES}mavlink_frame_vectors.json`,
 const frames: Vector[] = vectors.frames;
 const messages = dialectMessages("common");
 
-function parse(bytes: Uint8Array, options: { tlog?: boolean; policy?: SigningPolicy; key?: Uint8Array; final?: boolean; chunk?: number } = {}) {
+function parse(
+  bytes: Uint8Array,
+  options: { tlog?: boolean; policy?: SigningPolicy; key?: Uint8Array; final?: boolean; chunk?: number } = {},
+) {
   const got: RawFrame[] = [];
   const problems: Partial<Record<FrameProblem, number>> = {};
   const parser = new FrameParser({

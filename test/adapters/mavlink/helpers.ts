@@ -1,7 +1,7 @@
 /** Shared by the MAVLink tests: real capture records, frames a scripted vehicle sends, point checks. */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { type MavLinkData, MavLinkProtocolV2, common, minimal } from "node-mavlink";
+import { common, type MavLinkData, MavLinkProtocolV2, minimal } from "node-mavlink";
 import type { PointInput } from "../../../src/pipeline/point.js";
 
 export const FIXTURES = fileURLToPath(new URL("../../fixtures/mavlink/", import.meta.url));
@@ -66,18 +66,18 @@ export function commandAck(command: number, result: number, targetSystem = 255, 
   return vehicleFrame(ack);
 }
 
-/** Reads COMMAND_LONG fields from a v2 frame the adapter sent. */
-export function readCommandLong(frame: Uint8Array) {
+/** Reads COMMAND_LONG fields from a frame the adapter sent (MAVLink 2 may have truncated the payload). */
+export function readCommandLong(frame: { payload: Uint8Array; sysid: number; compid: number }) {
   const payload = Buffer.alloc(33);
-  Buffer.from(frame.subarray(10, 10 + frame[1])).copy(payload);
+  payload.set(frame.payload.subarray(0, 33));
   return {
     param1: payload.readFloatLE(0),
     param2: payload.readFloatLE(4),
     command: payload.readUInt16LE(28),
     targetSystem: payload[30],
     targetComponent: payload[31],
-    sysid: frame[5],
-    compid: frame[6],
+    sysid: frame.sysid,
+    compid: frame.compid,
   };
 }
 

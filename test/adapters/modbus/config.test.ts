@@ -1,4 +1,5 @@
 /** Options, connection urls, map files and `check` (checkFiles with file:line:col). */
+import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
 import modbus from "../../../adapters/modbus/index.js";
 import { analyseMap, loadMapFile } from "../../../adapters/modbus/map-file.js";
@@ -6,6 +7,15 @@ import { parseEndpoint } from "../../../adapters/modbus/url.js";
 
 const fixtures = new URL("../../fixtures/modbus/", import.meta.url).pathname;
 const parse = (options: Record<string, unknown>) => modbus.options.parse(options);
+
+describe("loading", () => {
+  it("does not load modbus-serial or serialport until start()", () => {
+    // The config schema imports every adapter's index.ts; the heavy libraries come in with start().
+    const loaded = Object.keys(createRequire(import.meta.url).cache);
+    expect(loaded.filter((path) => /node_modules\/(modbus-serial|serialport|@serialport)\//.test(path))).toEqual([]);
+    expect(modbus.type).toBe("modbus");
+  });
+});
 
 describe("urls", () => {
   it("parses tcp, rtu with serial settings, and rtu+tcp", () => {
@@ -44,20 +54,26 @@ describe("options", () => {
     expect(() => parse({ url: "tcp://x", devices: [{ unit_id: 1, map: "m.yaml", points: [{ name: "a", address: 0 }] }] })).toThrow(
       /either points or map/,
     );
-    expect(() => parse({ url: "tcp://x", devices: [{ unit_id: 1, points: [{ name: "s", address: 0, type: "string" }] }] })).toThrow(/needs a length/);
-    expect(() => parse({ url: "tcp://x", devices: [{ unit_id: 1, points: [{ name: "c", table: "coil", address: 0, type: "float32" }] }] })).toThrow(
-      /single bits/,
+    expect(() => parse({ url: "tcp://x", devices: [{ unit_id: 1, points: [{ name: "s", address: 0, type: "string" }] }] })).toThrow(
+      /needs a length/,
     );
+    expect(() =>
+      parse({ url: "tcp://x", devices: [{ unit_id: 1, points: [{ name: "c", table: "coil", address: 0, type: "float32" }] }] }),
+    ).toThrow(/single bits/);
   });
 
   it("describes every option (the config schema and docs are generated from them)", () => {
-    for (const [key, field] of Object.entries(modbus.options.shape)) expect((field as { description?: string }).description, key).toBeTruthy();
+    for (const [key, field] of Object.entries(modbus.options.shape))
+      expect((field as { description?: string }).description, key).toBeTruthy();
   });
 });
 
 describe("map files", () => {
   it("loads a modicon-style map with defaults", async () => {
-    const result = analyseMap("modicon.yaml", "address_base: modicon\nbyte_order: CDAB\npoints:\n  - { name: sp, address: 40001, type: float32 }\n");
+    const result = analyseMap(
+      "modicon.yaml",
+      "address_base: modicon\nbyte_order: CDAB\npoints:\n  - { name: sp, address: 40001, type: float32 }\n",
+    );
     expect(result.problems).toEqual([]);
     expect(result.points[0]).toMatchObject({ name: "sp", table: "holding", address: 0, byteOrder: "CDAB" });
   });
@@ -87,7 +103,9 @@ describe("map files", () => {
     ]);
     expect(short.filter((p) => p.startsWith("maps/bad-yaml.yaml")).length).toBeGreaterThanOrEqual(1);
     expect(short.filter((p) => p.startsWith("maps/bad-yaml.yaml"))[0]).toMatch(/^maps\/bad-yaml\.yaml:\d+:\d+ YAML: /);
-    expect(short.filter((p) => p.startsWith("maps/missing.yaml"))).toEqual([expect.stringMatching(/^maps\/missing\.yaml:1:1 cannot read register map/)]);
+    expect(short.filter((p) => p.startsWith("maps/missing.yaml"))).toEqual([
+      expect.stringMatching(/^maps\/missing\.yaml:1:1 cannot read register map/),
+    ]);
     expect(short.some((p) => p.startsWith("sdm630.yaml"))).toBe(false);
   });
 

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { decodeRegisters, decodeString, encodeRegisters, type ValueType } from "../../../adapters/modbus/decode.js";
+import { decodeRegisters, decodeString, encodeRegisters, shortestFloat32, type ValueType } from "../../../adapters/modbus/decode.js";
 
 interface Conversion {
   datatype: string;
@@ -56,7 +56,12 @@ describe("pymodbus typed-value vectors", () => {
         const decoded = decodeRegisters(words, type, "ABCD");
         expectSame(type, decoded, value, vector.registers_hex.slice(i * width, (i + 1) * width));
         // pymodbus word_order="little" means the registers reversed: our CDAB.
-        expectSame(type, decodeRegisters([...words].reverse(), type, "CDAB"), value, vector.registers_hex.slice(i * width, (i + 1) * width));
+        expectSame(
+          type,
+          decodeRegisters([...words].reverse(), type, "CDAB"),
+          value,
+          vector.registers_hex.slice(i * width, (i + 1) * width),
+        );
       });
     });
   }
@@ -115,5 +120,20 @@ describe("byte orders", () => {
   it("strings stop at NUL, drop padding, and honour byte swap", () => {
     expect(decodeString([0x5364, 0x6d36, 0x3330, 0x2020])).toBe("Sdm630");
     expect(decodeString([0x6453, 0x366d, 0x0030], true)).toBe("Sdm60");
+  });
+});
+
+describe("float32 presentation", () => {
+  it("gives the shortest decimal that is still the same float32", () => {
+    const b = Buffer.alloc(4);
+    for (const meant of [230.02, 0.1, 49.99, -1234.56, 3.4e38, 1e-30]) {
+      b.writeFloatBE(meant);
+      const decoded = decodeRegisters([b.readUInt16BE(0), b.readUInt16BE(2)], "float32") as number;
+      expect(decoded).toBe(meant);
+      expect(Math.fround(decoded)).toBe(b.readFloatBE(0));
+    }
+    // A float32 that needs all 9 digits keeps them.
+    expect(shortestFloat32(Math.fround(16777217 / 3))).toBe(Math.fround(16777217 / 3));
+    expect(shortestFloat32(Number.NaN)).toBeNaN();
   });
 });

@@ -129,7 +129,11 @@ describe("devices that stop answering", () => {
     server = new ModbusTestServer("tcp");
     const port = await server.listen();
     server.unit(1).set("holding", 0, [1]);
-    const { harness } = await start({ reconnect_min: "100ms", reconnect_max: "300ms", devices: [{ unit_id: 1, points: [{ name: "v", address: 0 }] }] });
+    const { harness } = await start({
+      reconnect_min: "100ms",
+      reconnect_max: "300ms",
+      devices: [{ unit_id: 1, points: [{ name: "v", address: 0 }] }],
+    });
     await harness.waitForPoints(2);
     await server.close();
     await expect.poll(() => harness.states.at(-1)?.state, { timeout: 5000 }).toBe("down");
@@ -162,6 +166,18 @@ describe("devices that stop answering", () => {
     expect(performance.now() - started).toBeLessThan(500);
     expect(harness.states[0].state).toBe("connecting");
     expect(harness.states.at(-1)?.state).toBe("down");
+  });
+  it("stops at once even with a request in flight", async () => {
+    server = new ModbusTestServer("tcp");
+    await server.listen();
+    server.unit(1).set("holding", 0, [1]);
+    server.delayMs = 2000;
+    const { adapter } = await start({ timeout: "3s", devices: [{ unit_id: 1, points: [{ name: "v", address: 0 }] }] });
+    await expect.poll(() => server!.requests.length, { timeout: 5000 }).toBe(1);
+    const started = performance.now();
+    await adapter.stop();
+    stopAdapter = undefined;
+    expect(performance.now() - started).toBeLessThan(500);
   });
 });
 

@@ -13,7 +13,9 @@ import { AdapterHarness } from "../../helpers/adapter-harness.js";
 const PYTHON = "/usr/bin/python3";
 const probe = spawnSync(PYTHON, ["-c", "import pymodbus; print(pymodbus.__version__)"], { encoding: "utf8" });
 const available = probe.status === 0;
-const reason = available ? "" : `python3-pymodbus is not importable by ${PYTHON}: ${(probe.stderr || String(probe.error)).trim().split("\n").at(-1)}`;
+const reason = available
+  ? ""
+  : `python3-pymodbus is not importable by ${PYTHON}: ${(probe.stderr || String(probe.error)).trim().split("\n").at(-1)}`;
 if (!available && process.env.CI === "true") throw new Error(`${reason} (required in CI: apt-get install -y python3-pymodbus)`);
 if (!available) console.warn(`skipping the pymodbus peer test: ${reason}`);
 
@@ -65,8 +67,8 @@ const LAYOUT = [
   { suffix: "uint32", offset: 4, type: "uint32", value: 3_000_000_000 },
   { suffix: "int64", offset: 6, type: "int64", value: -9007199254740991 },
   { suffix: "uint64", offset: 10, type: "uint64", value: 9007199254740991 },
-  { suffix: "float32", offset: 14, type: "float32", value: Math.fround(3.14159) },
-  { suffix: "float64", offset: 16, type: "float64", value: -2.718281828459045 },
+  { suffix: "float32", offset: 14, type: "float32", value: 1234.56 },
+  { suffix: "float64", offset: 16, type: "float64", value: -98765.4321012345 },
 ];
 const ORDERS = [
   ["ABCD", 100],
@@ -95,7 +97,15 @@ describe.skipIf(!available)("pymodbus as an independent peer", () => {
     points.push({ name: "coil1", table: "coil", address: 1 });
     points.push({ name: "coil2", table: "coil", address: 2 });
     points.push({ name: "di1", table: "discrete", address: 1 });
-    for (const [name, value] of Object.entries({ label: "pymodbus", input0: 1234, input1_signed: -1, coil0: true, coil1: false, coil2: true, di1: true }))
+    for (const [name, value] of Object.entries({
+      label: "pymodbus",
+      input0: 1234,
+      input1_signed: -1,
+      coil0: true,
+      coil1: false,
+      coil2: true,
+      di1: true,
+    }))
       expected.set(name, value);
 
     const harness = new AdapterHarness({ id: "peer" });

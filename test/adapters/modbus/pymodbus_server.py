@@ -32,8 +32,8 @@ def holding_registers():
         builder.add_32bit_uint(3000000000)  # +4
         builder.add_64bit_int(-9007199254740991)  # +6
         builder.add_64bit_uint(9007199254740991)  # +10
-        builder.add_32bit_float(3.14159)  # +14
-        builder.add_64bit_float(-2.718281828459045)  # +16
+        builder.add_32bit_float(1234.56)  # +14
+        builder.add_64bit_float(-98765.4321012345)  # +16
         words = builder.to_registers()
         registers[base : base + len(words)] = words
     text = BinaryPayloadBuilder(byteorder=Endian.Big)

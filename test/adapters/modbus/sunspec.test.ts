@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
-import modbus from "../../../adapters/modbus/index.js";
+import modbus, { type ModbusAdapter } from "../../../adapters/modbus/index.js";
 import { AdapterHarness } from "../../helpers/adapter-harness.js";
 import { ModbusTestServer, type UnitImage } from "./modbus-test-server.js";
 
@@ -91,7 +91,11 @@ describe("SunSpec discovery", () => {
     server = new ModbusTestServer("tcp");
     await server.listen();
     layOut(server.unit(1), 40000, [common, measure, unknown129]);
-    layOut(server.unit(2), 50000, inverter.filter((m) => m.ID === 1));
+    layOut(
+      server.unit(2),
+      50000,
+      inverter.filter((m) => m.ID === 1),
+    );
     server.unit(3).set("holding", 0, [1, 2]); // no marker anywhere
     const harness = new AdapterHarness({ id: "pv" });
     const adapter = harness.create(modbus, {
@@ -102,10 +106,12 @@ describe("SunSpec discovery", () => {
         { unit_id: 2, name: "inv", sunspec: true },
         { unit_id: 3, name: "none", sunspec: true },
       ],
-    });
+    }) as ModbusAdapter;
     await adapter.start();
     stopAdapter = () => adapter.stop();
-    await expect.poll(() => harness.points.filter((p) => p.metric === "der.DERMeasureAC.W").length, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+    await expect
+      .poll(() => harness.points.filter((p) => p.metric === "der.DERMeasureAC.W").length, { timeout: 10_000 })
+      .toBeGreaterThanOrEqual(2);
     await expect.poll(() => harness.points.some((p) => p.metric === "inv.common.SN"), { timeout: 10_000 }).toBe(true);
 
     const derBatch = harness.batches.find((b) => b.some((p) => p.metric === "der.DERMeasureAC.W"))!;

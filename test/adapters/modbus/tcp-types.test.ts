@@ -47,8 +47,8 @@ const CASES: Case[] = [
   { type: "uint32", value: 3_000_000_000, size: 4, bytes: (b) => b.writeUInt32BE(3_000_000_000) },
   { type: "int64", value: -9007199254740991, size: 8, bytes: (b) => b.writeBigInt64BE(-9007199254740991n) },
   { type: "uint64", value: 9007199254740991, size: 8, bytes: (b) => b.writeBigUInt64BE(9007199254740991n) },
-  { type: "float32", value: Math.fround(3.14159), size: 4, bytes: (b) => b.writeFloatBE(3.14159) },
-  { type: "float64", value: -2.718281828459045, size: 8, bytes: (b) => b.writeDoubleBE(-2.718281828459045) },
+  { type: "float32", value: 1234.56, size: 4, bytes: (b) => b.writeFloatBE(1234.56) },
+  { type: "float64", value: -98765.4321012345, size: 8, bytes: (b) => b.writeDoubleBE(-98765.4321012345) },
 ];
 
 let server: ModbusTestServer | undefined;
@@ -154,7 +154,9 @@ describe("modbus over TCP: every type and byte order", () => {
     ]);
     await harness.waitForPoints(3); // mode+speed, then speed
     server.unit(1).set("input", 5, [2]);
-    await expect.poll(() => harness.points.filter((p) => p.metric === "mode").map((p) => p.value), { timeout: 5000 }).toEqual(["off", "on"]);
+    await expect
+      .poll(() => harness.points.filter((p) => p.metric === "mode").map((p) => p.value), { timeout: 5000 })
+      .toEqual(["off", "on"]);
     expect(harness.points.filter((p) => p.metric === "speed").length).toBeGreaterThanOrEqual(3);
   });
 
@@ -164,7 +166,7 @@ describe("modbus over TCP: every type and byte order", () => {
     server.unit(9).set("holding", 0, [11]);
     server.unit(9).set("input", 9, [22]);
     server.unit(9).set("holding", 4, [33]);
-    const { harness } = await startAgainst([
+    const { harness, adapter } = await startAgainst([
       {
         unit_id: 9,
         name: "meter",
@@ -186,6 +188,11 @@ describe("modbus over TCP: every type and byte order", () => {
       ]),
     );
     expect(harness.batches[0][0].tags).toEqual({ site: "hall1", unit_id: "9" });
+    expect(adapter.describe!()).toEqual({
+      description: `Modbus tcp://127.0.0.1:${server.port}, 1 device(s)`,
+      metrics: ["meter.first_holding", "meter.tenth_input", "meter.six_digit"],
+      sample_rate: 5,
+    });
   });
 
   it("rejects 1-based address 0 and a table that contradicts a modicon address at validation", () => {
@@ -193,7 +200,10 @@ describe("modbus over TCP: every type and byte order", () => {
       modbus.options.parse({ url: "tcp://h", devices: [{ unit_id: 1, address_base: 1, points: [{ name: "x", address: 0 }] }] }),
     ).toThrow(/below 1/);
     expect(() =>
-      modbus.options.parse({ url: "tcp://h", devices: [{ unit_id: 1, address_base: "modicon", points: [{ name: "x", table: "input", address: 40001 }] }] }),
+      modbus.options.parse({
+        url: "tcp://h",
+        devices: [{ unit_id: 1, address_base: "modicon", points: [{ name: "x", table: "input", address: 40001 }] }],
+      }),
     ).toThrow(/contradicts/);
   });
 });

@@ -1,0 +1,17 @@
+import { SerialPort } from "serialport";
+import can from "../adapters/can/index.ts";
+import { AdapterHarness } from "../test/helpers/adapter-harness.ts";
+const a = new SerialPort({ path: "/tmp/can-pty/a", baudRate: 115200, autoOpen: false });
+await new Promise((r) => a.open(r));
+let text = "";
+a.on("data", (d: Buffer) => { for (const c of d.toString("latin1")) { if (c !== "\r") { text += c; continue; } console.log("peer got", text); a.write("\r"); if (text === "O") a.write("t1230111\r"); text = ""; } });
+const h = new AdapterHarness();
+const ad = h.create(can, { interface: "slcan", device: "/tmp/can-pty/b", raw: "all", health_interval: 0 });
+const t = setInterval(() => console.log("states", JSON.stringify(h.states), h.points.length), 1000);
+await ad.start();
+console.log("started");
+await h.waitForPoints(1, 3000).catch((e) => console.log(e.message));
+await ad.stop();
+clearInterval(t);
+console.log("stopped", h.points, h.log.lines);
+a.close();

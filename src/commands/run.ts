@@ -1,0 +1,76 @@
+/**
+ * `plexus-bridge run [-c FILE]`: the daemon. Exit 0 after a clean stop, 78 for a bad config,
+ * 70 when the core itself failed (systemd restarts it; the spool keeps what was queued).
+ */
+import { packageVersion } from "../cli.js";
+import { Daemon } from "../daemon.js";
+import { notifySystemd, startWatchdog } from "../systemd.js";
+import { defaultStateDir, Uplink } from "../uplink/index.js";
+import { describeError } from "../supervisor.js";
+import { EXIT_SOFTWARE, EXIT_USAGE, installProcessHandlers, loadOrExit, makeLogger, parseCommonFlags, reloader } from "./shared.js";
+
+const USAGE = "usage: plexus-bridge run [-c FILE] [--log-format text|json] [--log-level LEVEL]\n";
+
+export async function runRunCommand(argv: readonly string[]): Promise<number> {
+  const flags = parseCommonFlags(argv);
+  if (typeof flags === "string" || flags.rest.length > 0) {
+    if (typeof flags !== "string" && (flags.rest.includes("-h") || flags.rest.includes("--help"))) {
+      process.stdout.write(USAGE);
+      return 0;
+    }
+    process.stderr.write(`${typeof flags === "string" ? flags : `unexpected argument: ${flags.rest[0]}`}\n${USAGE}`);
+    return EXIT_USAGE;
+  }
+  const config = await loadOrExit(flags.file);
+  if (typeof config === "number") return config;
+  const log = makeLogger(config, flags);
+  const stateDir = config.stateDir ?? defaultStateDir();
+  const agentVersion = packageVersion();
+  const daemon = new Daemon(config, {
+    log,
+    stateDir,
+    sinkFactory: (context) =>
+      new Uplink({
+        options: config.plexus,
+        apiKey: config.apiKey,
+        source: context.queue,
+        clock: context.clock,
+        log: context.log,
+        stateDir,
+        sensors: context.sensors,
+        control: context.control,
+        agentVersion,
+      }),
+  });
+  log.info(`plexus-bridge ${agentVersion} starting: ${config.file}, state in ${stateDir}`);
+  const stopped = new Promise<number>((resolve) => {
+    const uninstall = installProcessHandlers(
+      daemon,
+      log,
+      (code) => {
+        uninstall();
+        resolve(code);
+      },
+      async () => {
+        notifySystemd("RELOADING=1");
+        await reloader(flags.file, daemon, log)();
+        notifySystemd("READY=1");
+      },
+    );
+  });
+  try {
+    await daemon.start();
+  } catch (error) {
+    log.error(`could not start: ${describeError(error)}`);
+    await daemon.stop();
+    return EXIT_SOFTWARE;
+  }
+  notifySystemd("READY=1", `STATUS=running ${config.adapters.length} adapter(s)`);
+  const watchdog = startWatchdog();
+  const code = await stopped;
+  notifySystemd("STOPPING=1");
+  clearInterval(watchdog);
+  await daemon.stop();
+  log.info("stopped");
+  return code;
+}

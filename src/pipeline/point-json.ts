@@ -1,0 +1,49 @@
+/**
+ * A point's JSON, written by hand: metric names and tag objects repeat endlessly (static tags are
+ * one shared object per adapter), so their JSON is cached, and JSON.stringify runs only for what
+ * is new. Used on the two hot paths that serialise points: the spool and the uplink's frames.
+ */
+import type { QueuedPoint } from "./batch-source.js";
+
+const quotedCache = new Map<string, string>();
+const QUOTED_CACHE_MAX = 50_000;
+const tagsCache = new WeakMap<object, string>();
+
+export function quoted(text: string): string {
+  let json = quotedCache.get(text);
+  if (json === undefined) {
+    if (quotedCache.size >= QUOTED_CACHE_MAX) quotedCache.clear();
+    json = JSON.stringify(text);
+    quotedCache.set(text, json);
+  }
+  return json;
+}
+
+function tagsJson(tags: Record<string, string>): string {
+  let json = tagsCache.get(tags);
+  if (json === undefined) {
+    json = JSON.stringify(tags);
+    tagsCache.set(tags, json);
+  }
+  return json;
+}
+
+/**
+ * `timestamp` is what goes on the wire (the uplink maps monotonic stamps first); `keepMono`
+ * writes the `mono` flag too, for the spool, which must know the stamp is still monotonic.
+ */
+export function pointJson(point: QueuedPoint, timestamp: number, keepMono = false): string {
+  const value = typeof point.value === "number" ? String(point.value) : JSON.stringify(point.value);
+  let json = `{"class":"${point.class}","metric":${quoted(point.metric)},"value":${value},"timestamp":${timestamp}`;
+  if (point.tags !== undefined) json += `,"tags":${tagsJson(point.tags)}`;
+  if (point.session_id !== undefined) json += `,"session_id":${quoted(point.session_id)}`;
+  if (keepMono && point.mono) json += `,"mono":true`;
+  return `${json}}`;
+}
+
+/** A JSON array of points as the spool stores them. */
+export function spoolJson(points: readonly QueuedPoint[]): string {
+  const parts = new Array<string>(points.length);
+  for (let i = 0; i < points.length; i++) parts[i] = pointJson(points[i], points[i].timestamp, true);
+  return `[${parts.join(",")}]`;
+}

@@ -1,0 +1,257 @@
+/**
+ * UDP and TCP against real sockets on loopback: a second UDP socket plays the vehicle, a local
+ * net.Server plays a vehicle or MAVProxy's TCP port. The frames sent are real ones from the
+ * ArduSub capture, or built with node-mavlink for the scripted vehicle.
+ */
+import { createSocket, type Socket as UdpSocket } from "node:dgram";
+import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { dialectMessages } from "../../../adapters/mavlink/dialect.js";
+import { FrameParser, type RawFrame } from "../../../adapters/mavlink/framing.js";
+import mavlink from "../../../adapters/mavlink/index.js";
+import type { Adapter } from "../../../src/adapter-contract.js";
+import { AdapterHarness } from "../../helpers/adapter-harness.js";
+import { arduSubHeartbeat, byMetric, commandAck, invalidPoints, msgid, readCommandLong, readTlogRecords } from "./helpers.js";
+
+const records = readTlogRecords();
+const messages = dialectMessages("common");
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function freeUdpPort(): Promise<number> {
+  const socket = createSocket("udp4");
+  await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
+  const { port } = socket.address();
+  await new Promise<void>((resolve) => socket.close(() => resolve()));
+  return port;
+}
+
+async function startAdapter(harness: AdapterHarness, options: Record<string, unknown>): Promise<Adapter> {
+  const adapter = harness.create(mavlink, { health_interval: 0, ...options });
+  cleanups.push(() => adapter.stop());
+  await adapter.start();
+  return adapter;
+}
+
+/** Collects the frames the adapter sends back, parsed by the same checked framing. */
+function frameCollector() {
+  const frames: { frame: RawFrame; bytes: Buffer }[] = [];
+  const parser = new FrameParser({
+    crcExtra: (id) => messages.get(id)?.MAGIC_NUMBER,
+    onFrame: (frame) => frames.push({ frame: { ...frame, payload: Uint8Array.from(frame.payload) }, bytes: Buffer.from(frame.payload) }),
+    onProblem: (problem) => {
+      throw new Error(`the adapter sent a bad frame: ${problem}`);
+    },
+  });
+  return { frames, push: (chunk: Uint8Array) => parser.push(chunk) };
+}
+
+async function until(condition: () => boolean, what: string, timeoutMs = 8000) {
+  const deadline = performance.now() + timeoutMs;
+  while (!condition()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe("MAVLink over UDP", () => {
+  it("listens, decodes datagrams from a sender, answers it with stream requests and GCS heartbeats", async () => {
+    const port = await freeUdpPort();
+    const harness = new AdapterHarness();
+    await startAdapter(harness, {
+      connection: `udp://127.0.0.1:${port}`,
+      request_streams: { ATTITUDE: "10Hz" },
+      gcs_heartbeat: true,
+      command_timeout: "150ms",
+    });
+    expect(harness.states.at(-1)).toEqual({ state: "up", detail: `listening on 127.0.0.1:${port}` });
+
+    const vehicle: UdpSocket = createSocket("udp4");
+    cleanups.push(() => new Promise<void>((resolve) => vehicle.close(() => resolve())));
+    const received = frameCollector();
+    vehicle.on("message", (message) => received.push(message));
+    await new Promise<void>((resolve) => vehicle.bind(0, "127.0.0.1", resolve));
+
+    // 250 frames of the capture around the autopilot's (1/1) first heartbeat, one frame per datagram as MAVProxy sends.
+    const autopilot = records.findIndex((r) => msgid(r.frame) === 0 && r.frame[5] === 1 && r.frame[6] === 1);
+    const sent = records.slice(autopilot - 200, autopilot + 50);
+    for (let i = 0; i < sent.length; i++) {
+      await new Promise((resolve) => vehicle.send(sent[i].frame, port, "127.0.0.1", resolve));
+      // Sender and adapter share this thread: let the adapter read before the socket's receive buffer fills.
+      if (i % 20 === 19) await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    await until(
+      () => byMetric(harness.points, "heartbeat.mode").length > 0 && received.frames.some((f) => f.frame.msgid === 76),
+      "points and replies",
+    );
+    expect(invalidPoints(harness.points)).toEqual([]);
+    expect(harness.points.every((point) => point.timestamp === undefined)).toBe(true);
+
+    // The vehicle's heartbeat appeared: SET_MESSAGE_INTERVAL(ATTITUDE, 100 ms) goes to whoever sent it.
+    const interval = received.frames.find((f) => f.frame.msgid === 76);
+    expect(interval, JSON.stringify(received.frames.map((f) => f.frame.msgid))).toBeDefined();
+    const command = readCommandLong(interval!.frame);
+    expect({ command: command.command, param1: command.param1, param2: command.param2, targetSystem: command.targetSystem }).toEqual({
+      command: 511,
+      param1: 30,
+      param2: 100_000,
+      targetSystem: 1,
+    });
+    // Nobody acknowledges it: REQUEST_DATA_STREAM (EXTRA1 at 10 Hz) follows as the fallback.
+    await until(() => received.frames.some((f) => f.frame.msgid === 66), "REQUEST_DATA_STREAM");
+    const request = received.frames.find((f) => f.frame.msgid === 66)!.bytes;
+    expect({ rate: request.readUInt16LE(0), system: request[2], stream: request[4], start: request[5] }).toEqual({
+      rate: 10,
+      system: 1,
+      stream: 10,
+      start: 1,
+    });
+    // And the GCS heartbeat, from 255/190 as a GCS.
+    await until(() => received.frames.some((f) => f.frame.msgid === 0), "GCS heartbeat", 3000);
+    const heartbeat = received.frames.find((f) => f.frame.msgid === 0)!;
+    expect([heartbeat.frame.sysid, heartbeat.frame.compid, heartbeat.bytes[4]]).toEqual([255, 190, 6]);
+  });
+
+  it("counts a frame cut short at the end of a datagram and keeps going", async () => {
+    const port = await freeUdpPort();
+    const harness = new AdapterHarness();
+    await startAdapter(harness, { connection: `udp://127.0.0.1:${port}` });
+    const sender = createSocket("udp4");
+    cleanups.push(() => new Promise<void>((resolve) => sender.close(() => resolve())));
+    const attitude = records.find((r) => msgid(r.frame) === 30)!.frame;
+    sender.send(attitude.subarray(0, attitude.length - 4), port, "127.0.0.1");
+    sender.send(attitude, port, "127.0.0.1");
+    await harness.waitForPoints(1);
+    await until(() => harness.counters.get("truncated_frames") === 1, "truncated count");
+    expect(byMetric(harness.points, "attitude.roll")).toHaveLength(1);
+  });
+});
+
+/** A vehicle behind a TCP port: sends what `onConnect` says, answers COMMAND_LONG as `answer` says. */
+async function tcpVehicle(
+  onConnect: (socket: Socket, index: number) => void,
+  answer?: (command: ReturnType<typeof readCommandLong>, socket: Socket) => void,
+) {
+  const commands: ReturnType<typeof readCommandLong>[] = [];
+  const sockets = new Set<Socket>();
+  let connections = 0;
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    socket.on("error", () => {});
+    const parser = new FrameParser({
+      crcExtra: (id) => messages.get(id)?.MAGIC_NUMBER,
+      onFrame: (frame) => {
+        if (frame.msgid !== 76) return;
+        const command = readCommandLong(frame);
+        commands.push(command);
+        answer?.(command, socket);
+      },
+      onProblem: () => {},
+    });
+    socket.on("data", (chunk) => parser.push(chunk));
+    onConnect(socket, connections++);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  cleanups.push(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  return { port: (server.address() as AddressInfo).port, commands, sockets, connections: () => connections };
+}
+
+describe("MAVLink over TCP", () => {
+  it("reads from a TCP server and reconnects after the server drops the connection", async () => {
+    const vehicle = await tcpVehicle((socket) => {
+      // The real capture, written in uneven pieces as a TCP stream may deliver it.
+      const bytes = Buffer.concat(records.slice(0, 300).map((r) => r.frame));
+      for (let at = 0; at < bytes.length; at += 777) socket.write(bytes.subarray(at, at + 777));
+    });
+    const harness = new AdapterHarness();
+    await startAdapter(harness, { connection: `tcp://127.0.0.1:${vehicle.port}` });
+    await until(() => byMetric(harness.points, "heartbeat.custom_mode").length > 0, "points over tcp");
+    const firstRound = harness.points.length;
+    expect(harness.counters.get("crc_errors") ?? 0).toBe(0);
+
+    for (const socket of vehicle.sockets) socket.destroy();
+    await until(() => vehicle.connections() === 2, "reconnect");
+    await until(() => harness.points.length >= 2 * firstRound, "points after reconnect");
+    expect(harness.points.length).toBe(2 * firstRound);
+    const states = harness.states.map((s) => s.state);
+    expect(states.slice(0, 4)).toEqual(["connecting", "connecting", "up", "down"]);
+    expect(states.at(-1)).toBe("up");
+  });
+
+  describe("mavlink_command against a scripted vehicle", () => {
+    async function vehicleAndAdapter(options: Record<string, unknown>, result = 0) {
+      let beat: NodeJS.Timeout | undefined;
+      const vehicle = await tcpVehicle(
+        (socket) => {
+          socket.write(arduSubHeartbeat());
+          beat = setInterval(() => socket.write(arduSubHeartbeat()), 200);
+          socket.on("close", () => clearInterval(beat));
+        },
+        (command, socket) => {
+          if (command.command === 400 && command.param1 === 0) return; // this vehicle never answers disarm
+          socket.write(commandAck(command.command, result));
+        },
+      );
+      cleanups.push(() => clearInterval(beat));
+      const harness = new AdapterHarness();
+      const adapter = await startAdapter(harness, { connection: `tcp://127.0.0.1:${vehicle.port}`, command_timeout: "200ms", ...options });
+      await until(() => byMetric(harness.points, "heartbeat.mode").length > 0, "vehicle heartbeat");
+      return { vehicle, adapter, harness };
+    }
+
+    it("refuses every command by default and sends nothing", async () => {
+      const { vehicle, adapter } = await vehicleAndAdapter({});
+      await expect(adapter.command!("mavlink_command", { command: "arm" })).rejects.toThrow(/not allowed.*allow_commands/);
+      await expect(adapter.command!("mavlink_command", { command: "set_mode", mode: "MANUAL" })).rejects.toThrow(/not allowed/);
+      await expect(adapter.command!("mavlink_command", { command: "takeoff" })).rejects.toThrow(/unknown mavlink_command "takeoff"/);
+      await expect(adapter.command!("reboot", {})).rejects.toThrow(/no command "reboot"/);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(vehicle.commands).toEqual([]);
+    });
+
+    it("arms when allowed and returns the vehicle's COMMAND_ACK", async () => {
+      const { vehicle, adapter } = await vehicleAndAdapter({ allow_commands: ["arm", "set_mode", "disarm"] });
+      const result = await adapter.command!("mavlink_command", { command: "arm" });
+      expect(result).toMatchObject({
+        command: "arm",
+        accepted: true,
+        system_id: 1,
+        command_ack: { command: 400, result: 0, result_name: "ACCEPTED" },
+      });
+      expect(vehicle.commands[0]).toMatchObject({
+        command: 400,
+        param1: 1,
+        param2: 0,
+        targetSystem: 1,
+        targetComponent: 1,
+        sysid: 255,
+        compid: 190,
+      });
+
+      // ArduSub's POSHOLD is custom_mode 16: MAV_CMD_DO_SET_MODE(base_mode CUSTOM_MODE_ENABLED, 16).
+      const mode = await adapter.command!("mavlink_command", { command: "set_mode", mode: "poshold" });
+      expect(mode).toMatchObject({ accepted: true, command_ack: { command: 176 } });
+      expect(vehicle.commands.at(-1)).toMatchObject({ command: 176, param1: 1, param2: 16 });
+      await expect(adapter.command!("mavlink_command", { command: "set_mode", mode: "WARP_SPEED" })).rejects.toThrow(
+        /unknown mode "WARP_SPEED".*POSHOLD/,
+      );
+
+      // A vehicle that stays silent: three attempts, then a clear error.
+      const before = vehicle.commands.length;
+      await expect(adapter.command!("mavlink_command", { command: "disarm" })).rejects.toThrow(/no COMMAND_ACK/);
+      expect(vehicle.commands.length - before).toBe(3);
+    });
+
+    it("reports a refusal by the vehicle as not accepted", async () => {
+      const { adapter } = await vehicleAndAdapter({ allow_commands: ["arm"] }, 4);
+      const result = await adapter.command!("mavlink_command", { command: "arm", force: true });
+      expect(result).toMatchObject({ accepted: false, command_ack: { result: 4, result_name: "FAILED" } });
+    });
+  });
+});

@@ -1,0 +1,37 @@
+/** BridgeClock: monotonic stamps mapped through the server offset. */
+import { describe, expect, it } from "vitest";
+import { FakeClock } from "../src/clock.js";
+
+describe("BridgeClock", () => {
+  it("before a sync maps monotonic stamps through the local wall clock", () => {
+    const clock = new FakeClock();
+    const captured = clock.monotonicMs();
+    clock.advance(250);
+    expect(clock.synced).toBe(false);
+    expect(clock.toWall(captured)).toBe(clock.wallMs - 250);
+    expect(clock.offsetAgeMs()).toBeUndefined();
+  });
+
+  it("learns the offset from server_time_ms plus half the round trip", () => {
+    const clock = new FakeClock();
+    const server = Date.UTC(2026, 6, 1); // the box's wall clock is half a year behind
+    const captured = clock.monotonicMs();
+    clock.advance(1000);
+    // authenticated arrived now; the server stamped it 150 ms earlier (one way of a 300 ms round trip).
+    clock.syncFromServer(server, 300, clock.monotonicMs());
+    expect(clock.now()).toBe(server + 150);
+    expect(clock.toWall(captured)).toBe(server + 150 - 1000);
+    clock.advance(40);
+    expect(clock.offsetAgeMs()).toBe(40);
+    expect(clock.sync.rttMs).toBe(300);
+  });
+
+  it("a wall-clock step after the sync does not bend generated times", () => {
+    const clock = new FakeClock();
+    clock.syncFromServer(Date.UTC(2026, 0, 1), 0, clock.monotonicMs());
+    const before = clock.now();
+    clock.wallMs += 3_600_000; // NTP steps the box's clock by an hour
+    clock.mono += 10;
+    expect(clock.now() - before).toBe(10);
+  });
+});

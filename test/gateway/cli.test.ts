@@ -1,0 +1,43 @@
+/** `plexus-bridge gateway` as a real process: it listens, answers /health, writes NDJSON and stops on SIGTERM. */
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { expect, it } from "vitest";
+import { tempDir } from "../uplink/helpers.js";
+
+it("runs, accepts points into the NDJSON file, and exits 0 on SIGTERM", async () => {
+  const output = join(tempDir(), "points.ndjson");
+  const child = spawn(process.execPath, ["--import", "tsx", "src/cli.ts", "gateway", "--port", "0", "--output", output, "--quiet"], {
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let stderr = "";
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no listening line: ${stderr}`)), 15_000);
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+      const match = /listening on (http:\/\/\S+)/.exec(stderr);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+  });
+  expect((await fetch(`${url}/health`)).status).toBe(200);
+  const res = await fetch(`${url}/ingest`, {
+    method: "POST",
+    headers: { "x-api-key": "plx_dev", "content-type": "application/json" },
+    body: JSON.stringify({ source_id: "cli", points: [{ class: "metric", metric: "a", value: 1, timestamp: 1755700000000 }] }),
+  });
+  expect(res.status).toBe(200);
+  const code = new Promise<number | null>((resolve) => child.on("exit", resolve));
+  child.kill("SIGTERM");
+  expect(await code).toBe(0);
+  const lines = readFileSync(output, "utf8").trim().split("\n").map((line) => JSON.parse(line));
+  expect(lines).toEqual([expect.objectContaining({ source_id: "cli", metric: "a", value: 1, timestamp: 1755700000000 })]);
+  expect(stderr).toContain("cli: offline points=1");
+}, 30_000);
+
+it("refuses bad arguments with usage and exit 64", async () => {
+  const { runGatewayCommand } = await import("../../src/gateway/cli.js");
+  expect(await runGatewayCommand(["--latency", "soon"])).toBe(64);
+});
