@@ -218,7 +218,8 @@ export class MessageDecoder {
       end++;
     }
     if (end === offset) return "";
-    if (ascii && end - offset <= MAX_STRING_BYTES) return String.fromCharCode.apply(null, scratch.subarray(offset, end) as unknown as number[]);
+    if (ascii && end - offset <= MAX_STRING_BYTES)
+      return String.fromCharCode.apply(null, scratch.subarray(offset, end) as unknown as number[]);
     // Control characters would only garble a dashboard line; invalid UTF-8 becomes U+FFFD.
     const bytes = Buffer.from(scratch.subarray(offset, end));
     for (let i = 0; i < bytes.length; i++) if (bytes[i] < 0x20 || bytes[i] === 0x7f) bytes[i] = 0x20;

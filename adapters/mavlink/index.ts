@@ -3,7 +3,17 @@
  * .tlog replay. This file stays light: the config schema imports it for every config, so the
  * implementation (node-mavlink, mavlink-mappings, serialport) is imported only in start().
  */
-import { type Adapter, type AdapterContext, type CommandResult, defineAdapter, type SensorInfo } from "../../src/adapter-contract.js";
+import { access, constants } from "node:fs/promises";
+import { isAbsolute, resolve } from "node:path";
+import {
+  type Adapter,
+  type AdapterContext,
+  type CommandResult,
+  defineAdapter,
+  type FileProblem,
+  type SensorInfo,
+} from "../../src/adapter-contract.js";
+import { parseConnection } from "./connection-url.js";
 import { type MavlinkOptions, mavlinkOptions } from "./options.js";
 
 class LazyMavlinkAdapter implements Adapter {

@@ -229,11 +229,11 @@ export class DevicePoller {
     if (this.up === true) return;
     const wasDown = this.up === false;
     this.up = true;
-    if (wasDown) {
-      // Events are re-sent after an outage so the state after it is known.
-      this.lastEvent.clear();
-      this.ctx.log.info("device answering again", { device: this.label });
-    }
+    // The first answer changes nothing worth a status report ("link up" said it); a recovery does.
+    if (!wasDown) return;
+    // Events are re-sent after an outage so the state after it is known.
+    this.lastEvent.clear();
+    this.ctx.log.info("device answering again", { device: this.label });
     this.events.deviceState(this, true, "answering");
   }
 

@@ -93,18 +93,12 @@ export function assertSecure(url: URL, allowInsecure: boolean, what: string): vo
   );
 }
 
-/** Metric names repeat endlessly: their JSON form is cached (bounded, cleared when full). */
-const metricJson = new Map<string, string>();
-const METRIC_CACHE_MAX = 50_000;
+/** Characters JSON must escape (and lone surrogates, which JSON.stringify escapes too). */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
+/** A metric name as a JSON string: names are almost always plain ASCII, so skip JSON.stringify when safe. */
 function quoteMetric(metric: string): string {
-  let json = metricJson.get(metric);
-  if (json === undefined) {
-    if (metricJson.size >= METRIC_CACHE_MAX) metricJson.clear();
-    json = JSON.stringify(metric);
-    metricJson.set(metric, json);
-  }
-  return json;
+  return NEEDS_ESCAPE.test(metric) ? JSON.stringify(metric) : `"${metric}"`;
 }
 
 /**

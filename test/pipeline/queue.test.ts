@@ -64,6 +64,22 @@ describe("SourceQueue (memory)", () => {
     expect(Object.keys(source.dropped_reasons)[0]).toContain("drop_oldest");
   });
 
+  it("bounds memory by bytes as well as points", () => {
+    const r = rig({ durability: "memory", memory_max_bytes: 64 * 1024, when_full: "drop_newest" });
+    const big = Array.from({ length: 2000 }, (_, i) => ({ metric: "text", value: "x".repeat(200), tags: { i: String(i) } }));
+    r.pipeline.ingest(r.origin, big.slice(0, 100));
+    r.pipeline.ingest(r.origin, big.slice(100, 2000));
+    const source = identity(r);
+    expect(source.pending).toBe(100);
+    expect(source.dropped).toBe(1900);
+    let bytes = 0;
+    for (let batch = r.queue.take(10_000, 1e9); batch; batch = r.queue.take(10_000, 1e9)) {
+      bytes += batch.bytes;
+      r.queue.ack(batch);
+    }
+    expect(bytes).toBeLessThanOrEqual(64 * 1024);
+  });
+
   it("drop_newest keeps the oldest points and counts the rest", () => {
     const r = rig({ durability: "memory", memory_max_points: 1000, when_full: "drop_newest" });
     for (let i = 0; i < 5; i++) r.pipeline.ingest(r.origin, seqPoints(i * 500, 500));

@@ -69,7 +69,7 @@ export class SlcanTransport {
     const signal = this.abort.signal;
     while (!signal.aborted) {
       try {
-        const lost = await this.openAndSetUp();
+        const { lost } = await this.openAndSetUp();
         this.backoff.reset();
         this.ctx.status("up", `slcan ${this.settings.device} at ${this.settings.bitrate} bit/s`);
         firstAttempt();
@@ -89,8 +89,11 @@ export class SlcanTransport {
     }
   }
 
-  /** Opens the port and sends the setup commands; resolves to a promise of why the port was lost. */
-  private async openAndSetUp(): Promise<Promise<string>> {
+  /**
+   * Opens the port and sends the setup commands. `lost` resolves with why the port went away
+   * (wrapped in an object: an async function returning a bare promise would wait for it).
+   */
+  private async openAndSetUp(): Promise<{ lost: Promise<string> }> {
     const { SerialPort } = await import("serialport");
     this.ctx.status("connecting", `opening ${this.settings.device}`);
     const port = await new Promise<Port>((resolve, reject) => {
@@ -139,7 +142,7 @@ export class SlcanTransport {
     await command("C", false);
     await command(SLCAN_BITRATES[this.settings.bitrate], true);
     await command(this.settings.listenOnly ? "L" : "O", true);
-    return lost;
+    return { lost };
   }
 
   private onLine(line: string) {

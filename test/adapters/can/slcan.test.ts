@@ -176,7 +176,7 @@ describe.skipIf(!hasSocat)("slcan adapter over a socat pty pair (needs socat: ap
 
   it("reconnects after the device is unplugged and plugged back in", async () => {
     await startSocat();
-    await peer(["t1230111"]);
+    await peer(["t123111"]);
     const harness = new AdapterHarness();
     const adapter = harness.create(can, {
       interface: "slcan",
@@ -196,7 +196,7 @@ describe.skipIf(!hasSocat)("slcan adapter over a socat pty pair (needs socat: ap
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     await startSocat();
-    const replugged = await peer(["t1230122"]);
+    const replugged = await peer(["t123122"]);
     await harness.waitForPoints(2, 10_000);
     await adapter.stop();
     expect(harness.points.map((p) => p.value)).toEqual(["11", "22"]);

@@ -59,7 +59,7 @@ describe("MAVLink decode", () => {
   });
 
   it("reads 64-bit integers beyond 2^53 as the nearest number", () => {
-    expect(decodeVector(1)["gps_raw_int.time_usec"].value).toBe(1152221500606846977);
+    expect(decodeVector(1)["gps_raw_int.time_usec"].value).toBe(Number(1152221500606846977n));
   });
 
   it("BATTERY_STATUS: array per index, mV → V, UINT16_MAX cells and INT16_MAX temperature skipped", () => {

@@ -82,9 +82,12 @@ describe("MAVLink fuzz", () => {
         intact++;
         return copy;
       }
-      if (roll < 0.8) copy[Math.floor(next() * copy.length)] ^= 1 << Math.floor(next() * 8); // bit flip
-      else if (roll < 0.9) return copy.subarray(0, Math.floor(next() * copy.length)); // truncated
-      else if (roll < 0.95) copy[1] = Math.floor(next() * 256); // wrong length
+      if (roll < 0.8)
+        copy[Math.floor(next() * copy.length)] ^= 1 << Math.floor(next() * 8); // bit flip
+      else if (roll < 0.9)
+        return copy.subarray(0, Math.floor(next() * copy.length)); // truncated
+      else if (roll < 0.95)
+        copy[1] = Math.floor(next() * 256); // wrong length
       else return Buffer.concat([copy.subarray(0, 5), Buffer.from([Math.floor(next() * 256)]), copy.subarray(5)]); // inserted byte
       return copy;
     });
@@ -106,7 +109,16 @@ describe("MAVLink fuzz", () => {
         const payload = new Uint8Array(Math.floor(next() * 256));
         for (let i = 0; i < payload.length; i++) payload[i] = round % 4 === 0 ? 0xff : Math.floor(next() * 256);
         decoder.decode(
-          { version: round % 2 ? 2 : 1, seq: 0, sysid: Math.floor(next() * 256), compid: Math.floor(next() * 256), msgid: clazz.MSG_ID, payload, signed: false, bytes: payload.length + 12 },
+          {
+            version: round % 2 ? 2 : 1,
+            seq: 0,
+            sysid: Math.floor(next() * 256),
+            compid: Math.floor(next() * 256),
+            msgid: clazz.MSG_ID,
+            payload,
+            signed: false,
+            bytes: payload.length + 12,
+          },
           round,
           undefined,
           points,

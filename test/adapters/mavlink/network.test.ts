@@ -129,6 +129,42 @@ describe("MAVLink over UDP", () => {
   });
 });
 
+describe("MAVLink link health", () => {
+  it("reports frames/s, bytes/s, sequence-gap loss and CRC errors per system", async () => {
+    const port = await freeUdpPort();
+    const harness = new AdapterHarness();
+    await startAdapter(harness, { connection: `udp://127.0.0.1:${port}`, health_interval: "300ms" });
+    const sender = createSocket("udp4");
+    cleanups.push(() => new Promise<void>((resolve) => sender.close(() => resolve())));
+
+    // The autopilot's own frames (1/1), every tenth left out: a lossy radio link.
+    const autopilot = records.filter((r) => r.frame[5] === 1 && r.frame[6] === 1).slice(0, 300);
+    const sent = autopilot.filter((_, i) => i % 10 !== 5);
+    let expectedLost = 0;
+    for (let i = 1; i < sent.length; i++) expectedLost += (sent[i].frame[4] - sent[i - 1].frame[4] - 1) & 0xff;
+    const corrupted = Buffer.from(sent[10].frame);
+    corrupted[12] ^= 0xff;
+    const stream = [...sent.slice(0, 10), { frame: corrupted }, ...sent.slice(10)];
+    for (let i = 0; i < stream.length; i++) {
+      await new Promise((resolve) => sender.send(stream[i].frame, port, "127.0.0.1", resolve));
+      if (i % 20 === 19) await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    const sum = (metric: string) =>
+      byMetric(harness.points, metric)
+        .filter((p) => p.tags?.system_id === "1")
+        .reduce((total, p) => total + (p.value as number), 0);
+    await until(() => sum("link.frames_per_s") > 0 && byMetric(harness.points, "link.frames_per_s").length >= 2, "health reports");
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    expect(sum("link.lost_frames")).toBe(expectedLost);
+    expect(expectedLost).toBeGreaterThanOrEqual(27);
+    expect(sum("link.crc_errors")).toBe(1);
+    // frames/s × interval summed over the reports = frames received.
+    expect(Math.round(sum("link.frames_per_s") * 0.3)).toBeGreaterThan(sent.length * 0.9);
+    expect(sum("link.bytes_per_s")).toBeGreaterThan(sum("link.frames_per_s") * 10);
+    for (const point of byMetric(harness.points, "link.loss_percent")) expect(point.value).toBeLessThan(100);
+  });
+});
+
 /** A vehicle behind a TCP port: sends what `onConnect` says, answers COMMAND_LONG as `answer` says. */
 async function tcpVehicle(
   onConnect: (socket: Socket, index: number) => void,

@@ -30,7 +30,9 @@ describe("MAVLink options", () => {
   });
 
   it("parses rates and upper-cases message names", () => {
-    expect(mavlinkOptions.parse({ rates: { attitude: "10Hz" }, request_streams: { GLOBAL_POSITION_INT: "30/min" }, include: ["vfr_hud"] })).toMatchObject({
+    expect(
+      mavlinkOptions.parse({ rates: { attitude: "10Hz" }, request_streams: { GLOBAL_POSITION_INT: "30/min" }, include: ["vfr_hud"] }),
+    ).toMatchObject({
       rates: { ATTITUDE: 10 },
       request_streams: { GLOBAL_POSITION_INT: 0.5 },
       include: ["VFR_HUD"],
@@ -53,7 +55,12 @@ describe("MAVLink options", () => {
     expect(parseConnection("udpout://[::1]:14555")).toEqual({ kind: "udpout", host: "::1", port: 14555 });
     expect(parseConnection("tcp://10.0.0.2:5760")).toEqual({ kind: "tcp", host: "10.0.0.2", port: 5760 });
     expect(parseConnection("serial:///dev/ttyACM0?baud=921600")).toEqual({ kind: "serial", path: "/dev/ttyACM0", baud: 921600 });
-    expect(parseConnection("tlog:///data/flight.tlog?speed=max&loop=true")).toEqual({ kind: "tlog", path: "/data/flight.tlog", speed: "max", loop: true });
+    expect(parseConnection("tlog:///data/flight.tlog?speed=max&loop=true")).toEqual({
+      kind: "tlog",
+      path: "/data/flight.tlog",
+      speed: "max",
+      loop: true,
+    });
     expect(parseConnection("tlog://../fixtures/a%20b.tlog")).toEqual({ kind: "tlog", path: "../fixtures/a b.tlog", speed: 1, loop: false });
   });
 

@@ -65,7 +65,10 @@ describe.skipIf(!hasSocat)("MAVLink over serial (socat pty pair)", () => {
 
     const frames = records.map((r) => r.frame);
     await writeFrames(`${dir}/vehicle`, frames);
-    await until(() => byMetric(harness.points, "attitude.roll").length === frames.filter((f) => f[7] === 30 && f[8] === 0).length, "attitude points");
+    await until(
+      () => byMetric(harness.points, "attitude.roll").length === frames.filter((f) => f[7] === 30 && f[8] === 0).length,
+      "attitude points",
+    );
     const firstRound = harness.points.length;
     expect(invalidPoints(harness.points)).toEqual([]);
 

@@ -57,6 +57,8 @@ describe("exception responses", () => {
     expect(harness.log.lines.filter((l) => l.message === "exception response")).toHaveLength(1);
     const reported = harness.states.filter((s) => s.detail?.includes("exception 2 (illegal data address)"));
     expect(reported).toEqual([{ state: "up", detail: "unit1 r2 (holding 2): exception 2 (illegal data address)" }]);
+    // …and it stays the latest status (the uplink rate-limits device_errors, the latest winning).
+    expect(harness.states.at(-1)).toEqual(reported[0]);
   });
 
   it("a busy device: the points of that read are skipped and counted, the read is not split", async () => {

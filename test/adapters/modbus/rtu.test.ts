@@ -20,12 +20,19 @@ afterEach(async () => {
 
 const SOCAT = ["/usr/bin/socat", "/bin/socat"].find(existsSync);
 
-async function ptyPair(): Promise<{ adapterEnd: string; serverEnd: string }> {
+interface PtyPair {
+  adapterEnd: string;
+  serverEnd: string;
+  /** Kills socat: both ends vanish, as when a USB adapter is pulled. */
+  unplug(): Promise<void>;
+}
+
+async function ptyPair(dir = mkdtempSync(join(tmpdir(), "modbus-pty-"))): Promise<PtyPair> {
   if (!SOCAT) throw new Error("socat is not installed (apt-get install -y socat)");
-  const dir = mkdtempSync(join(tmpdir(), "modbus-pty-"));
   const adapterEnd = join(dir, "adapter");
   const serverEnd = join(dir, "server");
   const socat: ChildProcess = spawn(SOCAT, [`pty,raw,echo=0,link=${adapterEnd}`, `pty,raw,echo=0,link=${serverEnd}`], { stdio: "ignore" });
+  const exited = new Promise<void>((resolve) => socat.once("exit", () => resolve()));
   cleanups.push(() => {
     socat.kill();
     rmSync(dir, { recursive: true, force: true });
@@ -35,7 +42,14 @@ async function ptyPair(): Promise<{ adapterEnd: string; serverEnd: string }> {
     if (performance.now() > deadline) throw new Error("socat did not create the pty pair");
     await new Promise((r) => setTimeout(r, 20));
   }
-  return { adapterEnd, serverEnd };
+  return {
+    adapterEnd,
+    serverEnd,
+    unplug: async () => {
+      socat.kill();
+      await exited;
+    },
+  };
 }
 
 async function serveOnSerial(path: string, server: ModbusTestServer) {
@@ -99,6 +113,36 @@ describe("modbus RTU over a socat pty pair", () => {
     const arrivals = server.requests.map((r) => r.at);
     for (let i = 1; i < arrivals.length; i++) expect(arrivals[i] - arrivals[i - 1]).toBeGreaterThanOrEqual(14);
     expect(server.requests.filter((r) => r.unit === 1 || r.unit === 2).length).toBeGreaterThanOrEqual(9);
+  });
+});
+
+describe("modbus RTU: the serial port goes away and comes back", () => {
+  it("reports the link down, reopens the port with backoff and polls again", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "modbus-pty-"));
+    const first = await ptyPair(dir);
+    const server = new ModbusTestServer("rtu");
+    fillMeter(server, 1, 230.5);
+    await serveOnSerial(first.serverEnd, server);
+    const harness = new AdapterHarness({ id: "bus" });
+    const adapter = harness.create(modbus, {
+      url: `rtu://${first.adapterEnd}?baud=19200&parity=even`,
+      interval: "100ms",
+      timeout: "200ms",
+      reconnect_min: "100ms",
+      reconnect_max: "300ms",
+      devices: [{ unit_id: 1, points: meterMap() }],
+    });
+    await adapter.start();
+    cleanups.push(() => adapter.stop());
+    await harness.waitForPoints(3);
+    await first.unplug();
+    await expect.poll(() => harness.states.at(-1)?.state, { timeout: 5000 }).toBe("down");
+    fillMeter(server, 1, 240.25);
+    const second = await ptyPair(dir);
+    await serveOnSerial(second.serverEnd, server);
+    await expect.poll(() => harness.points.some((p) => p.metric === "voltage" && p.value === 240.25), { timeout: 10_000 }).toBe(true);
+    expect(harness.states.at(-1)?.state).toBe("up");
+    expect(harness.log.lines.filter((l) => l.message === "link up")).toHaveLength(2);
   });
 });
 

@@ -135,7 +135,7 @@ describe("modbus over TCP: every type and byte order", () => {
       [1, 17, 1],
       [2, 4, 1],
     ]);
-    expect(harness.states.map((s) => s.state)).toEqual(["connecting", "up", "up"]);
+    expect(harness.states).toEqual([{ state: "connecting" }, { state: "up", detail: "link up" }]);
   });
 
   it("emits events on change only, and numbers every poll", async () => {
