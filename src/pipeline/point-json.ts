@@ -19,6 +19,19 @@ export function quoted(text: string): string {
   return json;
 }
 
+const bytesCache = new Map<string, number>();
+
+/** UTF-8 bytes of a string's JSON (quotes and escapes included), cached like `quoted`. */
+export function quotedBytes(text: string): number {
+  let bytes = bytesCache.get(text);
+  if (bytes === undefined) {
+    if (bytesCache.size >= QUOTED_CACHE_MAX) bytesCache.clear();
+    bytes = Buffer.byteLength(quoted(text));
+    bytesCache.set(text, bytes);
+  }
+  return bytes;
+}
+
 function tagsJson(tags: Record<string, string>): string {
   let json = tagsCache.get(tags);
   if (json === undefined) {

@@ -4,6 +4,7 @@
  */
 import type { QueuedPoint } from "./batch-source.js";
 import type { PointInput } from "./point.js";
+import { quotedBytes } from "./point-json.js";
 
 export const LIMITS = {
   metricBytes: 256,
@@ -23,12 +24,11 @@ export interface StaticTags {
 /** Checks static tags with the same rules as a point's; throws with the reason. */
 export function prepareStaticTags(tags: Record<string, string> | undefined): StaticTags | undefined {
   if (!tags || Object.keys(tags).length === 0) return undefined;
-  let bytes = 10;
   for (const [key, value] of Object.entries(tags)) {
     const problem = tagProblem(key, value);
     if (problem) throw new Error(problem);
-    bytes += TAG_OVERHEAD + (utf8Bytes(key) + utf8Bytes(value)) * 2;
   }
+  const bytes = TAGS_FIELD + Buffer.byteLength(JSON.stringify(tags));
   const count = Object.keys(tags).length;
   if (count > LIMITS.tagCount) throw new Error(`${count} tags (max ${LIMITS.tagCount})`);
   return { tags: Object.freeze({ ...tags }), count, bytes };
@@ -68,8 +68,11 @@ export function utf8Bytes(text: string): number {
 // JSON of a point with a 13-digit timestamp: {"class":"metric","metric":"","value":,"timestamp":1755700000123}
 const FIXED_BYTES = 72;
 const NUMBER_BYTES = 24;
-const TAG_OVERHEAD = 6;
-const SESSION_FIELD = 16;
+/** `,"tags":` */
+const TAGS_FIELD = 8;
+/** `,"session_id":` as a tag and as a field. */
+const SESSION_TAG = 14;
+const SESSION_FIELD = 14;
 
 /** Returns the queued point or, when the gateway would reject it, the reason. */
 export function validatePoint(input: PointInput, stamping: Stamping): Validated | string {
@@ -79,7 +82,7 @@ export function validatePoint(input: PointInput, stamping: Stamping): Validated 
   const metric = stamping.prefix === "" ? rawMetric : stamping.prefix + rawMetric;
   const metricBytes = utf8Bytes(metric);
   if (metricBytes > LIMITS.metricBytes) return `metric is ${metricBytes} bytes (max ${LIMITS.metricBytes})`;
-  let bytes = FIXED_BYTES + metricBytes * 2;
+  let bytes = FIXED_BYTES + quotedBytes(metric);
 
   const value = input.value;
   let pointClass: "metric" | "event";
@@ -93,8 +96,8 @@ export function validatePoint(input: PointInput, stamping: Stamping): Validated 
       const valueBytes = utf8Bytes(value);
       if (valueBytes > LIMITS.stringBytes) return `string value is ${valueBytes} bytes (max ${LIMITS.stringBytes})`;
       pointClass = "event";
-      // Escapes can grow a string on the wire; count each byte as two to stay an upper bound.
-      bytes += 2 + valueBytes * 2;
+      // Escapes can grow a string on the wire sixfold ("\u0000"): measure its JSON.
+      bytes += valueBytes < 32 && !/["\\\u0000-\u001f]/.test(value) ? valueBytes + 2 : Buffer.byteLength(JSON.stringify(value));
       break;
     }
     case "boolean":
@@ -140,23 +143,23 @@ export function validatePoint(input: PointInput, stamping: Stamping): Validated 
   const own = input.tags;
   if (own !== undefined) {
     if (own === null || typeof own !== "object" || Array.isArray(own)) return "tags must be an object";
-    let ownBytes = 0;
+    let ownCount = 0;
     for (const key in own) {
-      const tagValue = own[key];
-      const problem = tagProblem(key, tagValue);
+      const problem = tagProblem(key, own[key]);
       if (problem) return problem;
-      ownBytes += TAG_OVERHEAD + (key.length + tagValue.length) * 6;
+      ownCount++;
       if (!fixed || !(key in fixed.tags)) tagCount++;
     }
-    if (ownBytes > 0) {
+    if (ownCount > 0) {
       tags = fixed ? { ...fixed.tags, ...own } : own;
-      bytes += ownBytes + (fixed ? 0 : 10);
+      // The merged object is at most the static JSON plus the point's own.
+      bytes += Buffer.byteLength(JSON.stringify(own)) + (fixed ? 0 : TAGS_FIELD);
     }
   }
   if (stamping.sessionId !== undefined) {
     if (!tags || !("session_id" in tags)) tagCount++;
     tags = { ...tags, session_id: stamping.sessionId };
-    bytes += TAG_OVERHEAD + 20 + stamping.sessionId.length * 2;
+    bytes += SESSION_TAG + quotedBytes(stamping.sessionId);
   }
   if (tagCount > LIMITS.tagCount) return `${tagCount} tags (max ${LIMITS.tagCount})`;
 
@@ -164,7 +167,7 @@ export function validatePoint(input: PointInput, stamping: Stamping): Validated 
   if (tags !== undefined) point.tags = tags as Record<string, string>;
   if (stamping.sessionId !== undefined) {
     point.session_id = stamping.sessionId;
-    bytes += SESSION_FIELD + stamping.sessionId.length * 2;
+    bytes += SESSION_FIELD + quotedBytes(stamping.sessionId);
   }
   if (mono) point.mono = true;
   return { point, bytes };

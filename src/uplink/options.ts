@@ -24,7 +24,9 @@ export const plexusSection = z
     frame_max_points: z.number().int().min(1).max(10_000).default(5000).describe("Points per telemetry frame."),
     frame_max_bytes: size().default(900_000).describe("Bytes per telemetry frame (the gateway closes on > 1 MiB)."),
     frame_interval: duration().default(5).describe("Minimum gap between telemetry frames of one source."),
-    flush_interval: duration().default(20).describe("How long a partial frame may wait for more points."),
+    flush_interval: duration()
+      .default(10)
+      .describe("A trickle of points gathers into at most one frame per flush_interval; points after a quiet spell go at once."),
     ack_window_frames: z.number().int().min(1).default(50).describe("Frames sent before a ping barrier."),
     heartbeat_interval: duration().default(30_000).describe("Heartbeat period."),
     resync_interval: duration()

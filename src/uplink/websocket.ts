@@ -66,6 +66,7 @@ export class WsSession {
   private windowErrors: ErrorFrame[] = [];
   private readonly suspects: Batch[] = [];
   private nextFrameAtMono = 0;
+  private lastFrameAtMono = Number.NEGATIVE_INFINITY;
   private pausedUntilMono = 0;
   private readonly rateBackoff = new Backoff({ initialMs: 500, maxMs: 30_000 });
   private wake: (() => void) | undefined;
@@ -335,8 +336,10 @@ export class WsSession {
         this.closeWindow();
         if (this.draining && this.barriers.count() === 0) break;
         const woke = await this.waitForEvent(this.draining ? 50 : options.ack_timeout, true);
-        // Points after an idle spell: let a trickle gather into one frame (flush_interval bounds the wait).
-        if (woke === "queue" && options.flush_interval > 0 && !this.draining) await sleep(options.flush_interval, this.closedSignal.signal);
+        // New points after the queue ran dry: a trickle gathers into frames at most one per
+        // flush_interval, while points after a quiet spell go out at once.
+        const gather = this.lastFrameAtMono + options.flush_interval - clock.monotonicMs();
+        if (woke === "queue" && gather > 0 && !this.draining) await sleep(gather, this.closedSignal.signal);
         continue;
       }
       this.inFlight.add(batch);
@@ -361,6 +364,7 @@ export class WsSession {
   private sendFrame(frame: Buffer, points: number): void {
     if (!this.ws || this.closed) throw new SessionClosed();
     this.ws.send(frame, { binary: false });
+    this.lastFrameAtMono = this.ctx.clock.monotonicMs();
     this.ctx.counters.framesSent++;
     this.ctx.counters.pointsSent += points;
   }

@@ -43,8 +43,9 @@ const CAN_EFF_FLAG = 0x80000000;
 
 export const loadSocketcanPackage: LoadSocketcan = async () => {
   try {
-    const module = (await import("socketcan")) as unknown as SocketcanModule & { default?: SocketcanModule };
-    return module.default ?? module;
+    const module = (await import("socketcan")) as unknown as SocketcanModule & { default: SocketcanModule };
+    // A CommonJS package: Node exposes its exports as named exports when it can, always as default.
+    return "createRawChannel" in module ? module : module.default;
   } catch (error) {
     throw new Error(
       `interface: socketcan needs the optional "socketcan" package (Linux only), which is not installed or did not build: ${(error as Error).message}. Install it with: npm install socketcan`,

@@ -42,23 +42,28 @@ export class SerialTransport implements Transport {
   private openOnce(SerialPortClass: typeof SerialPort, events: TransportEvents): Promise<string> {
     return new Promise((resolve) => {
       const port = new SerialPortClass({ path: this.path, baudRate: this.baud, autoOpen: false });
-      let reason = "port closed";
+      let settled = false;
+      const finish = (reason: string) => {
+        if (settled) return;
+        settled = true;
+        if (this.port === port) this.port = undefined;
+        resolve(reason);
+      };
       port.open((error) => {
-        if (error) return resolve(error.message);
+        if (error) return finish(error.message);
         this.port = port;
         this.backoff.reset();
         events.reset();
         events.status("up", `${this.path} open at ${this.baud} baud`);
       });
       port.on("data", (chunk: Buffer) => events.data(chunk, false));
+      // A read error on an open port (EIO when a USB adapter or a pty goes away) is the end of this
+      // connection, whether or not serialport flags it as a disconnect: close and reopen.
       port.on("error", (error) => {
-        reason = error.message;
+        if (port.isOpen) port.close(() => finish(error.message));
+        else finish(error.message);
       });
-      port.on("close", (error?: Error & { disconnected?: boolean }) => {
-        if (error?.disconnected) reason = "device disconnected";
-        if (this.port === port) this.port = undefined;
-        resolve(reason);
-      });
+      port.on("close", (error?: Error & { disconnected?: boolean }) => finish(error?.disconnected ? "device disconnected" : "port closed"));
     });
   }
 

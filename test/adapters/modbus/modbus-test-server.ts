@@ -30,6 +30,8 @@ export interface ServerRequest {
   count: number;
   /** performance.now() when the request arrived. */
   at: number;
+  /** performance.now() when the answer was written (unset for silent units). */
+  answeredAt?: number;
 }
 
 const FC_TABLE: Record<number, Table> = { 1: "coil", 2: "discrete", 3: "holding", 4: "input" };
@@ -109,12 +111,14 @@ export class ModbusTestServer {
     const fc = pdu[0];
     const address = pdu.readUInt16BE(1);
     const count = pdu.readUInt16BE(3);
-    this.requests.push({ unit, fc, address, count, at: performance.now() });
+    const request: ServerRequest = { unit, fc, address, count, at: performance.now() };
+    this.requests.push(request);
     const image = this.units.get(unit);
     if (!image || this.silent.has(unit)) return;
     const reply = this.respond(image, unit, fc, address, count);
     const send = () => {
       if (stream.destroyed) return;
+      request.answeredAt = performance.now();
       stream.write(this.framing === "tcp" ? tcpFrame(transaction, unit, reply) : rtuFrame(unit, reply));
     };
     if (this.delayMs > 0) setTimeout(send, this.delayMs);
