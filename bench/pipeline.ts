@@ -8,8 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BridgeClock, bootId } from "../src/clock.js";
 import { ConsoleLogger } from "../src/log.js";
-import type { PointInput } from "../src/pipeline/point.js";
 import { Pipeline } from "../src/pipeline/pipeline.js";
+import type { PointInput } from "../src/pipeline/point.js";
 import { SourceQueue } from "../src/pipeline/queue.js";
 import { type QueueOptions, queueSection } from "../src/pipeline/queue-options.js";
 import { Spool } from "../src/pipeline/spool.js";
@@ -22,7 +22,11 @@ const TAKE = 5000;
 function inputs(): PointInput[][] {
   // Ten distinct emit() batches, reused: an adapter's decode allocates its points too, but that is the adapter's cost.
   return Array.from({ length: 10 }, (_, b) =>
-    Array.from({ length: EMIT }, (_, i) => ({ metric: `signal_${i % 50}`, value: b * EMIT + i + 0.5, tags: i % 4 === 0 ? { bus: "can0" } : undefined })),
+    Array.from({ length: EMIT }, (_, i) => ({
+      metric: `signal_${i % 50}`,
+      value: b * EMIT + i + 0.5,
+      tags: i % 4 === 0 ? { bus: "can0" } : undefined,
+    })),
   );
 }
 
@@ -33,7 +37,11 @@ function run(name: string, options: Partial<QueueOptions>, withSpool: boolean) {
   const dir = mkdtempSync(join(tmpdir(), "bench-pipeline-"));
   const parsed = queueSection.parse(options);
   const spool = withSpool
-    ? new Spool(join(dir, "bench.db"), { bootId: bootId(), runId: "bench", monoNow: () => clock.monotonicMs(), wallNow: () => Date.now() }, log)
+    ? new Spool(
+        join(dir, "bench.db"),
+        { bootId: bootId(), runId: "bench", monoNow: () => clock.monotonicMs(), wallNow: () => Date.now() },
+        log,
+      )
     : undefined;
   const origin = pipeline.addAdapter({ id: "bench", sourceId: "bench", prefix: "bench.", tags: { site: "lab" }, stream: "always" });
   const queue = new SourceQueue("bench", parsed, pipeline.countersFor("bench"), log, spool);
@@ -71,7 +79,9 @@ function run(name: string, options: Partial<QueueOptions>, withSpool: boolean) {
   console.log(
     `${name.padEnd(28)} ${Math.round(TOTAL / seconds)
       .toLocaleString("en-US")
-      .padStart(11)} points/s   ${cpuUs.toFixed(3)} µs CPU/point   peak RSS ${(Math.max(peakRss, process.memoryUsage().rss) / 2 ** 20).toFixed(0)} MiB   (${TOTAL.toLocaleString("en-US")} points)`,
+      .padStart(
+        11,
+      )} points/s   ${cpuUs.toFixed(3)} µs CPU/point   peak RSS ${(Math.max(peakRss, process.memoryUsage().rss) / 2 ** 20).toFixed(0)} MiB   (${TOTAL.toLocaleString("en-US")} points)`,
   );
 }
 

@@ -92,7 +92,9 @@ export class Daemon implements BridgeControl {
     for (const sourceId of this.pipeline.sources()) this.pipeline.queue(sourceId)?.close();
     const stats = this.pipeline.stats();
     for (const [sourceId, counters] of Object.entries(stats.sources)) {
-      this.log.info(`stopped: ${sourceId} acknowledged=${counters.acknowledged} pending=${counters.pending} dropped=${counters.dropped} invalid=${counters.invalid}`);
+      this.log.info(
+        `stopped: ${sourceId} acknowledged=${counters.acknowledged} pending=${counters.pending} dropped=${counters.dropped} invalid=${counters.invalid}`,
+      );
     }
   }
 
@@ -152,12 +154,24 @@ export class Daemon implements BridgeControl {
   stats() {
     return {
       run_id: this.runId,
-      clock: { synced: this.clock.synced, offset_ms: this.clock.sync.offsetMs, offset_age_ms: this.clock.offsetAgeMs(), rtt_ms: this.clock.sync.rttMs },
+      clock: {
+        synced: this.clock.synced,
+        offset_ms: this.clock.sync.offsetMs,
+        offset_age_ms: this.clock.offsetAgeMs(),
+        rtt_ms: this.clock.sync.rttMs,
+      },
       ...this.pipeline.stats(),
       adapter_state: Object.fromEntries(
         [...this.supervisors.values()].map((s) => [
           s.id,
-          { state: s.state, link: s.linkState, detail: s.linkDetail, restarts: s.restarts, last_error: s.lastError, counters: Object.fromEntries(s.counters) },
+          {
+            state: s.state,
+            link: s.linkState,
+            detail: s.linkDetail,
+            restarts: s.restarts,
+            last_error: s.lastError,
+            counters: Object.fromEntries(s.counters),
+          },
         ]),
       ),
       uplinks: Object.fromEntries([...this.sinks].map(([id, sink]) => [id, sink.stats?.()])),

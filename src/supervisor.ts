@@ -46,7 +46,6 @@ export class AdapterSupervisor {
   linkDetail: string | undefined;
   readonly counters = new Map<string, number>();
   private adapter: Adapter | undefined;
-  private runAbort: AbortController | undefined;
   private stopAbort = new AbortController();
   private failed: ((error: unknown) => void) | undefined;
   private loop: Promise<void> | undefined;
@@ -117,7 +116,6 @@ export class AdapterSupervisor {
     while (!this.stopAbort.signal.aborted) {
       this.state = "starting";
       const runAbort = new AbortController();
-      this.runAbort = runAbort;
       const failure = new Promise<unknown>((resolve) => {
         this.failed = resolve;
       });

@@ -77,7 +77,11 @@ export class TailSink implements Sink {
       if (this.format === "ndjson") {
         text += `${JSON.stringify({ metric: point.metric, value: point.value, class: point.class, timestamp, tags: point.tags ?? {}, source_id: sourceId, adapter })}\n`;
       } else {
-        const tags = point.tags ? Object.entries(point.tags).map(([k, v]) => `${k}=${v}`).join(",") : "";
+        const tags = point.tags
+          ? Object.entries(point.tags)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(",")
+          : "";
         const value = typeof point.value === "string" ? point.value : JSON.stringify(point.value);
         text += `${new Date(timestamp).toISOString()}  ${adapter.padEnd(12)} ${point.metric.padEnd(40)} ${value.padStart(14)}  ${tags}\n`;
       }

@@ -37,7 +37,9 @@ describe("supervisor", () => {
   }, 30_000);
 
   it("restarts an adapter that throws later, and only that one", async () => {
-    const file = config("  boom:\n    type: testseq\n    throw_after: 30\n  steady:\n    type: testseq\n    batch: 5\n    interval: 10ms\n");
+    const file = config(
+      "  boom:\n    type: testseq\n    throw_after: 30\n  steady:\n    type: testseq\n    batch: 5\n    interval: 10ms\n",
+    );
     const child = spawnChild(["cli", "tail", "-c", file, "--format", "ndjson", "--log-level", "info"]);
     await waitFor(() => child.stderr.filter((l) => l.includes("boom: started")).length >= 2 && child.lines.length > 100);
     child.process.kill("SIGTERM");
@@ -73,7 +75,9 @@ describe("reload (SIGHUP)", () => {
     await waitFor(() => parse(child.lines).some((p) => p.tags.label === "after"), 20_000, "points after the reload");
 
     // A broken config is refused with its position, and the bridge goes on as it was.
-    const broken = (await import("node:fs")).readFileSync(file, "utf8").replace("interval: 10ms\n    label", "interval: 10 parsecs\n    label");
+    const broken = (await import("node:fs"))
+      .readFileSync(file, "utf8")
+      .replace("interval: 10ms\n    label", "interval: 10 parsecs\n    label");
     writeFileSync(file, broken);
     child.process.kill("SIGHUP");
     await waitFor(() => child.stderr.some((l) => l.includes("reload refused")), 20_000, "the refusal");
@@ -91,4 +95,27 @@ describe("reload (SIGHUP)", () => {
     expect(changes[firstAfter].value).toBe(0);
     expect(changes.slice(firstAfter).every((p) => p.tags.label === "after")).toBe(true);
   }, 40_000);
+});
+
+describe("tail output", () => {
+  it("prints one stable NDJSON object per point and exits when the replays end", async () => {
+    const file = config("  gen:\n    type: testseq\n    count: 25\n    tags: { line: l3 }\n");
+    const child = spawnChild(["cli", "tail", "-c", file, "--format", "ndjson"]);
+    expect(await child.exited).toBe(0);
+    const objects = child.lines.map((line) => JSON.parse(line));
+    expect(objects).toHaveLength(25);
+    for (const [i, object] of objects.entries()) {
+      expect(Object.keys(object)).toEqual(["metric", "value", "class", "timestamp", "tags", "source_id", "adapter"]);
+      expect(object).toMatchObject({ metric: "gen.seq", value: i, class: "metric", tags: { line: "l3", label: "a" }, source_id: "test-src", adapter: "gen" });
+      expect(Math.abs(object.timestamp - Date.now())).toBeLessThan(60_000);
+    }
+  }, 30_000);
+
+  it("refuses an unknown --adapter with the list of ids", async () => {
+    const file = config("  gen:\n    type: testseq\n    count: 5\n");
+    const child = spawnChild(["cli", "tail", "-c", file, "--adapter", "nope"]);
+    expect(await child.exited).toBe(64);
+    expect(child.stderr.join("\n")).toContain("no adapter nope in");
+    expect(child.stderr.join("\n")).toContain("(adapters: gen)");
+  }, 30_000);
 });

@@ -28,7 +28,11 @@ export const deviceSchema = z
       .default(125)
       .describe("Largest register read this device accepts (some answer exceptions above 32 or 64)"),
     max_bits_per_read: z.number().int().min(1).max(2000).default(2000).describe("Largest coil/discrete read this device accepts"),
-    tags: z.record(z.string(), z.string()).optional().describe("Extra tags on this device's points (unit_id is always added)"),
+    tags: z
+      .record(z.string(), z.string())
+      .refine((tags) => Object.keys(tags).length <= 14, "at most 14 tags: unit_id and unit are added and a point carries at most 16")
+      .optional()
+      .describe("Extra tags on this device's points (unit_id and the point's unit are added)"),
     ...mapDefaultsShape,
   })
   .superRefine((device, ctx) => {

@@ -135,6 +135,8 @@ export class DevicePoller {
       data = await this.link.read(this.device.unit_id, read.table, read.address, read.count);
     } catch (error) {
       if (!(error instanceof ModbusExceptionError)) throw error;
+      // A gateway saying the device behind it did not answer is a timeout, not a bad register.
+      if (error.code === 10 || error.code === 11) throw new ModbusTimeoutError(`gateway: ${error.message}`);
       const addressProblem = error.code === 2 || error.code === 3;
       if (addressProblem && read.points.length > 1) {
         // One bad register spoils a merged read: read these points on their own from now on.

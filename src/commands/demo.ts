@@ -54,7 +54,9 @@ export async function runDemoCommand(argv: readonly string[]): Promise<number> {
   const printSummary = () => {
     const lines: string[] = [];
     for (const [source, summary] of gateway.summary()) {
-      lines.push(`${source}: ${summary.points.toLocaleString("en-US")} points in ${summary.framesAccepted} frames${summary.connected ? "" : " (disconnected)"}`);
+      lines.push(
+        `${source}: ${summary.points.toLocaleString("en-US")} points in ${summary.framesAccepted} frames${summary.connected ? "" : " (disconnected)"}`,
+      );
     }
     const sample = [...latest.entries()].filter(([, v]) => typeof v.value === "number").slice(-8);
     for (const [metric, { value }] of sample) lines.push(`  ${metric.padEnd(48)} ${String(value)}`);

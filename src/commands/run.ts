@@ -4,9 +4,9 @@
  */
 import { packageVersion } from "../cli.js";
 import { Daemon } from "../daemon.js";
+import { describeError } from "../supervisor.js";
 import { notifySystemd, startWatchdog } from "../systemd.js";
 import { defaultStateDir, Uplink } from "../uplink/index.js";
-import { describeError } from "../supervisor.js";
 import { EXIT_SOFTWARE, EXIT_USAGE, installProcessHandlers, loadOrExit, makeLogger, parseCommonFlags, reloader } from "./shared.js";
 
 const USAGE = "usage: plexus-bridge run [-c FILE] [--log-format text|json] [--log-level LEVEL]\n";

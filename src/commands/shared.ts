@@ -1,6 +1,5 @@
 /** What `run` and `tail` share: flags, config loading with exit 78, the logger, signals. */
-import { type BridgeConfig, EXIT_CONFIG, formatProblems, loadConfig, takeConfigFlag } from "../config/index.js";
-import { defaultConfigPath } from "../config/index.js";
+import { type BridgeConfig, defaultConfigPath, EXIT_CONFIG, formatProblems, loadConfig, takeConfigFlag } from "../config/index.js";
 import type { Daemon } from "../daemon.js";
 import { ConsoleLogger, type Logger, type LogLevel } from "../log.js";
 import { describeError } from "../supervisor.js";
@@ -63,7 +62,12 @@ export function makeLogger(config: BridgeConfig, flags: CommonFlags): ConsoleLog
  * that escapes an adapter restarts that adapter, one that escapes the core stops the bridge
  * (systemd restarts it, and the spool keeps what was queued).
  */
-export function installProcessHandlers(daemon: Daemon, log: Logger, onStop: (code: number) => void, reload?: () => Promise<void>): () => void {
+export function installProcessHandlers(
+  daemon: Daemon,
+  log: Logger,
+  onStop: (code: number) => void,
+  reload?: () => Promise<void>,
+): () => void {
   let stopping = false;
   const stop = (code: number) => {
     if (stopping) {

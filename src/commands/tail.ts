@@ -4,8 +4,8 @@
  * finished (replays at their end) or on Ctrl-C.
  */
 import { Daemon } from "../daemon.js";
+import { type TailFormat, TailSink } from "../tail.js";
 import { defaultStateDir } from "../uplink/state.js";
-import { TailSink, type TailFormat } from "../tail.js";
 import { EXIT_USAGE, installProcessHandlers, loadOrExit, makeLogger, parseCommonFlags, reloader } from "./shared.js";
 
 const USAGE = "usage: plexus-bridge tail [-c FILE] [--format ndjson|table] [--adapter ID]... [--log-level LEVEL]\n";

@@ -10,7 +10,7 @@ import type { PointInput } from "./point.js";
 import type { SourceQueue } from "./queue.js";
 import { addReason, PointCounters } from "./stats.js";
 import { StreamGate } from "./stream-gate.js";
-import { prepareStaticTags, type StaticTags, type Stamping, validatePoint } from "./validate.js";
+import { prepareStaticTags, type Stamping, type StaticTags, validatePoint } from "./validate.js";
 
 export interface AdapterRoute {
   id: string;
@@ -92,7 +92,12 @@ export class Pipeline {
     const route = this.routes[origin];
     if (!route) throw new Error(`no adapter registered as origin ${origin}`);
     const session = this.sessions.get(route.sourceId);
-    const stamping: Stamping = { prefix: route.prefix, tags: this.staticTags[origin], mono: this.clock.monotonicMs(), sessionId: session?.id };
+    const stamping: Stamping = {
+      prefix: route.prefix,
+      tags: this.staticTags[origin],
+      mono: this.clock.monotonicMs(),
+      sessionId: session?.id,
+    };
     const gate = route.stream === "on_demand" ? this.gateFor(route.sourceId) : undefined;
 
     let points: QueuedPoint[] = [];
@@ -185,7 +190,10 @@ export class Pipeline {
   private gateFor(sourceId: string): StreamGate {
     let gate = this.gates.get(sourceId);
     if (!gate) {
-      gate = new StreamGate((points, sizes, bytes, origin) => this.enqueue(sourceId, origin, points, sizes, bytes), this.countersFor(sourceId));
+      gate = new StreamGate(
+        (points, sizes, bytes, origin) => this.enqueue(sourceId, origin, points, sizes, bytes),
+        this.countersFor(sourceId),
+      );
       this.gates.set(sourceId, gate);
     }
     return gate;

@@ -233,7 +233,8 @@ export class SourceQueue implements BatchSource {
       this.spillMemory();
     } else {
       for (const segment of [...this.staging, ...this.memory]) {
-        for (let i = segment.pos; i < segment.points.length; i++) this.drop(segment.origins[i], 1, "shutdown with durability: memory", true);
+        for (let i = segment.pos; i < segment.points.length; i++)
+          this.drop(segment.origins[i], 1, "shutdown with durability: memory", true);
       }
       this.staging = [];
       this.memory = [];

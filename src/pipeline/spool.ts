@@ -32,7 +32,19 @@ export interface SpoolIdentity {
   wallNow(): number;
 }
 
-type Row = { id: number; boot: string; run: string; mono: number; wall: number; ord: number; count: number; bytes: number; points: string; origins: string; sizes: string };
+type Row = {
+  id: number;
+  boot: string;
+  run: string;
+  mono: number;
+  wall: number;
+  ord: number;
+  count: number;
+  bytes: number;
+  points: string;
+  origins: string;
+  sizes: string;
+};
 
 export class Spool {
   private db!: BetterSqlite3.Database;
@@ -67,7 +79,9 @@ export class Spool {
     } catch (error) {
       // A corrupt spool must never become a crash loop: keep the file for forensics, start empty.
       const aside = `${this.path}.corrupt-${new Date().toISOString().replace(/[:.]/g, "-")}`;
-      this.log.error(`spool ${this.path} is unreadable (${(error as Error).message}); moved aside to ${aside}, starting with an empty spool`);
+      this.log.error(
+        `spool ${this.path} is unreadable (${(error as Error).message}); moved aside to ${aside}, starting with an empty spool`,
+      );
       try {
         this.db?.close();
       } catch {}
@@ -94,8 +108,12 @@ export class Spool {
     };
     this._bytes = totals.bytes;
     this._points = totals.points;
-    this.insert = this.db.prepare("INSERT INTO rows (boot, run, mono, wall, ord, count, bytes, points, origins, sizes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    this.insertAt = this.db.prepare("INSERT INTO rows (id, boot, run, mono, wall, ord, count, bytes, points, origins, sizes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    this.insert = this.db.prepare(
+      "INSERT INTO rows (boot, run, mono, wall, ord, count, bytes, points, origins, sizes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    );
+    this.insertAt = this.db.prepare(
+      "INSERT INTO rows (id, boot, run, mono, wall, ord, count, bytes, points, origins, sizes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    );
     this.select = this.db.prepare("SELECT * FROM rows WHERE id > ? ORDER BY id LIMIT ?");
     this.remove = this.db.prepare("DELETE FROM rows WHERE id = ?");
     this.oldest = this.db.prepare("SELECT id, count, bytes FROM rows ORDER BY id LIMIT 1");
@@ -148,7 +166,18 @@ export class Spool {
 
   private encode(points: QueuedPoint[], origins: number[], sizes: number[], bytes: number, ord: number) {
     const { bootId, runId } = this.identity;
-    return [bootId, runId, this.identity.monoNow(), this.identity.wallNow(), ord, points.length, bytes, spoolJson(points), JSON.stringify(origins), JSON.stringify(sizes)] as const;
+    return [
+      bootId,
+      runId,
+      this.identity.monoNow(),
+      this.identity.wallNow(),
+      ord,
+      points.length,
+      bytes,
+      spoolJson(points),
+      JSON.stringify(origins),
+      JSON.stringify(sizes),
+    ] as const;
   }
 
   private decode(row: Row): SpoolRow {

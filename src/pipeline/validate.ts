@@ -97,7 +97,7 @@ export function validatePoint(input: PointInput, stamping: Stamping): Validated 
       if (valueBytes > LIMITS.stringBytes) return `string value is ${valueBytes} bytes (max ${LIMITS.stringBytes})`;
       pointClass = "event";
       // Escapes can grow a string on the wire sixfold ("\u0000"): measure its JSON.
-      bytes += valueBytes < 32 && !/["\\\u0000-\u001f]/.test(value) ? valueBytes + 2 : Buffer.byteLength(JSON.stringify(value));
+      bytes += Buffer.byteLength(JSON.stringify(value));
       break;
     }
     case "boolean":

@@ -43,7 +43,10 @@ export function spawnChild(args: string[], env: NodeJS.ProcessEnv = {}): Child {
       const found = lines.find(match);
       if (found) return Promise.resolve(found);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no matching line in ${timeoutMs} ms; stderr:\n${stderr.slice(-20).join("\n")}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`no matching line in ${timeoutMs} ms; stderr:\n${stderr.slice(-20).join("\n")}`)),
+          timeoutMs,
+        );
         watchers.push({
           match,
           resolve: (line) => {

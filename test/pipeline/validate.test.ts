@@ -4,7 +4,13 @@ import type { PointInput } from "../../src/pipeline/point.js";
 import { pointJson } from "../../src/pipeline/point-json.js";
 import { prepareStaticTags, type Stamping, validatePoint } from "../../src/pipeline/validate.js";
 
-const stamping = (over: Partial<Stamping> = {}): Stamping => ({ prefix: "a.", tags: undefined, mono: 5_000, sessionId: undefined, ...over });
+const stamping = (over: Partial<Stamping> = {}): Stamping => ({
+  prefix: "a.",
+  tags: undefined,
+  mono: 5_000,
+  sessionId: undefined,
+  ...over,
+});
 
 describe("validatePoint", () => {
   it.each<[string, PointInput, string | RegExp]>([
@@ -19,7 +25,11 @@ describe("validatePoint", () => {
     ["seconds timestamp", { metric: "m", value: 1, timestamp: 1_755_700_000 }, /not epoch milliseconds/],
     ["non-string tag", { metric: "m", value: 1, tags: { n: 1 as unknown as string } }, "tag n must be a string"],
     ["long tag", { metric: "m", value: 1, tags: { k: "v".repeat(300) } }, /tag k value is 300 bytes/],
-    ["17 tags", { metric: "m", value: 1, tags: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, "v"])) }, "17 tags (max 16)"],
+    [
+      "17 tags",
+      { metric: "m", value: 1, tags: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, "v"])) },
+      "17 tags (max 16)",
+    ],
     ["bigint", { metric: "m", value: 1n as unknown as number }, /type bigint/],
   ])("refuses %s", (_, input, reason) => {
     const result = validatePoint(input, stamping());
@@ -88,8 +98,16 @@ describe("validatePoint", () => {
         () => null,
         () => undefined,
       ])();
-      const tags = random() < 0.5 ? undefined : Object.fromEntries(Array.from({ length: Math.floor(random() * 20) }, () => [text(20) || "k", random() < 0.95 ? text(300) : 7]));
-      const input = { metric: text(120), value, tags, timestamp: random() < 0.2 ? pick([1.7e12, 1.7e9, Number.NaN]) : undefined } as PointInput;
+      const tags =
+        random() < 0.5
+          ? undefined
+          : Object.fromEntries(Array.from({ length: Math.floor(random() * 20) }, () => [text(20) || "k", random() < 0.95 ? text(300) : 7]));
+      const input = {
+        metric: text(120),
+        value,
+        tags,
+        timestamp: random() < 0.2 ? pick([1.7e12, 1.7e9, Number.NaN]) : undefined,
+      } as PointInput;
       const result = validatePoint(input, stamping({ prefix: pick(["", "adapter_1."]) }));
       if (typeof result === "string") continue;
       accepted++;

@@ -127,6 +127,22 @@ describe("devices that stop answering", () => {
     expect(harness.log.lines.some((l) => l.message === "device answering again")).toBe(true);
   });
 
+  it("treats a gateway's 'target device failed to respond' (exception 11) as a device that is down", async () => {
+    server = new ModbusTestServer("tcp");
+    await server.listen();
+    server.unit(4).set("holding", 0, [1]);
+    server.exceptionAt(4, "holding", 0, 11);
+    const { harness } = await start({ reconnect_min: "100ms", devices: [{ unit_id: 4, points: [{ name: "v", address: 0 }] }] });
+    await expect.poll(() => harness.states.at(-1), { timeout: 5000 }).toEqual({ state: "down", detail: "no device answering (unit4)" });
+    expect(harness.counters.get("exceptions")).toBeUndefined();
+    expect(harness.log.lines.find((l) => l.message === "device not answering, marked down")?.fields?.reason).toBe(
+      "gateway: exception 11 (gateway target device failed to respond)",
+    );
+    server.exceptions.clear();
+    await expect.poll(() => values(harness, "v"), { timeout: 5000 }).toContain(1);
+    expect(harness.states.at(-1)).toEqual({ state: "up", detail: "1 device(s) answering" });
+  });
+
   it("reconnects after the link drops, and reports it down meanwhile", async () => {
     server = new ModbusTestServer("tcp");
     const port = await server.listen();
