@@ -7,8 +7,8 @@
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { BridgeClock } from "../src/clock.js";
 import type { BridgeControl } from "../src/bridge-control.js";
+import { BridgeClock } from "../src/clock.js";
 import { ConsoleLogger } from "../src/log.js";
 import { Pipeline } from "../src/pipeline/pipeline.js";
 import type { PointInput } from "../src/pipeline/point.js";
@@ -47,7 +47,13 @@ async function gatewayChild() {
   process.on("message", (message: { cmd: string; source?: string }) => {
     if (message.cmd === "report") {
       const s = gateway.summary().get((message as { source?: string }).source ?? "");
-      process.send!({ count, frames: s?.framesAccepted ?? 0, droppedSilently: s?.framesDroppedSilently ?? 0, rateLimited: s?.framesRateLimited ?? 0, latencies });
+      process.send!({
+        count,
+        frames: s?.framesAccepted ?? 0,
+        droppedSilently: s?.framesDroppedSilently ?? 0,
+        rateLimited: s?.framesRateLimited ?? 0,
+        latencies,
+      });
       count = 0;
       latencies = [];
     }
@@ -76,14 +82,26 @@ function ask(child: ChildProcess, source: string): Promise<Report> {
   });
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? Number.NaN;
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? Number.NaN;
 
-async function scenario(port: number, child: ChildProcess, name: string, frameInterval: string, run: (emit: (p: PointInput[]) => boolean, queue: SourceQueue) => Promise<number>) {
+async function scenario(
+  port: number,
+  child: ChildProcess,
+  name: string,
+  frameInterval: string,
+  run: (emit: (p: PointInput[]) => boolean, queue: SourceQueue) => Promise<number>,
+) {
   const clock = new BridgeClock();
   const log = new ConsoleLogger({ level: "warn" });
   const pipeline = new Pipeline(clock, log);
   const sourceId = `bench-${name.replace(/\W+/g, "-").toLowerCase()}`;
-  const queue = new SourceQueue(sourceId, queueSection.parse({ durability: "memory", memory_max_points: 2_000_000 }), pipeline.countersFor(sourceId), log);
+  const queue = new SourceQueue(
+    sourceId,
+    queueSection.parse({ durability: "memory", memory_max_points: 2_000_000 }),
+    pipeline.countersFor(sourceId),
+    log,
+  );
   pipeline.addQueue(queue);
   const origin = pipeline.addAdapter({ id: "bench", sourceId, prefix: "bench.", stream: "always" });
   const uplink = new Uplink({
@@ -114,13 +132,17 @@ async function scenario(port: number, child: ChildProcess, name: string, frameIn
   console.log(
     `${name.padEnd(34)} ${Math.round(emitted / seconds)
       .toLocaleString("en-US")
-      .padStart(10)} points/s  ${((cpu.user + cpu.system) / emitted).toFixed(3)} µs bridge CPU/point  latency p50 ${percentile(sorted, 50)} ms p99 ${percentile(sorted, 99)} ms (2nd half p99 ${percentile(secondHalf, 99)})  ` +
+      .padStart(
+        10,
+      )} points/s  ${((cpu.user + cpu.system) / emitted).toFixed(3)} µs bridge CPU/point  latency p50 ${percentile(sorted, 50)} ms p99 ${percentile(sorted, 99)} ms (2nd half p99 ${percentile(secondHalf, 99)})  ` +
       `(${emitted.toLocaleString("en-US")} emitted, ${report.count.toLocaleString("en-US")} at gateway, ${report.frames} frames, ${stats.windowsAcked} windows, ${report.droppedSilently} dropped silently, ${report.rateLimited} rate-limited)`,
   );
 }
 
 function makeBatches(size: number): PointInput[][] {
-  return Array.from({ length: 10 }, (_, b) => Array.from({ length: size }, (_, i) => ({ metric: `signal_${i % 50}`, value: b * size + i + 0.5 })));
+  return Array.from({ length: 10 }, (_, b) =>
+    Array.from({ length: size }, (_, i) => ({ metric: `signal_${i % 50}`, value: b * size + i + 0.5 })),
+  );
 }
 
 async function main() {

@@ -30,7 +30,12 @@ export class CanAdapter implements Adapter {
     if (files.length > 0) {
       const { messages, problems } = await loadDbcFiles(files, this.ctx.configDir);
       const errors = problems.filter((p) => p.severity === "error");
-      for (const warning of problems.filter((p) => p.severity === "warning").slice(0, 20)) this.ctx.log.warn(formatProblem(warning));
+      const warnings = problems.filter((p) => p.severity === "warning");
+      if (warnings.length > 0) {
+        // One line: real DBCs often carry a few stale comments, which should not flood the log.
+        const shown = warnings.slice(0, 3).map(formatProblem).join("; ");
+        this.ctx.log.warn(`DBC has ${warnings.length} warning(s): ${shown}${warnings.length > 3 ? "; …" : ""}`);
+      }
       if (errors.length > 0) {
         const shown = errors.slice(0, 5).map(formatProblem).join("; ");
         throw new Error(`DBC has ${errors.length} error(s): ${shown}${errors.length > 5 ? "; …" : ""}`);
@@ -58,7 +63,9 @@ export class CanAdapter implements Adapter {
 
   async configure(change: Record<string, unknown>): Promise<CommandResult> {
     const next = canOptions.parse({ ...this.options, ...change });
-    const changed = Object.keys(change).filter((key) => JSON.stringify(next[key as keyof CanOptions]) !== JSON.stringify(this.options[key as keyof CanOptions]));
+    const changed = Object.keys(change).filter(
+      (key) => JSON.stringify(next[key as keyof CanOptions]) !== JSON.stringify(this.options[key as keyof CanOptions]),
+    );
     this.options = next;
     this.runtime?.decoder.configure(decoderConfig(next));
     return { changed };

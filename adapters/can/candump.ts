@@ -128,7 +128,8 @@ function parseBracketedFrame(fields: string[], channel: string, line: string): C
   const length = Number(lengthField[1]);
   // Any length up to 64 is read (tools write odd lengths); the decoder copes with whatever arrives.
   if (length > 64) return { problem: `length [${lengthField[1]}] is over 64 bytes` };
-  if (fields[i + 2] === "remote" && fields[i + 3] === "request") return makeFrame(id.id, id.extended, true, id.error, false, EMPTY, channel);
+  if (fields[i + 2] === "remote" && fields[i + 3] === "request")
+    return makeFrame(id.id, id.extended, true, id.error, false, EMPTY, channel);
   const bytes = fields.slice(i + 2, i + 2 + length);
   if (bytes.length < length || bytes.some((byte) => !/^[0-9A-Fa-f]{2}$/.test(byte))) {
     return { problem: `[${length}] announces ${length} bytes; found "${bytes.join(" ")}"` };

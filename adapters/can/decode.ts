@@ -72,7 +72,8 @@ export class FrameDecoder {
       const messageName = compiled.message.name;
       const plans = compiled.signals.map((signal): SignalPlan => {
         const metric = config.naming === "signal" ? signal.name : `${messageName}.${signal.name}`;
-        const selected = (!include || include.some((m) => m(messageName, signal.name))) && !exclude.some((m) => m(messageName, signal.name));
+        const selected =
+          (!include || include.some((m) => m(messageName, signal.name))) && !exclude.some((m) => m(messageName, signal.name));
         const override = overrides.find((o) => o.match(messageName, signal.name))?.options;
         const hasLabels = config.labels && signal.choices !== undefined && signal.choices.size > 0;
         return {
@@ -146,7 +147,12 @@ export class FrameDecoder {
   }
 
   private rawPoint(frame: CanFrame, tags: Record<string, string>): PointInput {
-    return { metric: `raw.${formatId(frame.id, frame.extended)}`, value: frame.rtr ? "R" : toHex(frame.data), timestamp: frame.timestampMs, tags };
+    return {
+      metric: `raw.${formatId(frame.id, frame.extended)}`,
+      value: frame.rtr ? "R" : toHex(frame.data),
+      timestamp: frame.timestampMs,
+      tags,
+    };
   }
 
   /** The bus tag a channel's points carry. */

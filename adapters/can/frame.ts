@@ -54,5 +54,8 @@ export function hexDigit(code: number): number {
 
 /** The identifier as candump prints it: 3 hex digits for standard, 8 for extended. */
 export function formatId(id: number, extended: boolean): string {
-  return id.toString(16).toUpperCase().padStart(extended ? 8 : 3, "0");
+  return id
+    .toString(16)
+    .toUpperCase()
+    .padStart(extended ? 8 : 3, "0");
 }

@@ -16,7 +16,9 @@ export default defineAdapter({
     if (files.length === 0) return [];
     const { loadDbcFiles } = await import("./dbc/load.js");
     const { problems } = await loadDbcFiles(files, configDir);
-    return problems.map(({ file, line, col, message, severity }) => ({ file, line, col, message: severity === "warning" ? `warning: ${message}` : message }));
+    // FileProblem has no severity and `check` fails on any: warnings (a CM_ for a signal that no
+    // longer exists, common in real DBCs) are logged at start instead.
+    return problems.filter((p) => p.severity === "error").map(({ file, line, col, message }) => ({ file, line, col, message }));
   },
   create(options, ctx) {
     let adapter: import("./adapter.js").CanAdapter | undefined;

@@ -39,9 +39,12 @@ export const canOptions = z
       .describe("slcan: the CAN bitrate sent with the S command (10000…1000000). socketcan: set it with `ip link`, not here."),
     serial_baud: z.number().int().positive().default(115200).describe("slcan: the serial line speed (ignored by USB CDC adapters)."),
     listen_only: z.boolean().default(false).describe("slcan: open with L (listen only: never ACKs or transmits) instead of O."),
-    file: z.string().optional().describe("candump: the log file (relative to the config file), or - to read stdin (e.g. `candump -L can0 | …`)."),
+    file: z
+      .string()
+      .optional()
+      .describe("candump: the log file (relative to the config file), or - to read stdin (e.g. `candump -L can0 | …`)."),
     speed: z
-      .union([z.number().positive(), z.literal("max")])
+      .union([z.number().positive(), z.literal("max")], { error: 'speed must be a positive number (1 = capture time) or "max"' })
       .default(1)
       .describe("candump: replay pace: 1 = capture time, 10 = ten times faster, max = as fast as the queue takes it."),
     loop: z.boolean().default(false).describe("candump: start again at the end of the file (timestamps keep increasing)."),
@@ -67,7 +70,10 @@ export const canOptions = z
       .default("none")
       .describe("Send frames as hex events raw.<ID>: none, only frames the DBC does not know, or all frames."),
     j1939: z.boolean().default(false).describe("J1939: match 29-bit frames to DBC messages by PGN and tag points with source_address."),
-    bus: z.string().optional().describe("The `bus` tag on every point (default: the interface name: can0, the log's interface, the slcan device)."),
+    bus: z
+      .string()
+      .optional()
+      .describe("The `bus` tag on every point (default: the interface name: can0, the log's interface, the slcan device)."),
     include: z
       .array(z.string())
       .optional()
@@ -77,7 +83,9 @@ export const canOptions = z
     signals: z
       .record(z.string(), z.strictObject(filterShape))
       .default({})
-      .describe("Per-signal on_change/deadband/max_rate/heartbeat, keyed by pattern (Message.Signal, Signal or Message.*); first match wins."),
+      .describe(
+        "Per-signal on_change/deadband/max_rate/heartbeat, keyed by pattern (Message.Signal, Signal or Message.*); first match wins.",
+      ),
     filters: z
       .array(
         z.strictObject({
@@ -107,8 +115,10 @@ export const canOptions = z
       }
     }
     if (options.interface === "candump") {
-      if (!options.file) ctx.addIssue({ code: "custom", path: ["file"], message: "interface: candump needs file (a candump log, or - for stdin)" });
-      if (options.file === "-" && options.loop) ctx.addIssue({ code: "custom", path: ["loop"], message: "loop is impossible when reading stdin" });
+      if (!options.file)
+        ctx.addIssue({ code: "custom", path: ["file"], message: "interface: candump needs file (a candump log, or - for stdin)" });
+      if (options.file === "-" && options.loop)
+        ctx.addIssue({ code: "custom", path: ["loop"], message: "loop is impossible when reading stdin" });
     }
     if (options.reconnect_max < options.reconnect_min) {
       ctx.addIssue({ code: "custom", path: ["reconnect_max"], message: "reconnect_max must be at least reconnect_min" });

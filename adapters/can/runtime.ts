@@ -6,6 +6,7 @@ import type { AdapterContext } from "../../src/adapter-contract.js";
 import type { PointInput } from "../../src/pipeline/point.js";
 import type { FrameDecoder } from "./decode.js";
 import type { CanFrame } from "./frame.js";
+import { orAbort } from "./transport/backoff.js";
 
 export interface IdFilter {
   id: number;
@@ -78,13 +79,15 @@ export class CanRuntime {
   }
 
   /** Replay: decode a batch, emit it in chunks, and wait for the queue whenever it is over its mark. */
-  async deliver(frames: CanFrame[]): Promise<void> {
+  async deliver(frames: CanFrame[], signal?: AbortSignal): Promise<void> {
+    // Stopping must not wait for a queue that may never drain.
+    const drained = () => (signal ? orAbort(this.ctx.drained(), signal, undefined) : this.ctx.drained());
     for (const frame of frames) {
       if (!this.accept(frame)) continue;
       this.decoder.decode(frame, this.pending);
-      if (this.pending.length >= MAX_BATCH_POINTS && !this.flush()) await this.ctx.drained();
+      if (this.pending.length >= MAX_BATCH_POINTS && !this.flush()) await drained();
     }
-    if (!this.flush()) await this.ctx.drained();
+    if (!this.flush()) await drained();
   }
 
   malformed(where: string, reason: string) {

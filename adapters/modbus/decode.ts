@@ -107,7 +107,10 @@ export function decodeRegisters(words: readonly number[], type: ValueType, order
  */
 export function shortestFloat32(value: number): number {
   if (!Number.isFinite(value) || value === 0) return value;
-  for (let digits = 1; digits <= 9; digits++) {
+  // Starting at 6 digits loses nothing: a normal float32 is within 3e-8 (relative) of any shorter decimal
+  // that round-trips, closer than half a unit in the 6th digit, so rounding to 6 digits finds it.
+  // (Denormals may keep a digit more than needed; they still round-trip.)
+  for (let digits = 6; digits <= 9; digits++) {
     const candidate = Number(value.toPrecision(digits));
     if (Math.fround(candidate) === value) return candidate;
   }

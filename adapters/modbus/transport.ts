@@ -123,9 +123,15 @@ export class ModbusLink {
 
   private async connect(): Promise<void> {
     if (this.stopped) return;
-    const library = await import("modbus-serial");
-    // A CommonJS module: its default export is the ModbusRTU class itself.
-    const ModbusRTU = library.default as unknown as new () => Client;
+    let ModbusRTU: new () => Client;
+    try {
+      // A CommonJS module: its default export is the ModbusRTU class itself.
+      ModbusRTU = (await import("modbus-serial")).default as unknown as new () => Client;
+    } catch (error) {
+      this.log.error("cannot load modbus-serial", { error: messageOf(error) });
+      this.events.onDown(`modbus-serial cannot be loaded: ${messageOf(error)}`);
+      return;
+    }
     const client = new ModbusRTU();
     client.setTimeout(this.options.timeoutMs);
     // modbus-serial emits "error" on socket errors; without a listener Node would throw.

@@ -9,6 +9,18 @@ import { parseDuration } from "../config/units.js";
 import { startGateway } from "../gateway/server.js";
 import { EXIT_USAGE } from "./shared.js";
 
+/** Metrics worth a glance in the demo's summary, when the replays carry them. */
+const HEADLINE = [
+  /^sub\.attitude\.(roll|pitch|yaw)$/,
+  /^sub\.vfr_hud\.(heading|alt)$/,
+  /^sub\.sys_status\.voltage_battery$/,
+  /^sub\.heartbeat\.(mode|system_status)/,
+  /^car\.ESP_21\.ESP_v_Signal$/,
+  /^car\.LWI_01\.LWI_Lenkradwinkel$/,
+  /^car\.Motor_\d+\.\w*(Drehzahl|Moment)\w*$/,
+  /^car\.bus\./,
+];
+
 const USAGE = "usage: plexus-bridge demo [--duration 30s] [-c FILE] [--log-level LEVEL]\n";
 
 export function demoConfigPath(): string {
@@ -39,12 +51,18 @@ export async function runDemoCommand(argv: readonly string[]): Promise<number> {
   }
 
   const latest = new Map<string, { value: unknown; source: string }>();
+  const perAdapter = new Map<string, number>();
   const gateway = await startGateway({
     host: "127.0.0.1",
     port: 0,
     keepPoints: false,
     onPoints: (source, points) => {
-      for (const point of points) latest.set(point.metric as string, { value: point.value, source });
+      for (const point of points) {
+        const metric = point.metric as string;
+        latest.set(metric, { value: point.value, source });
+        const adapter = metric.slice(0, metric.indexOf("."));
+        perAdapter.set(adapter, (perAdapter.get(adapter) ?? 0) + 1);
+      }
     },
   });
   process.env.PLEXUS_DEMO_URL = gateway.url;
@@ -58,8 +76,12 @@ export async function runDemoCommand(argv: readonly string[]): Promise<number> {
         `${source}: ${summary.points.toLocaleString("en-US")} points in ${summary.framesAccepted} frames${summary.connected ? "" : " (disconnected)"}`,
       );
     }
-    const sample = [...latest.entries()].filter(([, v]) => typeof v.value === "number").slice(-8);
-    for (const [metric, { value }] of sample) lines.push(`  ${metric.padEnd(48)} ${String(value)}`);
+    lines.push(`  by adapter: ${[...perAdapter].map(([id, n]) => `${id} ${n.toLocaleString("en-US")}`).join(", ")}`);
+    const headline = [...latest.entries()].filter(([metric]) => HEADLINE.some((pattern) => pattern.test(metric)));
+    const sample = (headline.length > 0 ? headline : [...latest.entries()].slice(-8)).sort(([a], [b]) => a.localeCompare(b)).slice(0, 16);
+    for (const [metric, { value }] of sample) {
+      lines.push(`  ${metric.padEnd(44)} ${typeof value === "number" ? Number(value.toPrecision(6)) : JSON.stringify(value)}`);
+    }
     process.stdout.write(`${lines.join("\n")}\n\n`);
   };
   const summaryTimer = setInterval(printSummary, 3000);

@@ -37,7 +37,12 @@ function duration(text: string | undefined, what: string): number {
 }
 
 function list(text: string | undefined): string[] | undefined {
-  return text === undefined ? undefined : text.split(",").map((key) => key.trim()).filter(Boolean);
+  return text === undefined
+    ? undefined
+    : text
+        .split(",")
+        .map((key) => key.trim())
+        .filter(Boolean);
 }
 
 export async function runGatewayCommand(argv: string[]): Promise<number> {
@@ -73,13 +78,17 @@ export async function runGatewayCommand(argv: string[]): Promise<number> {
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: expected 0–65535, got "${values.port}"`);
     let keys = list(values.keys);
     if (values["keys-file"]) {
-      const fromFile = readFileSync(values["keys-file"], "utf8").split("\n").map((line) => line.trim()).filter((line) => line && !line.startsWith("#"));
+      const fromFile = readFileSync(values["keys-file"], "utf8")
+        .split("\n")
+        .map((line) => line.trim())
+        .filter((line) => line && !line.startsWith("#"));
       keys = [...(keys ?? []), ...fromFile];
     }
     const rateLimitEvery = values["rate-limit-every"] === undefined ? 0 : Number(values["rate-limit-every"]);
     if (!Number.isInteger(rateLimitEvery) || rateLimitEvery < 0) throw new Error("--rate-limit-every: expected a whole number");
     summaryMs = values.quiet ? 0 : duration(values["summary-interval"], "--summary-interval");
-    const output = values.output === undefined ? undefined : values.output === "-" ? process.stdout : createWriteStream(values.output, { flags: "a" });
+    const output =
+      values.output === undefined ? undefined : values.output === "-" ? process.stdout : createWriteStream(values.output, { flags: "a" });
     gateway = await startGateway({
       host: values.host,
       port,

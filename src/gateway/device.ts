@@ -80,24 +80,47 @@ export class DeviceConnection {
       if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("not an object");
       message = parsed as Record<string, unknown>;
     } catch {
-      if (!this.sourceId) return this.refuse("first message must be device_auth");
-      return this.error("INVALID_MESSAGE", "message is not a JSON object");
+      if (!this.sourceId) {
+        this.refuse("first message must be device_auth");
+        return;
+      }
+      this.error("INVALID_MESSAGE", "message is not a JSON object");
+      return;
     }
-    if (!this.sourceId) return this.authenticate(message);
-    if (message.type === "telemetry") return this.telemetry(message);
+    if (!this.sourceId) {
+      this.authenticate(message);
+      return;
+    }
+    if (message.type === "telemetry") {
+      this.telemetry(message);
+      return;
+    }
     this.host.record(this.sourceId, message);
-    if (!this.otherBucket.take()) return this.error("RATE_LIMITED", "too many device messages");
+    if (!this.otherBucket.take()) {
+      this.error("RATE_LIMITED", "too many device messages");
+      return;
+    }
     if (!KNOWN_DEVICE_MESSAGES.has(String(message.type))) this.error("INVALID_MESSAGE", `unknown message type: ${String(message.type)}`);
   }
 
   private authenticate(message: Record<string, unknown>): void {
-    if (message.type !== "device_auth") return this.refuse("first message must be device_auth");
+    if (message.type !== "device_auth") {
+      this.refuse("first message must be device_auth");
+      return;
+    }
     const key = this.host.checkKey(message.api_key);
-    if (key === "invalid") return this.refuse("Invalid API key");
-    if (key === "read_only") return this.refuse("API key lacks write scope");
+    if (key === "invalid") {
+      this.refuse("Invalid API key");
+      return;
+    }
+    if (key === "read_only") {
+      this.refuse("API key lacks write scope");
+      return;
+    }
     const sourceId = message.source_id;
     if (typeof sourceId !== "string" || !SOURCE_ID_RULE.test(sourceId) || Buffer.byteLength(sourceId) > 256) {
-      return this.refuse("invalid source_id");
+      this.refuse("invalid source_id");
+      return;
     }
     clearTimeout(this.authTimer);
     this.sourceId = sourceId;
@@ -111,7 +134,8 @@ export class DeviceConnection {
     const now = performance.now();
     if (!this.telemetryBucket.take()) {
       this.host.countFrame(sourceId, "rate_limited");
-      return this.error("RATE_LIMITED", "telemetry rate limit exceeded");
+      this.error("RATE_LIMITED", "telemetry rate limit exceeded");
+      return;
     }
     const gap = this.host.limits.minTelemetryGapMs;
     if (gap > 0 && now - this.lastTelemetryAt < gap) {
@@ -122,17 +146,25 @@ export class DeviceConnection {
     const every = this.host.faults.rateLimitEvery;
     if (every > 0 && ++this.telemetryCount % every === 0) {
       this.host.countFrame(sourceId, "rate_limited");
-      return this.error("RATE_LIMITED", "telemetry rate limit exceeded (injected)");
+      this.error("RATE_LIMITED", "telemetry rate limit exceeded (injected)");
+      return;
     }
     const points = message.points;
-    if (!Array.isArray(points)) return this.reject(sourceId, "points must be an array");
+    if (!Array.isArray(points)) {
+      this.reject(sourceId, "points must be an array");
+      return;
+    }
     if (points.length > this.host.limits.maxPointsPerMessage) {
-      return this.reject(sourceId, `too many points: ${points.length} > ${this.host.limits.maxPointsPerMessage}`);
+      this.reject(sourceId, `too many points: ${points.length} > ${this.host.limits.maxPointsPerMessage}`);
+      return;
     }
     const strict = this.host.faults.rejectPoint;
     for (let i = 0; i < points.length; i++) {
       const problem = pointError(points[i], i) ?? (strict ? prefixed(i, strict(points[i])) : undefined);
-      if (problem) return this.reject(sourceId, problem);
+      if (problem) {
+        this.reject(sourceId, problem);
+        return;
+      }
     }
     this.host.countFrame(sourceId, "accepted");
     this.host.accept(sourceId, points, "ws");

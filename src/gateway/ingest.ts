@@ -26,7 +26,12 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | "too_la
 }
 
 export async function handleIngest(req: IncomingMessage, res: ServerResponse, host: DeviceHost): Promise<void> {
-  const record = { status: 0, gzip: req.headers["content-encoding"] === "gzip", bodyBytes: Number(req.headers["content-length"] ?? 0), points: 0 };
+  const record = {
+    status: 0,
+    gzip: req.headers["content-encoding"] === "gzip",
+    bodyBytes: Number(req.headers["content-length"] ?? 0),
+    points: 0,
+  };
   res.on("finish", () => host.recordRequest({ ...record, status: res.statusCode }));
   return answerIngest(req, res, host, record);
 }
@@ -69,7 +74,8 @@ async function answerIngest(req: IncomingMessage, res: ServerResponse, host: Dev
   if (points.length > host.limits.maxPointsPerMessage) return reply(res, 400, { error: `too many points: ${points.length}` });
   const defaultSource = body.source_id;
   if (points.length > 0 && (typeof defaultSource !== "string" || !SOURCE_ID_RULE.test(defaultSource))) {
-    if (points.some((p) => typeof (p as Record<string, unknown>)?.source_id !== "string")) return reply(res, 400, { error: "source_id is required" });
+    if (points.some((p) => typeof (p as Record<string, unknown>)?.source_id !== "string"))
+      return reply(res, 400, { error: "source_id is required" });
   }
   const strict = host.faults.rejectPoint;
   for (let i = 0; i < points.length; i++) {
@@ -79,9 +85,9 @@ async function answerIngest(req: IncomingMessage, res: ServerResponse, host: Dev
   const bySource = new Map<string, Record<string, unknown>[]>();
   for (const point of points as Record<string, unknown>[]) {
     const source = typeof point.source_id === "string" ? point.source_id : (defaultSource as string);
-    let list = bySource.get(source);
-    if (!list) bySource.set(source, (list = []));
-    list.push(point);
+    const list = bySource.get(source);
+    if (list) list.push(point);
+    else bySource.set(source, [point]);
   }
   for (const [source, list] of bySource) host.accept(source, list, "http");
   reply(res, 200, { success: true, count: points.length });

@@ -2,7 +2,7 @@
  * A TCP proxy that delays every chunk by a fixed one-way latency in each direction: the honest
  * way to give HTTP, WebSocket frames, pings and pongs alike the latency of a long link.
  */
-import { type AddressInfo, type Server, type Socket, connect, createServer } from "node:net";
+import { type AddressInfo, connect, createServer, type Server, type Socket } from "node:net";
 
 export interface LatencyProxy {
   port: number;

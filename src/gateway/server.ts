@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { WebSocketServer } from "ws";
-import { type DeviceHost, DeviceConnection, type IngestRecord } from "./device.js";
+import { DeviceConnection, type DeviceHost, type IngestRecord } from "./device.js";
 import { handleIngest } from "./ingest.js";
 import { startLatencyProxy } from "./latency-proxy.js";
 import { DEFAULT_FAULTS, DEFAULT_LIMITS, type GatewayFaults, type GatewayLimits } from "./limits.js";
@@ -143,7 +143,12 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       summary.points += accepted.length;
       summary.lastPointAt = now;
       if (keepPoints || options.output) {
-        const stored = accepted.map((p) => ({ ...p, timestamp: normaliseTimestamp(p.timestamp, now), source_id: sourceId, received_at: now }));
+        const stored = accepted.map((p) => ({
+          ...p,
+          timestamp: normaliseTimestamp(p.timestamp, now),
+          source_id: sourceId,
+          received_at: now,
+        }));
         if (keepPoints) for (const p of stored) points.push(p);
         if (options.output) options.output.write(stored.map((p) => JSON.stringify(p)).join("\n") + "\n");
       }
@@ -193,7 +198,9 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
 
   const bindHost = options.host ?? "127.0.0.1";
   const latency = options.latencyMs ?? 0;
-  await new Promise<void>((resolve, reject) => server.once("error", reject).listen(latency > 0 ? 0 : (options.port ?? 0), bindHost, resolve));
+  await new Promise<void>((resolve, reject) =>
+    server.once("error", reject).listen(latency > 0 ? 0 : (options.port ?? 0), bindHost, resolve),
+  );
   const serverPort = (server.address() as AddressInfo).port;
   const proxy = latency > 0 ? await startLatencyProxy(bindHost, options.port ?? 0, serverPort, () => latency) : undefined;
   const port = proxy?.port ?? serverPort;
@@ -253,9 +260,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     goAway: () => each((c) => c.socket.close(1001, "going away")),
     waitFor,
     async waitForMessage(match, timeoutMs = 10_000) {
-      let found: ReceivedMessage | undefined;
-      await waitFor(() => (found = messages.find(match)) !== undefined, timeoutMs, "a device message");
-      return found!;
+      await waitFor(() => messages.some(match), timeoutMs, "a device message");
+      return messages.find(match)!;
     },
     async close() {
       for (const timer of timers) clearInterval(timer);

@@ -10,7 +10,7 @@ import type { PointInput } from "./point.js";
 import type { SourceQueue } from "./queue.js";
 import { addReason, PointCounters } from "./stats.js";
 import { StreamGate } from "./stream-gate.js";
-import { prepareStaticTags, type Stamping, type StaticTags, validatePoint } from "./validate.js";
+import { type MetricName, prepareStaticTags, type Stamping, type StaticTags, validatePoint } from "./validate.js";
 
 export interface AdapterRoute {
   id: string;
@@ -28,6 +28,7 @@ export class Pipeline {
   readonly adapterCounters: PointCounters[] = [new PointCounters()];
   private readonly routes: (AdapterRoute | undefined)[] = [undefined];
   private readonly staticTags: (StaticTags | undefined)[] = [undefined];
+  private readonly metricNames: Map<string, MetricName>[] = [new Map()];
   private readonly byId = new Map<string, number>();
   private readonly queues = new Map<string, SourceQueue>();
   private readonly sourceCounters = new Map<string, PointCounters>();
@@ -69,10 +70,12 @@ export class Pipeline {
     if (existing !== undefined) {
       this.routes[existing] = route;
       this.staticTags[existing] = tags;
+      this.metricNames[existing] = new Map();
       return existing;
     }
     this.routes.push(route);
     this.staticTags.push(tags);
+    this.metricNames.push(new Map());
     this.adapterCounters.push(new PointCounters());
     const origin = this.routes.length - 1;
     this.byId.set(route.id, origin);
@@ -97,6 +100,7 @@ export class Pipeline {
       tags: this.staticTags[origin],
       mono: this.clock.monotonicMs(),
       sessionId: session?.id,
+      names: this.metricNames[origin],
     };
     const gate = route.stream === "on_demand" ? this.gateFor(route.sourceId) : undefined;
 

@@ -51,7 +51,20 @@ export interface Stamping {
   /** Monotonic ms for points without their own timestamp. */
   mono: number;
   sessionId: string | undefined;
+  /**
+   * The adapter's metric names, prefixed and measured once: the same string object for every
+   * point, so later hashing (caches, maps) does not rebuild it.
+   */
+  names: Map<string, MetricName>;
 }
+
+export interface MetricName {
+  metric: string;
+  bytes: number;
+  jsonBytes: number;
+}
+
+const METRIC_NAMES_MAX = 20_000;
 
 export interface Validated {
   point: QueuedPoint;
@@ -79,10 +92,16 @@ export function validatePoint(input: PointInput, stamping: Stamping): Validated 
   if (input === null || typeof input !== "object") return "point is not an object";
   const rawMetric = input.metric;
   if (typeof rawMetric !== "string" || rawMetric.length === 0) return "metric must be a non-empty string";
-  const metric = stamping.prefix === "" ? rawMetric : stamping.prefix + rawMetric;
-  const metricBytes = utf8Bytes(metric);
-  if (metricBytes > LIMITS.metricBytes) return `metric is ${metricBytes} bytes (max ${LIMITS.metricBytes})`;
-  let bytes = FIXED_BYTES + quotedBytes(metric);
+  let name = stamping.names.get(rawMetric);
+  if (name === undefined) {
+    const full = stamping.prefix === "" ? rawMetric : stamping.prefix + rawMetric;
+    name = { metric: full, bytes: utf8Bytes(full), jsonBytes: quotedBytes(full) };
+    if (stamping.names.size >= METRIC_NAMES_MAX) stamping.names.clear();
+    stamping.names.set(rawMetric, name);
+  }
+  const metric = name.metric;
+  if (name.bytes > LIMITS.metricBytes) return `metric is ${name.bytes} bytes (max ${LIMITS.metricBytes})`;
+  let bytes = FIXED_BYTES + name.jsonBytes;
 
   const value = input.value;
   let pointClass: "metric" | "event";

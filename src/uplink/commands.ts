@@ -124,7 +124,14 @@ export class CommandHandler {
     if (typeof sensor !== "string" || sensor === "") throw new CommandError("configure needs `sensor` (an adapter id)");
     if (!isRecord(params.config)) throw new CommandError("configure needs `config` (an object of options)");
     const adapter = this.ownAdapters().find((a) => a.id === sensor);
-    if (!adapter) throw new CommandError(`unknown sensor: ${sensor} (adapters: ${this.ownAdapters().map((a) => a.id).join(", ") || "none"})`);
+    if (!adapter)
+      throw new CommandError(
+        `unknown sensor: ${sensor} (adapters: ${
+          this.ownAdapters()
+            .map((a) => a.id)
+            .join(", ") || "none"
+        })`,
+      );
     const changed = await this.ctx.control.configureAdapter(sensor, params.config);
     this.ctx.log.info("adapter reconfigured", { sensor, keys: Object.keys(params.config).join(",") });
     return { result: { sensor, changed } };

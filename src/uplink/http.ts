@@ -3,8 +3,8 @@
  * acknowledgement. 400 → bisect and quarantine the offending point; 413 → split; 401/403 → stop
  * and say why; 429, 5xx and network errors → retry with backoff and jitter.
  */
-import { request as httpRequest, Agent as HttpAgent } from "node:http";
-import { request as httpsRequest, Agent as HttpsAgent } from "node:https";
+import { Agent as HttpAgent, request as httpRequest } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { promisify } from "node:util";
 import { gzip as gzipCallback } from "node:zlib";
 import type { BridgeClock } from "../clock.js";
@@ -12,9 +12,11 @@ import type { Logger } from "../log.js";
 import type { Batch, BatchSource } from "../pipeline/batch-source.js";
 import { InFlight } from "./ack-window.js";
 import { Backoff, sleep } from "./backoff.js";
+import { findRefused, type ProbeOutcome } from "./bisect.js";
 import type { UplinkCounters } from "./counters.js";
 import type { PlexusOptions } from "./options.js";
 import { encodePoints, rejectedPointIndex } from "./protocol.js";
+import { quarantineRefused } from "./quarantine.js";
 
 const gzip = promisify(gzipCallback);
 const GZIP_ABOVE_BYTES = 1024;
@@ -57,7 +59,10 @@ export class HttpSender {
   constructor(private readonly ctx: HttpContext) {
     this.inFlight = new InFlight(ctx.source, ctx.counters);
     this.retry = new Backoff({ initialMs: ctx.options.reconnect_min, maxMs: ctx.options.reconnect_max });
-    this.agent = ctx.url.protocol === "https:" ? new HttpsAgent({ keepAlive: true, maxSockets: 1 }) : new HttpAgent({ keepAlive: true, maxSockets: 1 });
+    this.agent =
+      ctx.url.protocol === "https:"
+        ? new HttpsAgent({ keepAlive: true, maxSockets: 1 })
+        : new HttpAgent({ keepAlive: true, maxSockets: 1 });
   }
 
   /** Delivers until `signal` aborts (the batch in flight goes back) or the key is refused. */
@@ -65,7 +70,7 @@ export class HttpSender {
     const { source, options } = this.ctx;
     try {
       // `{"points":[]}` is a cheap key check, and its Date header a first clock reference.
-      await this.postRange(undefined, 0, 0, new Map(), signal);
+      await this.postRange(undefined, 0, 0, signal);
       this.ctx.log.info("delivering over HTTP", { url: `${this.ctx.url.origin}${this.ctx.url.pathname}` });
       while (!signal.aborted) {
         const batch = source.take(options.frame_max_points, options.frame_max_bytes);
@@ -89,25 +94,20 @@ export class HttpSender {
   }
 
   private async deliver(batch: Batch, signal: AbortSignal): Promise<void> {
-    const bad = new Map<number, string>();
-    await this.postRange(batch, 0, batch.points.length, bad, signal);
-    for (const index of [...bad.keys()].sort((a, b) => b - a)) {
-      this.ctx.log.error("gateway rejected a point that passed local validation: dropped", {
-        metric: batch.points[index].metric,
-        reason: bad.get(index),
-      });
-      this.ctx.source.quarantine(batch, index, `rejected by gateway: ${bad.get(index)}`);
-      this.ctx.counters.pointsQuarantined++;
-    }
+    const refused = await findRefused(0, batch.points.length, (from, to) => this.postRange(batch, from, to, signal));
+    quarantineRefused(batch, refused, this.ctx);
     this.inFlight.ack(batch);
   }
 
-  /** Posts points[from, to) until the server has answered it for good, splitting or bisecting as told. */
-  private async postRange(batch: Batch | undefined, from: number, to: number, bad: Map<number, string>, signal: AbortSignal): Promise<void> {
+  /**
+   * Posts points[from, to) (none for the key check) until the server answers it for good: 2xx
+   * accepted, 400 refused (bisect), 413 refused without an index (split), 401/403 stop,
+   * anything else retried with backoff.
+   */
+  private async postRange(batch: Batch | undefined, from: number, to: number, signal: AbortSignal): Promise<ProbeOutcome> {
     const { log, counters } = this.ctx;
     for (;;) {
-      const response = await this.post(batch, from, to, signal);
-      const { status, body } = response;
+      const { status, body, retryAfterMs } = await this.post(batch, from, to, signal);
       const message = typeof body.error === "string" ? body.error : typeof body.message === "string" ? body.message : `HTTP ${status}`;
       if (status >= 200 && status < 300) {
         this.retry.reset();
@@ -120,30 +120,15 @@ export class HttpSender {
           counters.pointsSent += to - from;
           counters.framesSent++;
         }
-        return;
+        return { kind: "accepted" };
       }
       if (status === 401 || status === 403) throw new Unauthorized(status, message);
       if ((status === 400 || status === 413) && batch) {
-        if (to - from === 1) {
-          bad.set(from, `${status} ${message}`);
-          return;
-        }
-        const named = status === 400 ? rejectedPointIndex(message) : undefined;
-        if (named !== undefined && named < to - from) {
-          const at = from + named;
-          await this.postRange(batch, at, at + 1, bad, signal);
-          if (at > from) await this.postRange(batch, from, at, bad, signal);
-          if (at + 1 < to) await this.postRange(batch, at + 1, to, bad, signal);
-          return;
-        }
         if (status === 413) log.warn("request too large for the gateway: splitting", { points: to - from });
-        const middle = (from + to) >> 1;
-        await this.postRange(batch, from, middle, bad, signal);
-        await this.postRange(batch, middle, to, bad, signal);
-        return;
+        return { kind: "refused", reason: `${status} ${message}`, index: status === 400 ? rejectedPointIndex(message) : undefined };
       }
       // 429, 5xx, and anything unexpected (a wrong URL's 404): retry, never hammer.
-      const delay = Math.max(this.retry.next(), response.retryAfterMs ?? 0);
+      const delay = Math.max(this.retry.next(), retryAfterMs ?? 0);
       counters.lastError = `HTTP ${status}: ${message}`;
       if (status === 429) counters.rateLimited++;
       log.warn("ingest request failed: retrying", { status, error: message, retry_in_ms: delay });

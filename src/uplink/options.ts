@@ -12,7 +12,11 @@ export const sourceId = () =>
 
 export const plexusSection = z
   .strictObject({
-    api_key: z.string().min(1).optional().describe("Plexus API key (plx_…). Use ${ENV} or !file; never logged."),
+    api_key: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Plexus API key (plx_…): take it from the environment or !file rather than writing it here; never logged."),
     source_id: sourceId().describe("The Plexus source this bridge publishes as (one WebSocket connection per source)."),
     url: z.string().default("wss://gateway.plexus.company").describe("Gateway base URL; /ws/device is appended to a bare base."),
     http_url: z.string().optional().describe("HTTP ingest URL; default: derived from url (https://…/ingest)."),
@@ -46,10 +50,11 @@ export const plexusSection = z
     stable_after: duration().default(30_000).describe("A connection up this long counts as stable: the reconnect delay starts over."),
     ws_retry_interval: duration().default(300_000).describe("transport auto: how long to stay on HTTP before trying the WebSocket again."),
     http_timeout: duration().default(30_000).describe("Time allowed for one HTTP ingest request."),
-    device_error_interval: duration()
-      .default(5000)
-      .describe("At most one device_error per adapter per interval (the latest state wins)."),
-    state_dir: z.string().optional().describe("Where install_id and adopted source ids are kept (default: systemd StateDirectory or ~/.local/state/plexus-bridge)."),
+    device_error_interval: duration().default(5000).describe("At most one device_error per adapter per interval (the latest state wins)."),
+    state_dir: z
+      .string()
+      .optional()
+      .describe("Where install_id and adopted source ids are kept (default: systemd StateDirectory or ~/.local/state/plexus-bridge)."),
   })
   .describe("The Plexus uplink.");
 

@@ -63,7 +63,8 @@ export function deviceWebSocketUrl(base: string): URL {
   const url = new URL(base);
   if (url.protocol === "https:") url.protocol = "wss:";
   else if (url.protocol === "http:") url.protocol = "ws:";
-  if (url.protocol !== "ws:" && url.protocol !== "wss:") throw new Error(`plexus.url must be ws://, wss://, http:// or https:// (got ${url.protocol})`);
+  if (url.protocol !== "ws:" && url.protocol !== "wss:")
+    throw new Error(`plexus.url must be ws://, wss://, http:// or https:// (got ${url.protocol})`);
   if (url.pathname === "" || url.pathname === "/") url.pathname = "/ws/device";
   return url;
 }
@@ -94,6 +95,7 @@ export function assertSecure(url: URL, allowInsecure: boolean, what: string): vo
 }
 
 /** Characters JSON must escape (and lone surrogates, which JSON.stringify escapes too). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what JSON must escape.
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
 /** A metric name as a JSON string: names are almost always plain ASCII, so skip JSON.stringify when safe. */

@@ -13,7 +13,7 @@ import { CommandHandler } from "./commands.js";
 import { newCounters, type UplinkCounters } from "./counters.js";
 import { DeviceErrorReporter, type Severity } from "./device-errors.js";
 import { HttpSender } from "./http.js";
-import type { PlexusOptions } from "./options.js";
+import { type PlexusOptions, SOURCE_ID_PATTERN } from "./options.js";
 import { assertSecure, type DeviceSensor, deviceWebSocketUrl, ingestUrl } from "./protocol.js";
 import { RedactingLogger, redactor } from "./redact.js";
 import { defaultStateDir, UplinkState as PersistedState } from "./state.js";
@@ -222,7 +222,13 @@ export class Uplink extends EventEmitter {
 
   private onAuthenticated(assigned: string | undefined): void {
     const configured = this.o.source.sourceId;
-    if (typeof assigned === "string" && assigned !== "" && assigned !== this.announcedSourceId) {
+    if (typeof assigned === "string" && assigned !== this.announcedSourceId) {
+      if (!SOURCE_ID_PATTERN.test(assigned) || Buffer.byteLength(assigned) > 256) {
+        this.log.warn("the gateway answered with a source_id that is not a valid id: ignoring it", { assigned: assigned.slice(0, 80) });
+        assigned = undefined;
+      }
+    }
+    if (typeof assigned === "string" && assigned !== this.announcedSourceId) {
       this.log.warn("the gateway assigned another source_id: adopting it", { configured, assigned });
       this.announcedSourceId = assigned;
       this.persisted.saveAdoptedSourceId(configured, assigned);
@@ -253,7 +259,10 @@ export class Uplink extends EventEmitter {
       this.wsFailures++;
       if (options.transport === "auto" && this.wsFailures >= 2) {
         this.httpUntilMono = this.o.clock.monotonicMs() + options.ws_retry_interval;
-        this.log.warn("WebSocket unavailable: falling back to HTTP ingest", { error: end.error, retry_ws_in_ms: options.ws_retry_interval });
+        this.log.warn("WebSocket unavailable: falling back to HTTP ingest", {
+          error: end.error,
+          retry_ws_in_ms: options.ws_retry_interval,
+        });
         this.wsFailures = 0;
         return 0;
       }
@@ -300,7 +309,9 @@ export class Uplink extends EventEmitter {
       const end = await sender.run(abort.signal);
       if (end.kind === "unauthorized") {
         this.counters.lastError = `HTTP ${end.status}: ${end.message}`;
-        this.log.error(`gateway refused the API key (HTTP ${end.status}: ${end.message}): this source stops delivering; fix plexus.api_key`);
+        this.log.error(
+          `gateway refused the API key (HTTP ${end.status}: ${end.message}): this source stops delivering; fix plexus.api_key`,
+        );
         this.setStatus("auth_failed", end.message);
         this.stopController.abort();
       }

@@ -9,6 +9,7 @@ import type { Logger } from "../log.js";
 import type { Batch, BatchSource } from "../pipeline/batch-source.js";
 import { type Barrier, BarrierQueue, InFlight } from "./ack-window.js";
 import { Backoff, sleep } from "./backoff.js";
+import { findRefused } from "./bisect.js";
 import type { UplinkCounters } from "./counters.js";
 import type { PlexusOptions } from "./options.js";
 import {
@@ -21,6 +22,7 @@ import {
   rejectedPointIndex,
   WS_MESSAGE_LIMIT,
 } from "./protocol.js";
+import { quarantineRefused } from "./quarantine.js";
 
 export interface SessionContext {
   url: URL;
@@ -51,6 +53,11 @@ class SessionClosed extends Error {}
 
 /** Frames must stay under the 1 MiB message limit, whatever the queue's byte estimate said. */
 const FRAME_HARD_LIMIT = WS_MESSAGE_LIMIT - 4096;
+/**
+ * Bytes queued in the socket beyond which no new frame is encoded. On a slow link this keeps a
+ * ping barrier from queueing behind minutes of data (and tripping ack_timeout), and bounds memory.
+ */
+const SEND_BUFFER_LIMIT = 2 * 1024 * 1024;
 
 export class WsSession {
   private ws: WebSocket | undefined;
@@ -87,7 +94,11 @@ export class WsSession {
   run(): Promise<SessionEnd> {
     const { options, log } = this.ctx;
     return new Promise<SessionEnd>((resolve) => {
-      const ws = new WebSocket(this.ctx.url, { handshakeTimeout: options.connect_timeout, perMessageDeflate: false, maxPayload: 64 * 1024 * 1024 });
+      const ws = new WebSocket(this.ctx.url, {
+        handshakeTimeout: options.connect_timeout,
+        perMessageDeflate: false,
+        maxPayload: 64 * 1024 * 1024,
+      });
       this.ws = ws;
       let openError: string | undefined;
       const authTimer = setTimeout(() => {
@@ -126,7 +137,8 @@ export class WsSession {
     if (this.closed) return;
     this.draining = { untilMono: this.ctx.clock.monotonicMs() + withinMs, emptyQueue };
     this.timers.push(setTimeout(() => this.close(1000, "bridge stopping"), Math.max(0, withinMs)));
-    if (!this.ws || !this.authenticated) this.close(1000, "bridge stopping");
+    // A connection still authenticating may finish and deliver within the deadline (the timer above bounds it).
+    if (!this.ws || withinMs <= 0) this.close(1000, "bridge stopping");
     this.poke();
   }
 
@@ -178,7 +190,10 @@ export class WsSession {
       }
       return;
     }
-    if (frame.type === "error") return this.onErrorFrame(frame as ErrorFrame);
+    if (frame.type === "error") {
+      this.onErrorFrame(frame as ErrorFrame);
+      return;
+    }
     this.ctx.onCommand(frame);
   }
 
@@ -244,10 +259,14 @@ export class WsSession {
   private settle(barrier: Barrier): void {
     const { counters, log } = this.ctx;
     if (barrier.kind !== "control") counters.rttMs = this.ctx.clock.monotonicMs() - barrier.sentAtMono;
-    if (barrier.kind === "sync" || barrier.kind === "probe") return barrier.settle?.(barrier.errors);
+    if (barrier.kind === "sync" || barrier.kind === "probe") {
+      barrier.settle?.(barrier.errors);
+      return;
+    }
     if (barrier.kind === "control") {
       // The gateway rejects reply types it does not know (session_started…): harmless, not a telemetry failure.
-      if (barrier.errors.length > 0) log.debug("gateway answered a control frame with an error", { frame: barrier.label, error: errorText(barrier.errors[0]) });
+      if (barrier.errors.length > 0)
+        log.debug("gateway answered a control frame with an error", { frame: barrier.label, error: errorText(barrier.errors[0]) });
       return;
     }
     if (barrier.errors.length === 0) {
@@ -290,7 +309,11 @@ export class WsSession {
     const woke = await new Promise<"queue" | "other">((resolve) => {
       const timer = setTimeout(() => done("other"), ms);
       this.wake = () => done("other");
-      if (queue) this.ctx.source.available().then(() => done("queue"), () => done("other"));
+      if (queue)
+        this.ctx.source.available().then(
+          () => done("queue"),
+          () => done("other"),
+        );
       function done(reason: "queue" | "other") {
         clearTimeout(timer);
         resolve(reason);
@@ -328,6 +351,11 @@ export class WsSession {
       if (this.draining && (!this.draining.emptyQueue || clock.monotonicMs() >= this.draining.untilMono)) break;
       if (this.barriers.count("telemetry") >= options.max_unacked_windows) {
         await this.waitForEvent(options.ack_timeout);
+        continue;
+      }
+      if ((this.ws?.bufferedAmount ?? 0) > SEND_BUFFER_LIMIT) {
+        this.closeWindow();
+        await this.waitForEvent(5);
         continue;
       }
       await this.pace(false);
@@ -390,52 +418,22 @@ export class WsSession {
 
   /**
    * A window drew INVALID_MESSAGE: our validation missed something. Resend this batch alone; if
-   * the gateway rejects it, narrow down (using the index its error names, else by halves) to the
-   * points it refuses, quarantine those loudly and deliver the rest.
+   * the gateway rejects it, narrow down to the points it refuses (bisect.ts), quarantine those
+   * loudly and deliver the rest.
    */
   private async isolate(batch: Batch): Promise<void> {
-    const bad = new Map<number, string>();
-    await this.probeRange(batch, 0, batch.points.length, bad);
-    const indices = [...bad.keys()].sort((a, b) => b - a);
-    for (const index of indices) {
-      const point = batch.points[index];
-      this.ctx.log.error("gateway rejected a point that passed local validation: dropped", {
-        metric: point.metric,
-        reason: bad.get(index),
-      });
-      this.ctx.source.quarantine(batch, index, `rejected by gateway: ${bad.get(index)}`);
-      this.ctx.counters.pointsQuarantined++;
-    }
-    this.inFlight.ack(batch);
-  }
-
-  private async probeRange(batch: Batch, from: number, to: number, bad: Map<number, string>): Promise<void> {
-    for (;;) {
+    const refused = await findRefused(0, batch.points.length, async (from, to) => {
       const errors = await this.probe(batch, from, to);
-      if (errors.length === 0) return;
+      if (errors.length === 0) return { kind: "accepted" };
       const invalid = errors.find((e) => e.code === "INVALID_MESSAGE");
       if (!invalid) {
         this.pausedUntilMono = this.ctx.clock.monotonicMs() + this.rateBackoff.next();
-        continue;
+        return { kind: "retry" };
       }
-      const reason = errorText(invalid);
-      if (to - from === 1) {
-        bad.set(from, reason);
-        return;
-      }
-      const named = rejectedPointIndex(invalid.detail ?? invalid.message ?? "");
-      if (named !== undefined && named < to - from) {
-        const at = from + named;
-        await this.probeRange(batch, at, at + 1, bad);
-        if (at > from) await this.probeRange(batch, from, at, bad);
-        if (at + 1 < to) await this.probeRange(batch, at + 1, to, bad);
-        return;
-      }
-      const middle = (from + to) >> 1;
-      await this.probeRange(batch, from, middle, bad);
-      await this.probeRange(batch, middle, to, bad);
-      return;
-    }
+      return { kind: "refused", reason: errorText(invalid), index: rejectedPointIndex(invalid.detail ?? invalid.message ?? "") };
+    });
+    quarantineRefused(batch, refused, this.ctx);
+    this.inFlight.ack(batch);
   }
 
   private teardown(): void {

@@ -32,7 +32,10 @@ it("runs, accepts points into the NDJSON file, and exits 0 on SIGTERM", async ()
   const code = new Promise<number | null>((resolve) => child.on("exit", resolve));
   child.kill("SIGTERM");
   expect(await code).toBe(0);
-  const lines = readFileSync(output, "utf8").trim().split("\n").map((line) => JSON.parse(line));
+  const lines = readFileSync(output, "utf8")
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line));
   expect(lines).toEqual([expect.objectContaining({ source_id: "cli", metric: "a", value: 1, timestamp: 1755700000000 })]);
   expect(stderr).toContain("cli: offline points=1");
 }, 30_000);

@@ -32,7 +32,9 @@ async function connect(gw: Gateway): Promise<Client> {
     frames.push(JSON.parse(data.toString()));
     waiter?.();
   });
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on("close", (code, reason) => resolve({ code, reason: reason.toString() })));
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.on("close", (code, reason) => resolve({ code, reason: reason.toString() })),
+  );
   await new Promise<void>((resolve, reject) => ws.once("open", resolve).once("error", reject));
   let read = 0;
   return {
@@ -61,7 +63,13 @@ const auth = (source = "dev-1", key = "plx_anything") => ({
   agent_version: "0",
   sensors: [],
 });
-const point = (value: unknown, extra: Record<string, unknown> = {}) => ({ class: "metric", metric: "m", value, timestamp: 1755700000123, ...extra });
+const point = (value: unknown, extra: Record<string, unknown> = {}) => ({
+  class: "metric",
+  metric: "m",
+  value,
+  timestamp: 1755700000123,
+  ...extra,
+});
 
 describe("local gateway, WebSocket", () => {
   it("authenticates (dev mode) with server_time_ms, then stores valid telemetry", async () => {
@@ -71,7 +79,10 @@ describe("local gateway, WebSocket", () => {
     const authenticated = await c.next();
     expect(authenticated).toMatchObject({ type: "authenticated", source_id: "dev-1" });
     expect(Math.abs((authenticated.server_time_ms as number) - (Date.now() + 1000))).toBeLessThan(100);
-    c.send({ type: "telemetry", points: [point(1), { class: "event", metric: "e", value: { a: 1 } }, point(2, { timestamp: 1755700000 })] });
+    c.send({
+      type: "telemetry",
+      points: [point(1), { class: "event", metric: "e", value: { a: 1 } }, point(2, { timestamp: 1755700000 })],
+    });
     await c.barrier();
     expect(gateway.points).toHaveLength(3);
     expect(gateway.points[2].timestamp).toBe(1755700000000); // seconds read as seconds
@@ -103,7 +114,10 @@ describe("local gateway, WebSocket", () => {
       [point(true), "points[1].value must be a number for class=metric"],
       [{ class: "event", metric: "e", value: "x".repeat(257) }, "points[1].value exceeds 256 bytes"],
       [point(1, { tags: { a: 1 } }), "points[1].tags.a must be a string"],
-      [point(1, { tags: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, "v"])) }), "points[1].tags has more than 16 entries"],
+      [
+        point(1, { tags: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, "v"])) }),
+        "points[1].tags has more than 16 entries",
+      ],
       [point(1, { metric: "" }), "points[1].metric must be a non-empty string"],
       [point(null), "points[1].value is required"],
       [{ class: "gauge", metric: "m", value: 1 }, 'points[1].class must be "metric" or "event"'],
@@ -205,7 +219,7 @@ describe("local gateway, HTTP", () => {
     gateway = await startGateway({ keys: ["plx_k"], readOnlyKeys: ["plx_r"], limits: { maxHttpBodyBytes: 10_000 } });
     const bad = await post(gateway, JSON.stringify({ source_id: "s", points: [point(1), point("x")] }));
     expect(bad.status).toBe(400);
-    expect((await bad.json()).error).toBe("points[1].value must be a number for class=metric");
+    expect(((await bad.json()) as { error: string }).error).toBe("points[1].value must be a number for class=metric");
     expect((await post(gateway, "{}", { "x-api-key": "plx_nope" })).status).toBe(401);
     expect((await post(gateway, "{}", { "x-api-key": "plx_r" })).status).toBe(403);
     expect((await post(gateway, "x".repeat(20_000))).status).toBe(413);

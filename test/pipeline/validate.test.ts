@@ -9,6 +9,7 @@ const stamping = (over: Partial<Stamping> = {}): Stamping => ({
   tags: undefined,
   mono: 5_000,
   sessionId: undefined,
+  names: new Map(),
   ...over,
 });
 

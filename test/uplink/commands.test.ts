@@ -16,7 +16,14 @@ let uplink: Uplink;
 const control = new FakeControl([
   { id: "can_main", type: "can", sourceId: SOURCE, enabled: true, options: { interface: "can0" }, commands: [] },
   { id: "can_aux", type: "can", sourceId: SOURCE, enabled: true, options: { interface: "can1" }, commands: [] },
-  { id: "fc", type: "mavlink", sourceId: SOURCE, enabled: true, options: { connection: "udp://0.0.0.0:14550" }, commands: ["mavlink_command"] },
+  {
+    id: "fc",
+    type: "mavlink",
+    sourceId: SOURCE,
+    enabled: true,
+    options: { connection: "udp://0.0.0.0:14550" },
+    commands: ["mavlink_command"],
+  },
   { id: "plc", type: "modbus", sourceId: SOURCE, enabled: true, options: { url: "tcp://10.0.0.5:502" }, commands: [] },
   { id: "other_plc", type: "modbus", sourceId: "elsewhere", enabled: true, options: {}, commands: [] },
 ]);
@@ -24,7 +31,12 @@ const control = new FakeControl([
 beforeAll(async () => {
   gateway = await startGateway();
   const clock = new BridgeClock();
-  uplink = makeUplink({ options: plexusOptions({ url: gateway.url, source_id: SOURCE }), source: new MemoryBatchSource(SOURCE), clock, control });
+  uplink = makeUplink({
+    options: plexusOptions({ url: gateway.url, source_id: SOURCE }),
+    source: new MemoryBatchSource(SOURCE),
+    clock,
+    control,
+  });
   uplink.start();
   await gateway.waitFor(() => gateway.isConnected(SOURCE), 5000, "connect");
 });
@@ -71,11 +83,17 @@ describe("commands, raw and typed", () => {
     expect(await typed("start_stream", { metrics: [], interval_ms: 100 })).toMatchObject({ event: "result", result: { streaming: true } });
     expect(control.stream).toEqual({ metrics: [], intervalMs: 100 });
     expect(await typed("stop_stream", {})).toMatchObject({ event: "result" });
-    expect(await typed("start_stream", { interval_ms: -5 })).toMatchObject({ event: "error", error: expect.stringContaining("interval_ms") });
+    expect(await typed("start_stream", { interval_ms: -5 })).toMatchObject({
+      event: "error",
+      error: expect.stringContaining("interval_ms"),
+    });
   });
 
   it("start_session / stop_session answer session_started / session_stopped (raw) and results (typed)", async () => {
-    const started = await raw({ type: "start_session", source_id: SOURCE, session_id: "session_1_abc", session_name: "Motor Test" }, "session_started");
+    const started = await raw(
+      { type: "start_session", source_id: SOURCE, session_id: "session_1_abc", session_name: "Motor Test" },
+      "session_started",
+    );
     expect(started).toEqual({ type: "session_started", session_id: "session_1_abc", session_name: "Motor Test" });
     expect(control.session).toEqual({ id: "session_1_abc", name: "Motor Test" });
     expect(await raw({ type: "stop_session", source_id: SOURCE, session_id: "session_1_abc" }, "session_stopped")).toEqual({
@@ -95,31 +113,52 @@ describe("commands, raw and typed", () => {
     expect(bad).toMatchObject({ event: "error", error: 'poll_interval: expected a positive number, got "fast"' });
     const badRaw = await raw({ type: "configure", sensor: "plc", config: { unit_id: 3 } }, "command_result");
     expect(badRaw).toMatchObject({ event: "error", error: expect.stringContaining("not runtime-tunable") });
-    expect(await typed("configure", { sensor: "foo", config: {} })).toMatchObject({ event: "error", error: expect.stringContaining("unknown sensor: foo") });
+    expect(await typed("configure", { sensor: "foo", config: {} })).toMatchObject({
+      event: "error",
+      error: expect.stringContaining("unknown sensor: foo"),
+    });
     // An adapter of another source is not this connection's to configure.
     expect(await typed("configure", { sensor: "other_plc", config: { poll_interval: 1 } })).toMatchObject({ event: "error" });
   });
 
   it("start_can / stop_can and start_mavlink / stop_mavlink enable or disable the matching adapters", async () => {
-    expect(await typed("stop_can", { interface: "can1" })).toMatchObject({ event: "result", result: { adapters: ["can_aux"], enabled: false } });
+    expect(await typed("stop_can", { interface: "can1" })).toMatchObject({
+      event: "result",
+      result: { adapters: ["can_aux"], enabled: false },
+    });
     expect(control.enabled.get("can_aux")).toBe(false);
     expect(control.enabled.get("can_main")).toBe(true);
-    expect(await raw({ type: "start_can", channel: "can1" }, "command_result")).toMatchObject({ result: { adapters: ["can_aux"], enabled: true } });
+    expect(await raw({ type: "start_can", channel: "can1" }, "command_result")).toMatchObject({
+      result: { adapters: ["can_aux"], enabled: true },
+    });
     expect(await raw({ type: "stop_can" }, "command_result")).toMatchObject({ result: { adapters: ["can_main", "can_aux"] } });
-    expect(await typed("start_can", { interface: "can7" })).toMatchObject({ event: "error", error: expect.stringContaining('matches "can7"') });
-    expect(await typed("stop_mavlink", { connection: "udp://0.0.0.0:14550" })).toMatchObject({ result: { adapters: ["fc"], enabled: false } });
+    expect(await typed("start_can", { interface: "can7" })).toMatchObject({
+      event: "error",
+      error: expect.stringContaining('matches "can7"'),
+    });
+    expect(await typed("stop_mavlink", { connection: "udp://0.0.0.0:14550" })).toMatchObject({
+      result: { adapters: ["fc"], enabled: false },
+    });
     expect(await raw({ type: "start_mavlink" }, "command_result")).toMatchObject({ result: { adapters: ["fc"], enabled: true } });
   });
 
   it("adapter commands route to the adapter that declares them", async () => {
     const reply = await typed("mavlink_command", { command: "MAV_CMD_COMPONENT_ARM_DISARM", param1: 1 });
     expect(reply).toMatchObject({ event: "result", result: { sensor: "fc", accepted: true } });
-    expect(control.calls.at(-1)).toEqual(["adapterCommand", "fc", "mavlink_command", { command: "MAV_CMD_COMPONENT_ARM_DISARM", param1: 1 }]);
+    expect(control.calls.at(-1)).toEqual([
+      "adapterCommand",
+      "fc",
+      "mavlink_command",
+      { command: "MAV_CMD_COMPONENT_ARM_DISARM", param1: 1 },
+    ]);
   });
 
   it("unknown and unsupported commands get an error result, never silence", async () => {
     expect(await typed("start_camera", {})).toMatchObject({ event: "error", error: "unsupported command: start_camera" });
     expect(await typed("self_destruct", {})).toMatchObject({ event: "error", error: "unsupported command: self_destruct" });
-    expect(await raw({ type: "configure_camera", config: {} }, "command_result")).toMatchObject({ event: "error", command: "configure_camera" });
+    expect(await raw({ type: "configure_camera", config: {} }, "command_result")).toMatchObject({
+      event: "error",
+      command: "configure_camera",
+    });
   });
 });

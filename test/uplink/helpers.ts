@@ -55,7 +55,8 @@ export class FakeControl implements BridgeControl {
     // Mirrors a runtime-tunable schema: poll_interval is tunable and must be a positive number.
     for (const [key, value] of Object.entries(change)) {
       if (key !== "poll_interval") throw new Error(`${key} is not runtime-tunable for ${id} (tunable: poll_interval)`);
-      if (typeof value !== "number" || value <= 0) throw new Error(`poll_interval: expected a positive number, got ${JSON.stringify(value)}`);
+      if (typeof value !== "number" || value <= 0)
+        throw new Error(`poll_interval: expected a positive number, got ${JSON.stringify(value)}`);
     }
     return { poll_interval: change.poll_interval };
   }
@@ -82,7 +83,10 @@ export function realQueue(sourceId: string, clock: BridgeClock, log = new Memory
   };
 }
 
-export function makeUplink(partial: Partial<UplinkOptions> & Pick<UplinkOptions, "options" | "source" | "clock">, log = new MemoryLogger()) {
+export function makeUplink(
+  partial: Partial<UplinkOptions> & Pick<UplinkOptions, "options" | "source" | "clock">,
+  log = new MemoryLogger(),
+) {
   return new Uplink({
     apiKey: "plx_testkey_0123456789abcdef0123456789",
     log,

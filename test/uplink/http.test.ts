@@ -20,7 +20,14 @@ const seqPoints = (count: number) => Array.from({ length: count }, (_, i) => ({ 
 function httpUplink(gw: Gateway, sourceId: string, extra: Record<string, unknown> = {}, log = new MemoryLogger()) {
   const clock = new BridgeClock();
   const q = realQueue(sourceId, clock);
-  const options = plexusOptions({ url: gw.url, source_id: sourceId, transport: "http", reconnect_min: "50ms", reconnect_max: "200ms", ...extra });
+  const options = plexusOptions({
+    url: gw.url,
+    source_id: sourceId,
+    transport: "http",
+    reconnect_min: "50ms",
+    reconnect_max: "200ms",
+    ...extra,
+  });
   return { q, clock, log, uplink: makeUplink({ options, source: q.queue, clock }, log) };
 }
 
@@ -60,7 +67,9 @@ describe("http transport", () => {
     const t = httpUplink(gateway, "http-413");
     uplink = t.uplink;
     // Incompressible-ish tag values keep the gzip body large.
-    t.q.emit(Array.from({ length: 5000 }, (_, i) => ({ metric: "seq", value: i, tags: { seq: String(i), r: Math.random().toString(36) } })));
+    t.q.emit(
+      Array.from({ length: 5000 }, (_, i) => ({ metric: "seq", value: i, tags: { seq: String(i), r: Math.random().toString(36) } })),
+    );
     uplink.start();
     await waitUntil(() => t.q.counters().pending === 0, 15_000, "drained");
     expect(new Set(gateway.points.map((p) => p.value)).size).toBe(5000);

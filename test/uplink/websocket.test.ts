@@ -97,7 +97,11 @@ describe("websocket uplink", () => {
     const q = realQueue("denied", clock);
     const log = new MemoryLogger();
     uplink = makeUplink(
-      { options: plexusOptions({ url: gateway.url, source_id: "denied", reconnect_min: "300ms", reconnect_max: "5s" }), source: q.queue, clock },
+      {
+        options: plexusOptions({ url: gateway.url, source_id: "denied", reconnect_min: "300ms", reconnect_max: "5s" }),
+        source: q.queue,
+        clock,
+      },
       log,
     );
     q.emit(seqPoints(0, 5));
@@ -155,7 +159,7 @@ describe("websocket uplink", () => {
     for (let i = 0; i < 10_000; i++) expect(seen.has(i)).toBe(i !== 4321);
     expect(q.counters()).toMatchObject({ received: 10_000, acknowledged: 9999, dropped: 1 });
     expect(uplink.stats().pointsQuarantined).toBe(1);
-    expect(log.lines.some((l) => l.level === "error" && l.message.includes("gateway rejected a point"))).toBe(true);
+    expect(log.lines.some((l) => l.level === "error" && l.message.includes("gateway refused a point"))).toBe(true);
   });
 
   it("RATE_LIMITED: the window goes back to the queue and is resent after a pause", async () => {
@@ -163,7 +167,11 @@ describe("websocket uplink", () => {
     gateway = await startGateway({ faults: { rateLimitEvery: 7 } });
     const clock = new BridgeClock();
     const q = realQueue("limited", clock);
-    uplink = makeUplink({ options: plexusOptions({ url: gateway.url, source_id: "limited", frame_max_points: 1000, ack_window_frames: 4 }), source: q.queue, clock });
+    uplink = makeUplink({
+      options: plexusOptions({ url: gateway.url, source_id: "limited", frame_max_points: 1000, ack_window_frames: 4 }),
+      source: q.queue,
+      clock,
+    });
     q.emit(seqPoints(0, 12_000));
     uplink.start();
     await waitUntil(() => q.counters().pending === 0, 20_000, "queue drained");

@@ -92,7 +92,8 @@ function literal(value: number): string {
 function rawStatements(signal: DbcSignal): string[] {
   const chunks = signalChunks(signal);
   const length = signal.length;
-  if (signal.valueType === "float32") return [`r = ${sumExpression(chunks, false)};`, "sv.setUint32(0, r, true); r = sv.getFloat32(0, true);"];
+  if (signal.valueType === "float32")
+    return [`r = ${sumExpression(chunks, false)};`, "sv.setUint32(0, r, true); r = sv.getFloat32(0, true);"];
   if (length <= 31) {
     const expr = sumExpression(chunks, true);
     if (!signal.signed) return [`r = ${expr};`];

@@ -1,6 +1,6 @@
 /** All messages of one or more DBC files, compiled and indexed by CAN id (or by J1939 PGN). */
 import { pgnOf } from "../j1939.js";
-import { type CompileOptions, type CompiledMessage, compileMessage } from "./compile.js";
+import { type CompiledMessage, type CompileOptions, compileMessage } from "./compile.js";
 import type { DbcMessage } from "./model.js";
 
 export class CompiledDatabase {

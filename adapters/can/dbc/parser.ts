@@ -34,7 +34,20 @@ const SKIPPED_TO_SEMICOLON = new Set([
   "BU_BO_REL_",
   "EV_DATA_",
 ]);
-const KEYWORDS = new Set([...SKIPPED_TO_SEMICOLON, "VERSION", "NS_", "BS_", "BU_", "BO_", "SG_", "CM_", "VAL_", "VAL_TABLE_", "SIG_VALTYPE_", "SG_MUL_VAL_"]);
+const KEYWORDS = new Set([
+  ...SKIPPED_TO_SEMICOLON,
+  "VERSION",
+  "NS_",
+  "BS_",
+  "BU_",
+  "BO_",
+  "SG_",
+  "CM_",
+  "VAL_",
+  "VAL_TABLE_",
+  "SIG_VALTYPE_",
+  "SG_MUL_VAL_",
+]);
 
 /** The pseudo message Vector tools use to park signals that belong to no frame. */
 const INDEPENDENT_SIGNALS_ID = 0xc0000000;
@@ -180,9 +193,11 @@ class Parser {
     const length = this.integer(lengthToken, "signal length");
     this.expectPunct("@");
     const order = this.expectKind("number", "the byte order (0 = Motorola, 1 = Intel)");
-    if (order.text !== "0" && order.text !== "1") throw this.error(order, `byte order must be 0 (Motorola) or 1 (Intel), got ${order.text}`);
+    if (order.text !== "0" && order.text !== "1")
+      throw this.error(order, `byte order must be 0 (Motorola) or 1 (Intel), got ${order.text}`);
     const sign = this.next();
-    if (sign.kind !== "punct" || (sign.text !== "+" && sign.text !== "-")) throw this.error(sign, `expected + (unsigned) or - (signed), got ${describe(sign)}`);
+    if (sign.kind !== "punct" || (sign.text !== "+" && sign.text !== "-"))
+      throw this.error(sign, `expected + (unsigned) or - (signed), got ${describe(sign)}`);
     this.expectPunct("(");
     const factor = this.float(this.expectKind("number", "the factor"));
     this.expectPunct(",");
@@ -260,7 +275,8 @@ class Parser {
     const signal = this.lookupSignal();
     if (this.peek().text === ":") this.next();
     const kind = this.expectKind("number", "the value type (0 integer, 1 float, 2 double)");
-    if (kind.text !== "0" && kind.text !== "1" && kind.text !== "2") throw this.error(kind, `SIG_VALTYPE_ must be 0, 1 or 2, got ${kind.text}`);
+    if (kind.text !== "0" && kind.text !== "1" && kind.text !== "2")
+      throw this.error(kind, `SIG_VALTYPE_ must be 0, 1 or 2, got ${kind.text}`);
     this.expectPunct(";");
     if (!signal) return;
     signal.valueType = kind.text === "1" ? "float32" : kind.text === "2" ? "float64" : "integer";
@@ -321,8 +337,15 @@ class Parser {
   private skipNewSymbols() {
     const keyword = this.tokens[this.pos - 1];
     if (this.peek().text === ":") this.next();
-    // NS_ lists symbol names on indented lines; the block ends at the next unindented line.
-    while (this.peek().kind !== "eof" && (this.peek().line === keyword.line || !this.peek().lineStart || this.peek().col > 1)) this.next();
+    // NS_ lists one symbol name per line (usually indented, not always). It ends at the first line
+    // that is more than a lone name: "BS_:", "BU_: …", "BO_ …".
+    for (;;) {
+      const token = this.peek();
+      const after = this.tokens[this.pos + 1];
+      const lone = token.kind === "ident" && (after.kind === "eof" || after.line > token.line || token.line === keyword.line);
+      if (!lone) return;
+      this.next();
+    }
   }
 
   private skipRestOfLine(line: number) {
@@ -346,7 +369,8 @@ class Parser {
   /** After an error: skip to the next line that starts with a DBC keyword. */
   private recover(start: number) {
     if (this.pos <= start) this.pos = start + 1;
-    while (this.peek().kind !== "eof" && !(this.peek().lineStart && this.peek().kind === "ident" && KEYWORDS.has(this.peek().text))) this.pos++;
+    while (this.peek().kind !== "eof" && !(this.peek().lineStart && this.peek().kind === "ident" && KEYWORDS.has(this.peek().text)))
+      this.pos++;
   }
 
   private peek(): Token {

@@ -85,7 +85,10 @@ export function tokenize(text: string): Token[] {
     if (isDigit(c) || signStartsNumber || (c === "." && isDigit(text[i + 1] ?? ""))) {
       i++;
       while (i < text.length && (isDigit(text[i]) || text[i] === ".")) i++;
-      if ((text[i] === "e" || text[i] === "E") && (isDigit(text[i + 1] ?? "") || ((text[i + 1] === "-" || text[i + 1] === "+") && isDigit(text[i + 2] ?? "")))) {
+      if (
+        (text[i] === "e" || text[i] === "E") &&
+        (isDigit(text[i + 1] ?? "") || ((text[i + 1] === "-" || text[i + 1] === "+") && isDigit(text[i + 2] ?? "")))
+      ) {
         i += 2;
         while (i < text.length && isDigit(text[i])) i++;
       }

@@ -8,7 +8,11 @@ export function validateDatabase(db: DbcDatabase, file: string): DbcProblem[] {
   const error = (line: number, col: number, message: string) => problems.push({ file, line, col, message, severity: "error" });
   for (const message of db.messages) {
     if (message.length > 64 || (message.length > 8 && !(FD_LENGTHS as readonly number[]).includes(message.length))) {
-      error(message.line, message.col, `${message.name}: length ${message.length} is not a CAN or CAN FD length (0-8, 12, 16, 20, 24, 32, 48, 64)`);
+      error(
+        message.line,
+        message.col,
+        `${message.name}: length ${message.length} is not a CAN or CAN FD length (0-8, 12, 16, 20, 24, 32, 48, 64)`,
+      );
     }
     const switches = message.signals.filter((s) => s.isMultiplexer);
     for (const signal of message.signals) {
@@ -45,7 +49,11 @@ export function validateDatabase(db: DbcDatabase, file: string): DbcProblem[] {
         }
         mux.signal = candidates[0].name;
       } else if (!switches.some((s) => s.name === mux.signal)) {
-        error(signal.line, signal.col, `${message.name}.${signal.name}: SG_MUL_VAL_ names ${mux.signal}, which is not a multiplexer switch of the message`);
+        error(
+          signal.line,
+          signal.col,
+          `${message.name}.${signal.name}: SG_MUL_VAL_ names ${mux.signal}, which is not a multiplexer switch of the message`,
+        );
         signal.multiplexer = undefined;
       }
     }

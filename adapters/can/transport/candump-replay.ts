@@ -100,7 +100,7 @@ export class CandumpReplay {
       const before = clock.monotonicMs();
       const frames = batch;
       batch = [];
-      await this.runtime.deliver(frames);
+      await this.runtime.deliver(frames, this.abort.signal);
       // Time spent waiting for the queue shifts the schedule instead of causing a catch-up burst.
       const waited = clock.monotonicMs() - before;
       if (waited > 50) startMono += waited;

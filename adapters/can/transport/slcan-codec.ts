@@ -38,15 +38,19 @@ export function parseSlcanLine(line: string, channel: string): SlcanLine {
   const dataStart = 2 + idLength;
   const dataChars = rtr ? 0 : length * 2;
   const tail = line.length - dataStart - dataChars;
-  if (tail !== 0 && tail !== 4) return { error: `slcan frame "${printable(line)}" has ${line.length - dataStart} characters after the DLC, expected ${dataChars} (+4 with a timestamp)` };
+  if (tail !== 0 && tail !== 4)
+    return {
+      error: `slcan frame "${printable(line)}" has ${line.length - dataStart} characters after the DLC, expected ${dataChars} (+4 with a timestamp)`,
+    };
   const data = rtr ? EMPTY : fromHex(line.slice(dataStart, dataStart + dataChars));
   if (!data) return { error: `bad data in slcan frame "${printable(line)}"` };
   let timestampMs: number | undefined;
   if (tail === 4) {
     timestampMs = Number.parseInt(line.slice(line.length - 4), 16);
-    if (Number.isNaN(timestampMs) || !/^[0-9A-Fa-f]{4}$/.test(line.slice(line.length - 4))) return { error: `bad timestamp in "${printable(line)}"` };
+    if (Number.isNaN(timestampMs) || !/^[0-9A-Fa-f]{4}$/.test(line.slice(line.length - 4)))
+      return { error: `bad timestamp in "${printable(line)}"` };
   }
-  return { frame: { id, extended, rtr, error: false, fd, data, channel }, timestampMs };
+  return { frame: { id, extended, rtr, error: false, fd, data, channel, timestampMs: undefined }, timestampMs };
 }
 
 function printable(text: string): string {

@@ -6,7 +6,7 @@
 import type { AdapterContext } from "../../../src/adapter-contract.js";
 import { SLCAN_BITRATES } from "../options.js";
 import type { CanRuntime } from "../runtime.js";
-import { Backoff, sleep } from "./backoff.js";
+import { Backoff, orAbort, sleep } from "./backoff.js";
 import { parseSlcanLine } from "./slcan-codec.js";
 
 export interface SlcanSettings {
@@ -73,7 +73,7 @@ export class SlcanTransport {
         this.backoff.reset();
         this.ctx.status("up", `slcan ${this.settings.device} at ${this.settings.bitrate} bit/s`);
         firstAttempt();
-        const reason = await lost;
+        const reason = await orAbort(lost, signal, "stopped");
         if (signal.aborted) return;
         this.ctx.status("down", `slcan ${this.settings.device}: ${reason}`);
         this.ctx.count("reconnects");

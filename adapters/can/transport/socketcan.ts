@@ -7,7 +7,7 @@
 import type { AdapterContext } from "../../../src/adapter-contract.js";
 import type { CanFrame } from "../frame.js";
 import type { CanRuntime, IdFilter } from "../runtime.js";
-import { Backoff, sleep } from "./backoff.js";
+import { Backoff, orAbort, sleep } from "./backoff.js";
 
 /** The parts of the `socketcan` package this transport uses. */
 export interface SocketcanMessage {
@@ -43,9 +43,9 @@ const CAN_EFF_FLAG = 0x80000000;
 
 export const loadSocketcanPackage: LoadSocketcan = async () => {
   try {
-    const module = (await import("socketcan")) as unknown as SocketcanModule & { default: SocketcanModule };
+    const module = (await import("socketcan")) as unknown as Partial<SocketcanModule> & { default: SocketcanModule };
     // A CommonJS package: Node exposes its exports as named exports when it can, always as default.
-    return "createRawChannel" in module ? module : module.default;
+    return "createRawChannel" in module ? (module as SocketcanModule) : module.default;
   } catch (error) {
     throw new Error(
       `interface: socketcan needs the optional "socketcan" package (Linux only), which is not installed or did not build: ${(error as Error).message}. Install it with: npm install socketcan`,
@@ -107,13 +107,16 @@ export class SocketcanTransport {
         this.backoff.reset();
         this.ctx.status("up", `socketcan ${name}`);
         firstAttempt();
-        await stopped;
+        await orAbort(stopped, signal, undefined);
         if (signal.aborted) return;
         this.ctx.status("down", `socketcan ${name}: the interface stopped (down or removed)`);
         this.ctx.count("reconnects");
       } catch (error) {
         if (signal.aborted) return;
-        this.ctx.status("down", `socketcan ${name}: ${(error as Error).message} (does the interface exist and is it up? ip link show ${name})`);
+        this.ctx.status(
+          "down",
+          `socketcan ${name}: ${(error as Error).message} (does the interface exist and is it up? ip link show ${name})`,
+        );
         firstAttempt();
       }
       this.closeChannel();
@@ -137,6 +140,7 @@ export class SocketcanTransport {
         fd: data.length > 8,
         data,
         channel: name,
+        timestampMs: undefined,
       };
       this.runtime.push(frame);
     });

@@ -3,9 +3,13 @@
  * the device goes away (USB unplugged, flight controller rebooting) the port is reopened with
  * backoff until it is back.
  */
+import { stat } from "node:fs/promises";
 import type { SerialPort } from "serialport";
 import type { Logger } from "../../../src/log.js";
 import { Backoff, sleep, type Transport, type TransportEvents } from "./transport.js";
+
+/** How often an open port checks that its device node still exists. */
+const DEVICE_CHECK_MS = 1000;
 
 export class SerialTransport implements Transport {
   readonly description: string;
@@ -43,10 +47,13 @@ export class SerialTransport implements Transport {
     return new Promise((resolve) => {
       const port = new SerialPortClass({ path: this.path, baudRate: this.baud, autoOpen: false });
       let settled = false;
+      let watchdog: NodeJS.Timeout | undefined;
       const finish = (reason: string) => {
         if (settled) return;
         settled = true;
+        clearInterval(watchdog);
         if (this.port === port) this.port = undefined;
+        if (port.isOpen) port.close(() => {});
         resolve(reason);
       };
       port.open((error) => {
@@ -55,6 +62,11 @@ export class SerialTransport implements Transport {
         this.backoff.reset();
         events.reset();
         events.status("up", `${this.path} open at ${this.baud} baud`);
+        // The poller does not always report a hang-up; a device node that is gone is unplugged for sure.
+        watchdog = setInterval(() => {
+          stat(this.path).catch(() => finish("device disappeared"));
+        }, DEVICE_CHECK_MS);
+        watchdog.unref();
       });
       port.on("data", (chunk: Buffer) => events.data(chunk, false));
       // A read error on an open port (EIO when a USB adapter or a pty goes away) is the end of this

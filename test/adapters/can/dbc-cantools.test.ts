@@ -112,7 +112,8 @@ describe("cantools cli_decode_cases (candump text → decoded signals)", () => {
         }
         const labels = (signal: string) => [...(compiled?.signals.find((s) => s.name === signal)?.choices?.values() ?? [])];
         const dict = decodeToDict(compiled as CompiledMessage, parsed.frame.data, true);
-        if (prune) for (const [name, value] of Object.entries(dict)) if (typeof value === "string") dict[name] = pruneFor(labels(name))(value);
+        if (prune)
+          for (const [name, value] of Object.entries(dict)) if (typeof value === "string") dict[name] = pruneFor(labels(name))(value);
         expect(compiled?.message.name).toBe(record.message);
         expect(dict).toEqual(record.expected);
         checked++;

@@ -21,7 +21,7 @@ describe("malformed DBC text", () => {
   const cases: { name: string; body: string; line: number; col: number; message: RegExp }[] = [
     {
       name: "missing colon after the message name",
-      body: "BO_ 100 Engine 8 ECU\n SG_ Rpm : 0|16@1+ (1,0) [0|0] \"\" ECU\n",
+      body: 'BO_ 100 Engine 8 ECU\n SG_ Rpm : 0|16@1+ (1,0) [0|0] "" ECU\n',
       line: line(1),
       col: 16,
       message: /expected ':'/,

@@ -69,7 +69,9 @@ describe("names, tags and labels", () => {
   });
 
   it("naming: signal, labels: false, bus override", () => {
-    const points = run(new FrameDecoder(db, config({ naming: "signal", labels: false, bus: "powertrain" }), () => 0), [engineFrame(800, 1, 90)]);
+    const points = run(new FrameDecoder(db, config({ naming: "signal", labels: false, bus: "powertrain" }), () => 0), [
+      engineFrame(800, 1, 90),
+    ]);
     expect(points.map((p) => p.metric)).toEqual(["Rpm", "Gear", "Temp", "Ratio"]);
     expect(points[0].tags).toEqual({ bus: "powertrain" });
   });
@@ -83,7 +85,10 @@ describe("names, tags and labels", () => {
 
   it("skips and counts non-finite values (a NaN float signal)", () => {
     const decoder = new FrameDecoder(db, config(), () => 0);
-    const points = run(decoder, [engineFrame(800, 1, 90, undefined, Number.NaN), engineFrame(800, 1, 90, undefined, Number.POSITIVE_INFINITY)]);
+    const points = run(decoder, [
+      engineFrame(800, 1, 90, undefined, Number.NaN),
+      engineFrame(800, 1, 90, undefined, Number.POSITIVE_INFINITY),
+    ]);
     expect(series(points, "Engine.Ratio")).toEqual([]);
     expect(decoder.health.pending.non_finite_values).toBe(2);
   });
@@ -137,7 +142,11 @@ describe("send policy", () => {
 
   it("per-signal overrides win over the defaults; live frames use the monotonic clock", () => {
     let now = 0;
-    const decoder = new FrameDecoder(db, config({ defaults: { on_change: true }, signals: { "Engine.Temp": { on_change: false } } }), () => now);
+    const decoder = new FrameDecoder(
+      db,
+      config({ defaults: { on_change: true }, signals: { "Engine.Temp": { on_change: false } } }),
+      () => now,
+    );
     const points: PointInput[] = [];
     for (let i = 0; i < 3; i++) {
       now += 10;

@@ -91,7 +91,10 @@ describe("opendbc real vehicle frames", () => {
   it("VW: each message's 16 frames carry COUNTER 0..15 and CHECKSUM is byte 0", () => {
     for (const c of cases.filter((x) => x.dbc === "vw_mqb.dbc" && x.counter_field === "COUNTER")) {
       const counters = c.frames.map((hex) => decode(c.dbc, c.address, hex).values.get("COUNTER"));
-      expect([...counters].sort((a, b) => (a as number) - (b as number)), c.message).toEqual([...Array(16).keys()]);
+      expect(
+        [...counters].sort((a, b) => (a as number) - (b as number)),
+        c.message,
+      ).toEqual([...Array(16).keys()]);
       for (const hex of c.frames) expect(decode(c.dbc, c.address, hex).values.get("CHECKSUM")).toBe(Number.parseInt(hex.slice(0, 2), 16));
     }
   });
@@ -101,7 +104,7 @@ describe("opendbc real vehicle frames", () => {
       const decoded = c.frames.map((hex) => decode(c.dbc, c.address, hex).values);
       const counters = decoded.map((v) => v.get("COUNTER") as number);
       for (let i = 1; i < counters.length; i++) expect((counters[i] - counters[i - 1] + 16) % 16, c.message).toBe(1);
-      c.frames.forEach((hex, i) => expect(decoded[i].get("CHECKSUM")).toBe(Number.parseInt(hex.slice(-2), 16)));
+      for (const [i, hex] of c.frames.entries()) expect(decoded[i].get("CHECKSUM")).toBe(Number.parseInt(hex.slice(-2), 16));
     }
   });
 

@@ -73,8 +73,12 @@ describe("SavvyCAN capture end to end", () => {
     expect(values(harness.points, "Probe_102.Speed")).toEqual(f102.map((f) => f.data.readUInt16BE(2) * 0.01));
     expect(values(harness.points, "Probe_102.Signed5")).toEqual(f102.map((f) => f.data.readInt8(5)));
     const f21a = frames.filter((f) => f.id === 0x21a);
-    expect(values(harness.points, "Probe_21A.PageEven")).toEqual(f21a.filter((f) => (f.data[0] & 3) === 0).map((f) => f.data.readInt16BE(2) * 0.5 - 10));
-    expect(values(harness.points, "Probe_21A.PageOdd")).toEqual(f21a.filter((f) => (f.data[0] & 3) === 1).map((f) => f.data.readUInt16LE(2)));
+    expect(values(harness.points, "Probe_21A.PageEven")).toEqual(
+      f21a.filter((f) => (f.data[0] & 3) === 0).map((f) => f.data.readInt16BE(2) * 0.5 - 10),
+    );
+    expect(values(harness.points, "Probe_21A.PageOdd")).toEqual(
+      f21a.filter((f) => (f.data[0] & 3) === 1).map((f) => f.data.readUInt16LE(2)),
+    );
     expect(values(harness.points, "Probe_21A.Page")).toHaveLength(f21a.length);
     const f28c = frames.filter((f) => f.id === 0x28c);
     expect(values(harness.points, "Probe_28C.All64")).toEqual(f28c.map((f) => Number(f.data.readBigUInt64LE(0))));
@@ -92,7 +96,7 @@ describe("SavvyCAN capture end to end", () => {
     const f102 = frames.filter((f) => f.id === 0x102);
     const first = speeds[0].timestamp as number;
     expect(Math.abs(first - Date.now())).toBeLessThan(60_000);
-    speeds.forEach((p, i) => expect((p.timestamp as number) - first).toBeCloseTo((f102[i].time - f102[0].time) * 1000, 6));
+    for (const [i, p] of speeds.entries()) expect((p.timestamp as number) - first).toBeCloseTo((f102[i].time - f102[0].time) * 1000, 6);
     expect(speeds[0].tags).toEqual({ bus: "vcan0" });
   });
 });
@@ -123,7 +127,10 @@ describe("replay options", () => {
   it("absolute (epoch) log times pass through unchanged", async () => {
     await writeFile(join(dir, "abs.log"), "(1594172461.968006) vcan0 0C8#F000000000000000\n(1594172462.126542) vcan0 1F4#01020304\n");
     const harness = await replay({ file: join(dir, "abs.log"), dbc: "cantools_dbc/socialledge.dbc", health_interval: 0 });
-    expect(harness.points.find((p) => p.metric === "SENSOR_SONARS.SENSOR_SONARS_err_count")).toMatchObject({ value: 15, timestamp: 1594172461968 });
+    expect(harness.points.find((p) => p.metric === "SENSOR_SONARS.SENSOR_SONARS_err_count")).toMatchObject({
+      value: 15,
+      timestamp: 1594172461968,
+    });
     expect(harness.points.find((p) => p.metric === "IO_DEBUG.IO_DEBUG_test_enum.label")).toMatchObject({
       value: "IO_DEBUG_test2_enum_two",
       timestamp: 1594172462127,
@@ -148,7 +155,13 @@ describe("replay options", () => {
 
   it("waits for drained() when emit() says the queue is full", async () => {
     const harness = new AdapterHarness({ configDir: FIXTURES, highWater: 500 });
-    const adapter = harness.create(can, { interface: "candump", file: "savvycan/candump.log", raw: "all", speed: "max", health_interval: 0 });
+    const adapter = harness.create(can, {
+      interface: "candump",
+      file: "savvycan/candump.log",
+      raw: "all",
+      speed: "max",
+      health_interval: 0,
+    });
     await adapter.start();
     await harness.waitForPoints(500);
     await new Promise((resolve) => setTimeout(resolve, 150));
@@ -163,6 +176,23 @@ describe("replay options", () => {
     }
     await adapter.stop();
     expect(harness.points).toHaveLength(12974);
+  });
+
+  it("stop() returns promptly while the replay waits for a queue that never drains", async () => {
+    const harness = new AdapterHarness({ configDir: FIXTURES, highWater: 10 });
+    const adapter = harness.create(can, {
+      interface: "candump",
+      file: "savvycan/candump.log",
+      raw: "all",
+      speed: "max",
+      health_interval: 0,
+    });
+    await adapter.start();
+    await harness.waitForPoints(10);
+    const started = performance.now();
+    await adapter.stop();
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(harness.finishedCalled).toBe(false);
   });
 
   it("loops with timestamps that keep increasing, until stopped", async () => {
@@ -204,6 +234,25 @@ describe("replay options", () => {
     expect(harness.finishedCalled).toBe(true);
   });
 
+  it("applies id filters and the channels list on receipt", async () => {
+    await writeFile(
+      join(dir, "two-buses.log"),
+      "(0.0) can0 100#01\n(0.0) can0 1FF#02\n(0.0) can1 100#03\n(0.0) can0 200#04\n(0.0) can0 00000100#05\n",
+    );
+    const harness = await replay({
+      file: join(dir, "two-buses.log"),
+      raw: "all",
+      channels: ["can0"],
+      filters: [{ id: 0x100, mask: 0x700 }],
+      health_interval: 0,
+    });
+    expect(harness.points.map((p) => [p.metric, p.value])).toEqual([
+      ["raw.100", "01"],
+      ["raw.1FF", "02"],
+    ]);
+    expect(harness.counters.get("filtered_frames")).toBe(2);
+  });
+
   it("fails start() clearly when the file is missing", async () => {
     const harness = new AdapterHarness({ configDir: dir });
     const adapter = harness.create(can, { interface: "candump", file: "missing.log" });
@@ -220,7 +269,12 @@ describe("replay options", () => {
     );
     const runtime = new CanRuntime(decoder, harness.context, [], 0);
     const input = new PassThrough();
-    const replayer = new CandumpReplay({ file: "-", speed: "max", loop: false, timestamps: "capture" }, runtime, harness.context, () => input);
+    const replayer = new CandumpReplay(
+      { file: "-", speed: "max", loop: false, timestamps: "capture" },
+      runtime,
+      harness.context,
+      () => input,
+    );
     await replayer.start();
     input.write("(1.0) can0 123#AA\n(1.5) can0 12");
     input.end("4#BB\n");

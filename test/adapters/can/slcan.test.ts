@@ -59,7 +59,10 @@ class ScriptedSlcan {
   readonly commands: string[] = [];
   private port: SerialPort | undefined;
   private text = "";
-  constructor(private readonly frames: string[], private readonly refuse: string[] = []) {}
+  constructor(
+    private readonly frames: string[],
+    private readonly refuse: string[] = [],
+  ) {}
 
   async open(path: string) {
     this.port = new SerialPort({ path, baudRate: 115200, autoOpen: false });
@@ -93,7 +96,9 @@ describe.skipIf(!hasSocat)("slcan adapter over a socat pty pair (needs socat: ap
   const peers: ScriptedSlcan[] = [];
 
   const startSocat = async () => {
-    socat = spawn("socat", [`pty,raw,echo=0,link=${join(dir, "device")}`, `pty,raw,echo=0,link=${join(dir, "bridge")}`], { stdio: "ignore" });
+    socat = spawn("socat", [`pty,raw,echo=0,link=${join(dir, "device")}`, `pty,raw,echo=0,link=${join(dir, "bridge")}`], {
+      stdio: "ignore",
+    });
     const deadline = Date.now() + 5000;
     while (!(existsSync(join(dir, "device")) && existsSync(join(dir, "bridge")))) {
       if (Date.now() > deadline) throw new Error("socat did not create the pty pair");
@@ -163,11 +168,23 @@ describe.skipIf(!hasSocat)("slcan adapter over a socat pty pair (needs socat: ap
     await startSocat();
     const device = await peer(["t1F4401020304"], ["S8"]);
     const harness = new AdapterHarness();
-    const refused = harness.create(can, { interface: "slcan", device: join(dir, "bridge"), bitrate: 1000000, reconnect_min: 5000, reconnect_max: 5000 });
+    const refused = harness.create(can, {
+      interface: "slcan",
+      device: join(dir, "bridge"),
+      bitrate: 1000000,
+      reconnect_min: 5000,
+      reconnect_max: 5000,
+    });
     await refused.start();
     await refused.stop();
     expect(harness.states.find((s) => s.state === "down")?.detail).toMatch(/adapter refused "S8"/);
-    const listening = harness.create(can, { interface: "slcan", device: join(dir, "bridge"), bitrate: 250000, listen_only: true, raw: "all" });
+    const listening = harness.create(can, {
+      interface: "slcan",
+      device: join(dir, "bridge"),
+      bitrate: 250000,
+      listen_only: true,
+      raw: "all",
+    });
     await listening.start();
     await harness.waitForPoints(1);
     await listening.stop();
@@ -203,5 +220,25 @@ describe.skipIf(!hasSocat)("slcan adapter over a socat pty pair (needs socat: ap
     expect(replugged.commands.slice(0, 3)).toEqual(["C", "S6", "O"]);
     expect(harness.states.filter((s) => s.state === "up")).toHaveLength(2);
     expect(harness.counters.get("reconnects")).toBe(1);
+  });
+
+  it("pauses the port under backpressure and loses nothing", async () => {
+    await startSocat();
+    const frames = Array.from(
+      { length: 300 },
+      (_, i) => `t1232${(i & 0xff).toString(16).padStart(2, "0").toUpperCase()}${(i >> 8).toString(16).padStart(2, "0").toUpperCase()}`,
+    );
+    await peer(frames);
+    const harness = new AdapterHarness({ highWater: 20 });
+    const adapter = harness.create(can, { interface: "slcan", device: join(dir, "bridge"), raw: "all", health_interval: 0 });
+    await adapter.start();
+    await harness.waitForPoints(20);
+    const deadline = Date.now() + 10_000;
+    while (harness.points.length < 300 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      harness.release();
+    }
+    await adapter.stop();
+    expect(harness.points.map((p) => p.value)).toEqual(frames.map((f) => f.slice(5)));
   });
 });

@@ -57,7 +57,13 @@ describe("socketcan transport (native module replaced: no AF_CAN on this kernel)
 
   it("opens the channel, decodes frames, counts error frames, tags the interface", async () => {
     const harness = new AdapterHarness({ configDir: DBC_DIR });
-    const adapter = harness.create(can, { interface: "socketcan", channel: "can0", dbc: "cantools_dbc/socialledge.dbc", raw: "unknown", health_interval: 0 });
+    const adapter = harness.create(can, {
+      interface: "socketcan",
+      channel: "can0",
+      dbc: "cantools_dbc/socialledge.dbc",
+      raw: "unknown",
+      health_interval: 0,
+    });
     await adapter.start();
     const channel = bus.channels[0];
     expect(channel).toMatchObject({ name: "can0", started: true });
@@ -86,15 +92,19 @@ describe("socketcan transport (native module replaced: no AF_CAN on this kernel)
     const harness = new AdapterHarness();
     const adapter = harness.create(can, {
       interface: "socketcan",
-      filters: [{ id: 0x100, mask: 0x700 }, { id: 0x18f00400, extended: true, invert: true }],
+      filters: [
+        { id: 0x100, mask: 0x700 },
+        { id: 0x18f00400, extended: true, invert: true },
+      ],
     });
     await adapter.start();
     await adapter.stop();
     expect(bus.channels[0].filters).toEqual([
-      { id: 0x80000100, mask: 0x80000700, invert: false },
+      // Standard: EFF in the mask but not in the id, so extended frames never match.
+      { id: 0x100, mask: 0x80000700, invert: false },
       { id: 0x98f00400, mask: 0x9fffffff, invert: true },
     ]);
-    expect(kernelFilters([{ id: 0x123, extended: false, invert: false }])).toEqual([{ id: 0x80000123 & 0x800007ff, mask: 0x800007ff, invert: false }]);
+    expect(kernelFilters([{ id: 0x123, extended: false, invert: false }])).toEqual([{ id: 0x123, mask: 0x800007ff, invert: false }]);
   });
 
   it("reports a missing interface, retries with backoff, and comes up when it appears", async () => {
@@ -124,5 +134,27 @@ describe("socketcan transport (native module replaced: no AF_CAN on this kernel)
     await adapter.stop();
     expect(harness.states.map((s) => s.state)).toEqual(["connecting", "up", "down", "up"]);
     expect(harness.counters.get("reconnects")).toBe(1);
+  });
+
+  it("sends bus health periodically on a live bus", async () => {
+    const harness = new AdapterHarness();
+    const adapter = harness.create(can, { interface: "socketcan", health_interval: "50ms" });
+    await adapter.start();
+    for (let i = 0; i < 10; i++) send(bus.channels[0], { id: 0x10 + (i % 2), data: Buffer.from([i]) });
+    send(bus.channels[0], { id: 0x1, err: true, data: Buffer.alloc(8) });
+    const deadline = Date.now() + 5000;
+    while (!harness.points.some((p) => p.metric === "bus.frames_per_s" && (p.value as number) > 0) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await adapter.stop();
+    const health = Object.fromEntries(harness.points.filter((p) => p.metric.startsWith("bus.")).map((p) => [p.metric, p.value]));
+    expect(health).toMatchObject({
+      "bus.frames": 11,
+      "bus.error_frames": 1,
+      "bus.unknown_frames": 10,
+      "bus.unknown_ids": 2,
+      "bus.decode_errors": 0,
+    });
+    expect(harness.points.find((p) => p.metric === "bus.frames_per_s" && (p.value as number) > 0)?.tags).toEqual({ bus: "can0" });
   });
 });

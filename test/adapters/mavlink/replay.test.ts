@@ -58,6 +58,17 @@ describe("MAVLink tlog replay", () => {
     expect(harness.states.map((s) => s.state)).toEqual(["connecting", "up", "down"]);
   });
 
+  it("replays pymavlink's BATTERY_STATUS capture: one frame decoded, the trailing non-frame bytes counted", async () => {
+    const harness = new AdapterHarness({ configDir: FIXTURES });
+    const adapter = await run(harness, { connection: "tlog://capture.mav2.battery_status.tlog?speed=max" });
+    await harness.waitForFinished();
+    await adapter.stop();
+    expect(byMetric(harness.points, "battery_status.voltages.0").map((p) => p.value)).toEqual([12.587]);
+    expect(byMetric(harness.points, "battery_status.battery_remaining").map((p) => p.value)).toEqual([100]);
+    const skipped = ["bytes_discarded", "truncated_frames", "crc_errors"].reduce((sum, name) => sum + (harness.counters.get(name) ?? 0), 0);
+    expect(skipped).toBeGreaterThan(0);
+  });
+
   it("resolves a relative path against the config folder and re-stamps on request", async () => {
     const harness = new AdapterHarness({ configDir: FIXTURES });
     const adapter = await run(harness, { connection: "tlog://ardusub_small.tlog?speed=max", restamp: true, include: ["HEARTBEAT"] });

@@ -28,6 +28,16 @@ async function until(condition: () => boolean, what: string, timeoutMs = 10_000)
   }
 }
 
+/** The point count once it has stopped growing (the last bytes may still be in the pty). */
+async function settledCount(harness: AdapterHarness): Promise<number> {
+  let last = -1;
+  while (harness.points.length !== last) {
+    last = harness.points.length;
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+  return last;
+}
+
 async function ptyPair(dir: string): Promise<ChildProcess> {
   const socat = spawn("socat", [`pty,raw,echo=0,link=${dir}/vehicle`, `pty,raw,echo=0,link=${dir}/bridge`], { stdio: "ignore" });
   await until(() => existsSync(`${dir}/vehicle`) && existsSync(`${dir}/bridge`), "socat's pty links", 5000);
@@ -69,17 +79,18 @@ describe.skipIf(!hasSocat)("MAVLink over serial (socat pty pair)", () => {
       () => byMetric(harness.points, "attitude.roll").length === frames.filter((f) => f[7] === 30 && f[8] === 0).length,
       "attitude points",
     );
-    const firstRound = harness.points.length;
+    const firstRound = await settledCount(harness);
     expect(invalidPoints(harness.points)).toEqual([]);
 
     // Unplug.
     await stopSocat(socat);
-    await until(() => harness.states.at(-1)?.state !== "up", "the adapter noticing the unplug");
+    await until(() => harness.states.at(-1)?.state !== "up", `the adapter noticing the unplug ${JSON.stringify(harness.states)}`);
     // Replug with the same device path.
     socat = await ptyPair(dir);
     await until(() => harness.states.at(-1)?.state === "up", "reopen after replug", 15_000);
     await writeFrames(`${dir}/vehicle`, frames);
     await until(() => harness.points.length >= 2 * firstRound, "points after replug");
+    await settledCount(harness);
     expect(harness.points.length).toBe(2 * firstRound);
     expect(harness.states.map((s) => s.state)).toContain("down");
   });

@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { modelPoints } from "../../../adapters/modbus/sunspec/discovery.js";
 import { SUNSPEC_MODELS } from "../../../adapters/modbus/sunspec/models.js";
+import { toPointValue } from "../../../adapters/modbus/values.js";
 
 describe("SunSpec models", () => {
   it("has the models the issue asks for", () => {
@@ -28,5 +29,22 @@ describe("SunSpec models", () => {
     const short = modelPoints(def, { id: 103, address: 0, length: 20 }, "inv");
     expect(short.length).toBeLessThan(full.length);
     for (const p of short) expect(p.address + p.size).toBeLessThanOrEqual(22);
+  });
+
+  it("skips SunSpec's not-implemented values and applies scale factors", () => {
+    const float = modelPoints(SUNSPEC_MODELS.find((m) => m.id === 113)!, { id: 113, address: 0, length: 60 }, "inv");
+    const w = float.find((p) => p.name === "inv.W")!;
+    expect(toPointValue(w, Number.NaN, new Map())).toEqual({ kind: "skip" });
+    expect(toPointValue(w, 1500.5, new Map())).toEqual({ kind: "value", value: 1500.5 });
+    const scaled = modelPoints(SUNSPEC_MODELS.find((m) => m.id === 103)!, { id: 103, address: 0, length: 50 }, "inv");
+    const a = scaled.find((p) => p.name === "inv.A")!;
+    expect(a.scaleFactorPoint).toBe("inv.A_SF");
+    expect(toPointValue(a, 123, new Map([["inv.A_SF", -2]]))).toEqual({ kind: "value", value: 1.23 });
+    expect(toPointValue(a, 123, new Map([["inv.A_SF", 2]]))).toEqual({ kind: "value", value: 12300 });
+    expect(toPointValue(a, 123, new Map([["inv.A_SF", -32768]]))).toEqual({ kind: "skip" });
+    expect(toPointValue(a, 0xffff, new Map([["inv.A_SF", 0]]))).toEqual({ kind: "skip" });
+    expect(toPointValue(a, 123, new Map([["inv.A_SF", 40]]))).toEqual({ kind: "bad", counter: "bad_scale_factors" });
+    const st = scaled.find((p) => p.name === "inv.St")!;
+    expect(toPointValue(st, 4, new Map())).toEqual({ kind: "value", value: "MPPT" });
   });
 });

@@ -5,7 +5,7 @@
  * registers are laid out here by explicit byte permutations, not with the adapter's encoder.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import modbus from "../../../adapters/modbus/index.js";
+import modbus, { type ModbusAdapter } from "../../../adapters/modbus/index.js";
 import { AdapterHarness } from "../../helpers/adapter-harness.js";
 import { ModbusTestServer } from "./modbus-test-server.js";
 
@@ -158,6 +158,40 @@ describe("modbus over TCP: every type and byte order", () => {
       .poll(() => harness.points.filter((p) => p.metric === "mode").map((p) => p.value), { timeout: 5000 })
       .toEqual(["off", "on"]);
     expect(harness.points.filter((p) => p.metric === "speed").length).toBeGreaterThanOrEqual(3);
+  });
+
+  it("polls two meters from one shared map file (relative to the config folder) in 2 requests each", async () => {
+    server = new ModbusTestServer("tcp");
+    await server.listen();
+    const b = Buffer.alloc(4);
+    for (const [unit, base] of [
+      [11, 230],
+      [12, 240],
+    ]) {
+      for (let address = 0; address < 400; address += 2) {
+        b.writeFloatBE(base + address / 4);
+        server.unit(unit).set("input", address, [b.readUInt16BE(0), b.readUInt16BE(2)]);
+      }
+    }
+    const harness = new AdapterHarness({ id: "meters", configDir: new URL("../../fixtures/modbus/", import.meta.url).pathname });
+    const adapter = harness.create(modbus, {
+      url: `tcp://127.0.0.1:${server.port}`,
+      interval: "200ms",
+      devices: [
+        { unit_id: 11, name: "main", map: "sdm630.yaml" },
+        { unit_id: 12, name: "pv", map: "sdm630.yaml" },
+      ],
+    }) as ModbusAdapter;
+    await adapter.start();
+    stopAdapter = () => adapter.stop();
+    await harness.waitForPoints(72);
+    const value = (metric: string) => harness.points.find((p) => p.metric === metric)?.value;
+    expect(value("main.voltage_l1")).toBe(230);
+    expect(value("main.frequency")).toBe(230 + 70 / 4);
+    expect(value("pv.total_energy")).toBe(240 + 342 / 4);
+    expect(harness.points.find((p) => p.metric === "pv.frequency")?.tags).toEqual({ unit_id: "12", unit: "Hz" });
+    expect(adapter.devices.map((d) => d.lastPollRequests)).toEqual([2, 2]);
+    expect(server.requests.slice(0, 4).map((r) => [r.unit, r.fc, r.address, r.count])).toContainEqual([11, 4, 0, 80]);
   });
 
   it("accepts 1-based and 40001-style addresses when declared", async () => {
