@@ -7,5 +7,6 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Tests spawn child processes, servers and pty pairs; two cores do not like many in parallel.
     maxWorkers: 2,
+    reporters: ["default", "./test/helpers/plain-summary-reporter.ts"],
   },
 });

@@ -16,6 +16,8 @@ export interface DeviceHost {
   serverNow(): number;
   /** "ok", "invalid" (unknown key) or "read_only" (no write scope). */
   checkKey(key: unknown): "ok" | "invalid" | "read_only";
+  /** The source id to answer in `authenticated` (the spec lets a server assign a suffixed one). */
+  assignSourceId(requested: string): string;
   /** Registers the connection for its source, evicting an older one. */
   attach(connection: DeviceConnection): void;
   detach(connection: DeviceConnection): void;
@@ -123,10 +125,10 @@ export class DeviceConnection {
       return;
     }
     clearTimeout(this.authTimer);
-    this.sourceId = sourceId;
+    this.sourceId = this.host.assignSourceId(sourceId);
     this.authFrame = { ...message, api_key: "(redacted)" };
     this.host.attach(this);
-    this.send({ type: "authenticated", source_id: sourceId, server_time_ms: this.host.serverNow() });
+    this.send({ type: "authenticated", source_id: this.sourceId, server_time_ms: this.host.serverNow() });
   }
 
   private telemetry(message: Record<string, unknown>): void {

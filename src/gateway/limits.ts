@@ -40,6 +40,8 @@ export interface GatewayFaults {
   goingAwayEveryMs: number;
   /** Refuse every connection and request (as if the gateway were down). */
   offline: boolean;
+  /** Refuse WebSocket upgrades only (a proxy that does not pass WebSockets); HTTP ingest still works. */
+  refuseWebSocket: boolean;
   /** A rule stricter than the bridge's: returns a reason to reject a point the contract allows. */
   rejectPoint?: (point: Record<string, unknown>) => string | undefined;
   /** Status codes returned by the next HTTP ingest requests, one per request, before any real handling. */
@@ -52,6 +54,7 @@ export const DEFAULT_FAULTS: GatewayFaults = {
   dropEveryMs: 0,
   goingAwayEveryMs: 0,
   offline: false,
+  refuseWebSocket: false,
   httpStatuses: [],
 };
 

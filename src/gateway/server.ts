@@ -28,6 +28,8 @@ export interface GatewayOptions {
   onPoints?: (sourceId: string, points: Record<string, unknown>[], via: "ws" | "http") => void;
   limits?: Partial<GatewayLimits>;
   faults?: Partial<GatewayFaults>;
+  /** The source id `authenticated` answers with (default: the one requested, as the public gateway does). */
+  assignSourceId?: (requested: string) => string;
   /** One-way latency added in each direction by a TCP proxy in front of the server. */
   latencyMs?: number;
 }
@@ -113,6 +115,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     limits,
     faults,
     serverNow,
+    assignSourceId: (requested) => options.assignSourceId?.(requested) ?? requested,
     checkKey(key) {
       if (typeof key !== "string" || key === "") return "invalid";
       if (readOnly.has(key)) return "read_only";
@@ -192,6 +195,10 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
     const path = new URL(req.url ?? "/", "http://gateway").pathname;
     if (faults.offline || path !== "/ws/device") return socket.destroy();
+    if (faults.refuseWebSocket) {
+      socket.end("HTTP/1.1 403 Forbidden\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+      return;
+    }
     connectionsOpened++;
     wss.handleUpgrade(req, socket, head, (ws) => allSockets.add(new DeviceConnection(ws, host)));
   });

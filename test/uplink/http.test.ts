@@ -102,23 +102,61 @@ describe("http transport", () => {
     expect(t.q.counters().pending).toBe(10);
   });
 
-  it("auto: falls back to HTTP when the WebSocket is refused", async () => {
-    gateway = await startGateway();
+  it("auto: falls back to HTTP when the WebSocket is refused, and returns to it once it is accepted again", async () => {
+    gateway = await startGateway({ faults: { refuseWebSocket: true } });
     const clock = new BridgeClock();
     const q = realQueue("auto", clock);
-    // The WebSocket URL points at a path the gateway refuses; HTTP ingest works.
     const options = plexusOptions({
-      url: `${gateway.url.replace("http", "ws")}/no-websocket-here`,
-      http_url: `${gateway.url}/ingest`,
+      url: gateway.url,
       source_id: "auto",
       transport: "auto",
       reconnect_min: "50ms",
+      ws_retry_interval: "600ms",
     });
-    uplink = makeUplink({ options, source: q.queue, clock });
+    const log = new MemoryLogger();
+    uplink = makeUplink({ options, source: q.queue, clock }, log);
     q.emit(seqPoints(500));
     uplink.start();
-    await waitUntil(() => q.counters().pending === 0, 10_000, "drained");
+    await waitUntil(() => q.counters().pending === 0, 10_000, "drained over HTTP");
     expect(uplink.stats().status).toBe("http");
     expect(gateway.points).toHaveLength(500);
+    expect(log.lines.some((l) => l.message.includes("falling back to HTTP"))).toBe(true);
+    gateway.faults.refuseWebSocket = false;
+    await waitUntil(() => uplink!.stats().status === "up", 5000, "back on the WebSocket");
+    q.emit(seqPoints(100));
+    await waitUntil(() => q.counters().pending === 0, 5000, "drained over the WebSocket");
+    expect(gateway.summary().get("auto")!.framesAccepted).toBeGreaterThanOrEqual(1);
+  });
+
+  it("counts points the server reports as dropped", async () => {
+    gateway = await startGateway();
+    // The local gateway never leaves points out; a thin server in front of it reports some, as the real one may.
+    const { createServer } = await import("node:http");
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (chunk: Buffer) => chunks.push(chunk));
+      req.on("end", () => {
+        const { points } = JSON.parse(Buffer.concat(chunks).toString()) as { points: unknown[] };
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify(points.length > 0 ? { success: true, count: points.length - 3, dropped: 3 } : { success: true, count: 0 }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as { port: number }).port;
+    const clock = new BridgeClock();
+    const q = realQueue("dropping", clock);
+    const log = new MemoryLogger();
+    uplink = makeUplink(
+      { options: plexusOptions({ url: `http://127.0.0.1:${port}`, source_id: "dropping", transport: "http" }), source: q.queue, clock },
+      log,
+    );
+    q.emit(seqPoints(10));
+    uplink.start();
+    await waitUntil(() => q.counters().pending === 0, 5000, "drained");
+    expect(uplink.stats().pointsDroppedByServer).toBe(3);
+    expect(log.lines.some((l) => l.message === "gateway reports points it left out")).toBe(true);
+    await uplink.stop(0);
+    uplink = undefined;
+    server.close();
   });
 });

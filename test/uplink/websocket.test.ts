@@ -76,19 +76,25 @@ describe("websocket uplink", () => {
   });
 
   it("adopts and persists the source_id the gateway assigns", async () => {
-    gateway = await startGateway();
+    // The spec lets the server answer with another (suffixed) id; the public gateway echoes it today.
+    gateway = await startGateway({ assignSourceId: (requested) => (requested === "press" ? "press-7f3a" : requested) });
     const clock = new BridgeClock();
     const q = realQueue("press", clock);
     const stateDir = tempDir();
-    // Wrap the gateway: a server that suffixes ids (the spec allows it) is simulated by answering through a proxy frame.
-    const { UplinkState } = await import("../../src/uplink/state.js");
-    new UplinkState(stateDir).saveAdoptedSourceId("press", "press-2");
-    uplink = makeUplink({ options: plexusOptions({ url: gateway.url, source_id: "press" }), source: q.queue, clock, stateDir });
+    const log = new MemoryLogger();
+    uplink = makeUplink({ options: plexusOptions({ url: gateway.url, source_id: "press" }), source: q.queue, clock, stateDir }, log);
     q.emit(seqPoints(0, 10));
     uplink.start();
     await gateway.waitFor(() => gateway!.points.length === 10, 5000, "points");
-    expect(gateway.points[0].source_id).toBe("press-2");
-    expect(uplink.stats().announcedSourceId).toBe("press-2");
+    expect(gateway.points[0].source_id).toBe("press-7f3a");
+    expect(uplink.stats()).toMatchObject({ sourceId: "press", announcedSourceId: "press-7f3a" });
+    expect(log.lines.some((l) => l.message.includes("assigned another source_id"))).toBe(true);
+    await uplink.stop(1000);
+    // The next run announces the adopted id from the start.
+    uplink = makeUplink({ options: plexusOptions({ url: gateway.url, source_id: "press" }), source: q.queue, clock, stateDir });
+    uplink.start();
+    await gateway.waitFor(() => gateway!.connectionsOpened === 2 && gateway!.isConnected("press-7f3a"), 5000, "reconnect");
+    expect(gateway.authFrame("press-7f3a")!.source_id).toBe("press-7f3a");
   });
 
   it("auth rejected: a clear log line, backoff between attempts, no hot loop", async () => {

@@ -4,56 +4,24 @@
  * ArduSub capture, or built with node-mavlink for the scripted vehicle.
  */
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
-import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { dialectMessages } from "../../../adapters/mavlink/dialect.js";
-import { FrameParser, type RawFrame } from "../../../adapters/mavlink/framing.js";
 import mavlink from "../../../adapters/mavlink/index.js";
 import type { Adapter } from "../../../src/adapter-contract.js";
 import { AdapterHarness } from "../../helpers/adapter-harness.js";
 import { arduSubHeartbeat, byMetric, commandAck, invalidPoints, msgid, readCommandLong, readTlogRecords } from "./helpers.js";
+import { frameCollector, freeUdpPort, tcpVehicle, until } from "./net-helpers.js";
 
 const records = readTlogRecords();
-const messages = dialectMessages("common");
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-async function freeUdpPort(): Promise<number> {
-  const socket = createSocket("udp4");
-  await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
-}
 
 async function startAdapter(harness: AdapterHarness, options: Record<string, unknown>): Promise<Adapter> {
   const adapter = harness.create(mavlink, { health_interval: 0, ...options });
   cleanups.push(() => adapter.stop());
   await adapter.start();
   return adapter;
-}
-
-/** Collects the frames the adapter sends back, parsed by the same checked framing. */
-function frameCollector() {
-  const frames: { frame: RawFrame; bytes: Buffer }[] = [];
-  const parser = new FrameParser({
-    crcExtra: (id) => messages.get(id)?.MAGIC_NUMBER,
-    onFrame: (frame) => frames.push({ frame: { ...frame, payload: Uint8Array.from(frame.payload) }, bytes: Buffer.from(frame.payload) }),
-    onProblem: (problem) => {
-      throw new Error(`the adapter sent a bad frame: ${problem}`);
-    },
-  });
-  return { frames, push: (chunk: Uint8Array) => parser.push(chunk) };
-}
-
-async function until(condition: () => boolean, what: string, timeoutMs = 8000) {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 describe("MAVLink over UDP", () => {
@@ -165,42 +133,9 @@ describe("MAVLink link health", () => {
   });
 });
 
-/** A vehicle behind a TCP port: sends what `onConnect` says, answers COMMAND_LONG as `answer` says. */
-async function tcpVehicle(
-  onConnect: (socket: Socket, index: number) => void,
-  answer?: (command: ReturnType<typeof readCommandLong>, socket: Socket) => void,
-) {
-  const commands: ReturnType<typeof readCommandLong>[] = [];
-  const sockets = new Set<Socket>();
-  let connections = 0;
-  const server: Server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-    socket.on("error", () => {});
-    const parser = new FrameParser({
-      crcExtra: (id) => messages.get(id)?.MAGIC_NUMBER,
-      onFrame: (frame) => {
-        if (frame.msgid !== 76) return;
-        const command = readCommandLong(frame);
-        commands.push(command);
-        answer?.(command, socket);
-      },
-      onProblem: () => {},
-    });
-    socket.on("data", (chunk) => parser.push(chunk));
-    onConnect(socket, connections++);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  cleanups.push(async () => {
-    for (const socket of sockets) socket.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  return { port: (server.address() as AddressInfo).port, commands, sockets, connections: () => connections };
-}
-
 describe("MAVLink over TCP", () => {
   it("reads from a TCP server and reconnects after the server drops the connection", async () => {
-    const vehicle = await tcpVehicle((socket) => {
+    const vehicle = await tcpVehicle(cleanups, (socket) => {
       // The real capture, written in uneven pieces as a TCP stream may deliver it.
       const bytes = Buffer.concat(records.slice(0, 300).map((r) => r.frame));
       for (let at = 0; at < bytes.length; at += 777) socket.write(bytes.subarray(at, at + 777));
@@ -224,6 +159,7 @@ describe("MAVLink over TCP", () => {
     async function vehicleAndAdapter(options: Record<string, unknown>, result = 0) {
       let beat: NodeJS.Timeout | undefined;
       const vehicle = await tcpVehicle(
+        cleanups,
         (socket) => {
           socket.write(arduSubHeartbeat());
           beat = setInterval(() => socket.write(arduSubHeartbeat()), 200);
