@@ -28,6 +28,8 @@ interface Report {
   droppedSilently: number;
   rateLimited: number;
   latencies: number[];
+  /** CPU the gateway process used since the previous report, µs. */
+  cpuUs: number;
 }
 
 // ---- the gateway side (child process) ----
@@ -35,6 +37,7 @@ async function gatewayChild() {
   const { startGateway } = await import("../src/gateway/server.js");
   let count = 0;
   let latencies: number[] = [];
+  let cpu = process.cpuUsage();
   const gateway = await startGateway({
     keepPoints: false,
     onPoints: (_source, points) => {
@@ -46,8 +49,11 @@ async function gatewayChild() {
   process.send!({ port: gateway.port });
   process.on("message", (message: { cmd: string; source?: string }) => {
     if (message.cmd === "report") {
-      const s = gateway.summary().get((message as { source?: string }).source ?? "");
+      const s = gateway.summary().get(message.source ?? "");
+      const used = process.cpuUsage(cpu);
+      cpu = process.cpuUsage();
       process.send!({
+        cpuUs: used.user + used.system,
         count,
         frames: s?.framesAccepted ?? 0,
         droppedSilently: s?.framesDroppedSilently ?? 0,
@@ -134,7 +140,7 @@ async function scenario(
       .toLocaleString("en-US")
       .padStart(
         10,
-      )} points/s  ${((cpu.user + cpu.system) / emitted).toFixed(3)} µs bridge CPU/point  latency p50 ${percentile(sorted, 50)} ms p99 ${percentile(sorted, 99)} ms (2nd half p99 ${percentile(secondHalf, 99)})  ` +
+      )} points/s  ${((cpu.user + cpu.system) / emitted).toFixed(3)} µs bridge CPU/point  ${(report.cpuUs / Math.max(1, report.count)).toFixed(3)} µs gateway CPU/point  latency p50 ${percentile(sorted, 50)} ms p99 ${percentile(sorted, 99)} ms (2nd half p99 ${percentile(secondHalf, 99)})  ` +
       `(${emitted.toLocaleString("en-US")} emitted, ${report.count.toLocaleString("en-US")} at gateway, ${report.frames} frames, ${stats.windowsAcked} windows, ${report.droppedSilently} dropped silently, ${report.rateLimited} rate-limited)`,
   );
 }
@@ -151,6 +157,7 @@ async function main() {
   const child = fork(fileURLToPath(import.meta.url), ["--gateway-child"], { execArgv: ["--import", "tsx"] });
   const port = await new Promise<number>((resolve) => child.once("message", (m) => resolve((m as { port: number }).port)));
   console.log(`bench/uplink: pipeline → queue → WebSocket → local gateway (child process), node ${process.version}`);
+  console.log("(max-rate rows: the producer outruns delivery, so their latency is time spent queued; the paced row measures latency)");
 
   const flat = (frameInterval: string) => async (emit: (p: PointInput[]) => boolean, queue: SourceQueue) => {
     const batches = makeBatches(1000);

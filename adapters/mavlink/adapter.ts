@@ -43,16 +43,11 @@ export class MavlinkAdapter implements Adapter {
   private loopOffsetMs = 0;
 
   constructor(
-    private readonly options: MavlinkOptions,
+    private options: MavlinkOptions,
     private readonly ctx: AdapterContext,
   ) {
     this.connection = parseConnection(options.connection);
     ctx.signal.addEventListener("abort", () => this.stopping.abort(), { once: true });
-  }
-
-  /** The transport, for tests that need its bound port. */
-  get link(): Transport | undefined {
-    return this.transport;
   }
 
   async start(): Promise<void> {
@@ -60,13 +55,7 @@ export class MavlinkAdapter implements Adapter {
     const messages = dialectMessages(options.dialect);
     const key = options.signing_key ? signingKey(options.signing_key) : undefined;
     const replay = this.connection.kind === "tlog";
-    this.decoder = new MessageDecoder(messages, {
-      angles: options.angles,
-      include: options.include,
-      exclude: options.exclude,
-      rates: options.rates,
-      count: (name, n) => ctx.count(name, n),
-    });
+    this.decoder = this.createDecoder();
     this.parser = new FrameParser({
       tlog: replay,
       crcExtra: (id) => messages.get(id)?.MAGIC_NUMBER,
@@ -112,6 +101,13 @@ export class MavlinkAdapter implements Adapter {
     }
   }
 
+  /** Runtime-tunable options (include, exclude, rates, angles): a new decoder takes over from the next frame. */
+  async configure(change: Record<string, unknown>): Promise<CommandResult> {
+    this.options = { ...this.options, ...change } as MavlinkOptions;
+    if (this.decoder) this.decoder = this.createDecoder();
+    return { changed: Object.keys(change) };
+  }
+
   async stop(): Promise<void> {
     this.stopping.abort();
     clearInterval(this.healthTimer);
@@ -128,6 +124,17 @@ export class MavlinkAdapter implements Adapter {
 
   describe(): SensorInfo {
     return { description: `MAVLink ${this.options.dialect} over ${this.options.connection}` };
+  }
+
+  private createDecoder(): MessageDecoder {
+    const { options, ctx } = this;
+    return new MessageDecoder(dialectMessages(options.dialect), {
+      angles: options.angles,
+      include: options.include,
+      exclude: options.exclude,
+      rates: options.rates,
+      count: (name, n) => ctx.count(name, n),
+    });
   }
 
   private createTransport(): Transport {

@@ -45,7 +45,7 @@ export type FrameProblem =
   | "truncated_frames"
   | "bad_signatures"
   | "unsigned_rejected"
-  /** Signed with a timestamp older than the last one of its link: a replay. */
+  /** Signed with a timestamp not newer than the last one of its link: a replay. */
   | "replayed_signatures"
   /** Bytes between frames that belong to none. */
   | "bytes_discarded";
@@ -194,7 +194,8 @@ export class FrameParser {
     const link = (sysid << 16) | (compid << 8) | buf[sig];
     const stamp = readUIntLE48(buf, sig + 1);
     const last = this.lastSignatureStamp.get(link);
-    if (last !== undefined && stamp < last) {
+    // As the MAVLink C library does: a timestamp not newer than the link's last is a replay.
+    if (last !== undefined && stamp <= last) {
       this.options.onProblem("replayed_signatures", 1, sysid);
       return false;
     }
@@ -232,6 +233,30 @@ export function signatureMatches(buf: Uint8Array, stx: number, frameEnd: number,
     .digest();
   for (let i = 0; i < 6; i++) if (digest[i] !== buf[frameEnd - 6 + i]) return false;
   return true;
+}
+
+/** MAVLink 2 signature timestamps count 10 µs units since 2015-01-01. */
+export const SIGNATURE_EPOCH_MS = Date.UTC(2015, 0, 1);
+
+/**
+ * Signs a MAVLink 2 frame serialised with the signed flag (incompat_flags bit 0) already set, so
+ * its CRC covers the flag: appends link id, timestamp and the 6-byte signature.
+ */
+export function signFrame(frame: Uint8Array, key: Uint8Array, linkId: number, stamp: number): Uint8Array {
+  const signed = new Uint8Array(frame.length + SIGNATURE_LENGTH);
+  signed.set(frame, 0);
+  signed[frame.length] = linkId;
+  let rest = stamp;
+  for (let i = 0; i < 6; i++) {
+    signed[frame.length + 1 + i] = rest % 256;
+    rest = Math.floor(rest / 256);
+  }
+  const digest = createHash("sha256")
+    .update(key)
+    .update(signed.subarray(0, signed.length - 6))
+    .digest();
+  signed.set(digest.subarray(0, 6), signed.length - 6);
+  return signed;
 }
 
 /** The 32-byte signing key: 64 hex digits as given, or SHA-256 of a passphrase (Mission Planner, QGC). */

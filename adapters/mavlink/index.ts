@@ -34,6 +34,11 @@ class LazyMavlinkAdapter implements Adapter {
     await this.inner?.stop();
   }
 
+  async configure(change: Record<string, unknown>): Promise<CommandResult> {
+    if (!this.inner?.configure) throw new Error(`the mavlink adapter "${this.ctx.id}" is not running`);
+    return this.inner.configure(change);
+  }
+
   async command(name: string, params: Record<string, unknown>): Promise<CommandResult> {
     if (!this.inner?.command) throw new Error(`${name}: the mavlink adapter "${this.ctx.id}" is not running`);
     return this.inner.command(name, params);
@@ -42,11 +47,6 @@ class LazyMavlinkAdapter implements Adapter {
   describe(): SensorInfo {
     return this.inner?.describe?.() ?? { description: `MAVLink over ${this.options.connection}` };
   }
-
-  /** The running implementation (tests reach the transport through it). */
-  get implementation(): Adapter | undefined {
-    return this.inner;
-  }
 }
 
 export default defineAdapter({
@@ -54,6 +54,8 @@ export default defineAdapter({
   summary: "MAVLink v1/v2 telemetry from PX4/ArduPilot vehicles over UDP, TCP, serial or a .tlog replay",
   options: mavlinkOptions,
   commands: ["mavlink_command"],
+  // What becomes points may change at run time; allow_commands never does (arming must stay a config decision).
+  runtimeTunable: ["include", "exclude", "rates", "angles"],
   async checkFiles(options, configDir): Promise<FileProblem[]> {
     const connection = parseConnection(options.connection);
     if (connection.kind !== "tlog") return [];

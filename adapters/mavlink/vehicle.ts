@@ -7,7 +7,7 @@ import { common, type MavLinkData, MavLinkProtocolV1, MavLinkProtocolV2, minimal
 import type { CommandResult } from "../../src/adapter-contract.js";
 import type { Logger } from "../../src/log.js";
 import type { MessageClass } from "./dialect.js";
-import type { RawFrame } from "./framing.js";
+import { type RawFrame, SIGNATURE_EPOCH_MS, signFrame } from "./framing.js";
 import { type HeartbeatView, MAV_AUTOPILOT_INVALID, MAV_TYPE_GCS, modeName, resultName, setModeParams } from "./modes.js";
 import type { CommandName, MavlinkOptions } from "./options.js";
 
@@ -76,6 +76,7 @@ export interface VehicleLinkDeps {
 export class VehicleLink {
   private vehicle: Vehicle | undefined;
   private seq = 0;
+  private signatureStamp = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly pending = new Set<PendingAck>();
   private readonly options: MavlinkOptions;
@@ -276,14 +277,18 @@ export class VehicleLink {
 
   private send(message: MavLinkData): boolean {
     const { system_id, component_id } = this.options;
-    const v2 = (this.vehicle?.version ?? 2) === 2 || this.deps.signingKey !== undefined;
-    const protocol = v2 ? new MavLinkProtocolV2(system_id, component_id) : new MavLinkProtocolV1(system_id, component_id);
-    let frame = protocol.serialize(message, this.seq);
-    this.seq = (this.seq + 1) & 0xff;
-    if (v2 && this.deps.signingKey && this.options.signing !== "ignore") {
-      const v2protocol = new MavLinkProtocolV2(system_id, component_id, MavLinkProtocolV2.IFLAG_SIGNED);
-      frame = v2protocol.sign(v2protocol.serialize(message, (this.seq - 1) & 0xff), 0, Buffer.from(this.deps.signingKey));
+    const seq = this.seq;
+    this.seq = (seq + 1) & 0xff;
+    const key = this.deps.signingKey;
+    if (key && this.options.signing !== "ignore") {
+      const protocol = new MavLinkProtocolV2(system_id, component_id, MavLinkProtocolV2.IFLAG_SIGNED);
+      // Receivers drop a signed frame whose timestamp is not newer than the last: never repeat one.
+      this.signatureStamp = Math.max(this.signatureStamp + 1, Math.floor((Date.now() - SIGNATURE_EPOCH_MS) * 100));
+      return this.deps.write(signFrame(protocol.serialize(message, seq), key, 0, this.signatureStamp));
     }
-    return this.deps.write(frame);
+    // Answer in the vehicle's own protocol version: a MAVLink 1 autopilot may ignore MAVLink 2.
+    const protocol =
+      this.vehicle?.version === 1 ? new MavLinkProtocolV1(system_id, component_id) : new MavLinkProtocolV2(system_id, component_id);
+    return this.deps.write(protocol.serialize(message, seq));
   }
 }

@@ -127,10 +127,14 @@ export function wallOffset(clock: BridgeClock): number {
 }
 
 export function encodePoints(points: readonly QueuedPoint[], clock: BridgeClock, from = 0, to = points.length): string {
-  const parts = new Array<string>(to - from);
   const monoToWall = wallOffset(clock);
-  for (let i = from; i < to; i++) parts[i - from] = encodePoint(points[i], clock, monoToWall);
-  return `[${parts.join(",")}]`;
+  // One growing string (a rope V8 flattens once) beats an array of parts and join() here.
+  let json = "[";
+  for (let i = from; i < to; i++) {
+    if (i > from) json += ",";
+    json += encodePoint(points[i], clock, monoToWall);
+  }
+  return json + "]";
 }
 
 /** A telemetry frame for points[from, to). */

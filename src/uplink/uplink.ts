@@ -44,7 +44,10 @@ export interface UplinkStats extends UplinkCounters {
   announcedSourceId: string;
   pending: number;
   clockSynced: boolean;
+  /** Server wall time − CLOCK_MONOTONIC, ms (what maps the bridge's stamps). */
   clockOffsetMs?: number;
+  /** The box's wall clock minus the gateway's, ms: how wrong the local clock is. */
+  localClockErrorMs?: number;
   clockOffsetAgeMs?: number;
 }
 
@@ -155,6 +158,7 @@ export class Uplink extends EventEmitter {
       pending: this.o.source.pending,
       clockSynced: clock.synced,
       clockOffsetMs: clock.synced ? clock.sync.offsetMs : undefined,
+      localClockErrorMs: clock.synced ? Math.round(Date.now() - clock.now()) : undefined,
       clockOffsetAgeMs: clock.offsetAgeMs(),
     };
   }

@@ -211,7 +211,9 @@ export class WsSession {
       counters.rttMs = rtt;
       if (typeof serverTime === "number" && Number.isFinite(serverTime)) {
         clock.syncFromServer(serverTime, rtt, receivedAtMono);
-        log.info("clock synced to the gateway", { offset_ms: Math.round(clock.sync.offsetMs), rtt_ms: Math.round(rtt * 10) / 10 });
+        // How far the box's own wall clock is from the gateway's: what an operator wants to know.
+        const localError = Date.now() - clock.now();
+        log.info("clock synced to the gateway", { local_clock_off_ms: Math.round(localError), rtt_ms: Math.round(rtt * 10) / 10 });
       } else {
         log.warn("authenticated carried no server_time_ms: timestamps use the local clock");
       }

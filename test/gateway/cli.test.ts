@@ -3,6 +3,7 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, it } from "vitest";
+import WebSocket from "ws";
 import { tempDir } from "../uplink/helpers.js";
 
 it("runs, accepts points into the NDJSON file, and exits 0 on SIGTERM", async () => {
@@ -29,6 +30,32 @@ it("runs, accepts points into the NDJSON file, and exits 0 on SIGTERM", async ()
     body: JSON.stringify({ source_id: "cli", points: [{ class: "metric", metric: "a", value: 1, timestamp: 1755700000000 }] }),
   });
   expect(res.status).toBe(200);
+  // A device connects; a line on stdin becomes a command to it, and its reply is echoed.
+  const device = new WebSocket(`${url.replace("http", "ws")}/ws/device`);
+  const received: Record<string, unknown>[] = [];
+  device.on("message", (data) => {
+    const frame = JSON.parse(data.toString());
+    received.push(frame);
+    if (frame.type === "typed_command")
+      device.send(JSON.stringify({ type: "command_result", id: frame.id, command: frame.command, event: "result", result: {} }));
+  });
+  await new Promise((resolve) => device.once("open", resolve));
+  device.send(
+    JSON.stringify({ type: "device_auth", api_key: "plx_dev", source_id: "cli-dev", platform: "test", agent_version: "0", sensors: [] }),
+  );
+  await waitFor(() => received.some((f) => f.type === "authenticated"), "authenticated");
+  child.stdin.write('cli-dev {"type":"ping"}\n');
+  child.stdin.write('cli-dev configure {"sensor":"plc1","config":{"poll_interval":500}}\n');
+  await waitFor(() => received.length >= 3, "two commands");
+  expect(received[1]).toEqual({ type: "ping" });
+  expect(received[2]).toMatchObject({
+    type: "typed_command",
+    command: "configure",
+    params: { sensor: "plc1", config: { poll_interval: 500 } },
+  });
+  await waitFor(() => stderr.includes('<- cli-dev {"type":"command_result"'), "the reply echoed");
+  device.close();
+
   const code = new Promise<number | null>((resolve) => child.on("exit", resolve));
   child.kill("SIGTERM");
   expect(await code).toBe(0);
@@ -39,6 +66,14 @@ it("runs, accepts points into the NDJSON file, and exits 0 on SIGTERM", async ()
   expect(lines).toEqual([expect.objectContaining({ source_id: "cli", metric: "a", value: 1, timestamp: 1755700000000 })]);
   expect(stderr).toContain("cli: offline points=1");
 }, 30_000);
+
+async function waitFor(condition: () => boolean, what: string): Promise<void> {
+  const started = Date.now();
+  while (!condition()) {
+    if (Date.now() - started > 10_000) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 it("refuses bad arguments with usage and exit 64", async () => {
   const { runGatewayCommand } = await import("../../src/gateway/cli.js");

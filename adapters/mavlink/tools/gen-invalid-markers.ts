@@ -4,6 +4,7 @@
  * adapter keeps this small table beside the code.
  *
  *   npx tsx adapters/mavlink/tools/gen-invalid-markers.ts <folder with common.xml …> > adapters/mavlink/invalid-markers.ts
+ *   npx biome format --write adapters/mavlink/invalid-markers.ts
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";

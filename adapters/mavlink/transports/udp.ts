@@ -28,7 +28,8 @@ export class UdpTransport implements Transport {
   }
 
   async start(events: TransportEvents): Promise<void> {
-    const socket = createSocket({ type: isIPv6(this.host) ? "udp6" : "udp4", reuseAddr: this.mode === "listen" });
+    // No SO_REUSEADDR: a second listener on the port (QGC, MAVProxy) must be an error, not a silent split of the datagrams.
+    const socket = createSocket({ type: isIPv6(this.host) ? "udp6" : "udp4" });
     this.socket = socket;
     socket.on("message", (message, remote) => {
       if (this.mode === "listen") this.peer = { address: remote.address, port: remote.port };

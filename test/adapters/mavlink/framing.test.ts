@@ -1,8 +1,17 @@
 /** Framing against the published frame vectors (pymavlink, rust-mavlink) and the real ArduSub capture. */
 import { readFileSync } from "node:fs";
+import { MavLinkProtocolV2, minimal } from "node-mavlink";
 import { describe, expect, it } from "vitest";
 import { dialectMessages } from "../../../adapters/mavlink/dialect.js";
-import { crc16, FrameParser, type FrameProblem, type RawFrame, type SigningPolicy, signingKey } from "../../../adapters/mavlink/framing.js";
+import {
+  crc16,
+  FrameParser,
+  type FrameProblem,
+  type RawFrame,
+  type SigningPolicy,
+  signFrame,
+  signingKey,
+} from "../../../adapters/mavlink/framing.js";
 import { ARDUSUB_TLOG, FIXTURES } from "./helpers.js";
 
 interface Vector {
@@ -98,6 +107,15 @@ describe("MAVLink framing", () => {
       expect(required.problems.unsigned_rejected).toBe(1);
       expect(parse(unsigned, { policy: "accept_unsigned", key, final: true }).got).toHaveLength(1);
     });
+    it("signs frames that verify, and rejects a replayed one", () => {
+      const heartbeat = new MavLinkProtocolV2(255, 190, MavLinkProtocolV2.IFLAG_SIGNED).serialize(new minimal.Heartbeat(), 1);
+      const first = signFrame(heartbeat, key, 0, 1000);
+      const second = signFrame(heartbeat, key, 0, 1001);
+      const { got, problems } = parse(Buffer.concat([first, second, first]), { policy: "require", key, final: true });
+      expect(got).toHaveLength(2);
+      expect(problems).toEqual({ replayed_signatures: 1 });
+    });
+
     it("rejects a signed frame whose signature was tampered with", () => {
       const tampered = Buffer.from(bytes);
       tampered[tampered.length - 1] ^= 0xff;

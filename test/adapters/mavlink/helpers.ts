@@ -67,7 +67,7 @@ export function commandAck(command: number, result: number, targetSystem = 255, 
 }
 
 /** Reads COMMAND_LONG fields from a frame the adapter sent (MAVLink 2 may have truncated the payload). */
-export function readCommandLong(frame: { payload: Uint8Array; sysid: number; compid: number }) {
+export function readCommandLong(frame: { payload: Uint8Array; sysid: number; compid: number; version?: 1 | 2 }) {
   const payload = Buffer.alloc(33);
   payload.set(frame.payload.subarray(0, 33));
   return {
@@ -78,6 +78,7 @@ export function readCommandLong(frame: { payload: Uint8Array; sysid: number; com
     targetComponent: payload[31],
     sysid: frame.sysid,
     compid: frame.compid,
+    version: frame.version,
   };
 }
 

@@ -44,6 +44,8 @@ export async function tcpVehicle(
   answer?: (command: ReturnType<typeof readCommandLong>, socket: Socket) => void,
 ) {
   const commands: ReturnType<typeof readCommandLong>[] = [];
+  /** Every message id received, in order. */
+  const received: number[] = [];
   const sockets = new Set<Socket>();
   let connections = 0;
   const server: Server = createServer((socket) => {
@@ -53,6 +55,7 @@ export async function tcpVehicle(
     const parser = new FrameParser({
       crcExtra: (id) => messages.get(id)?.MAGIC_NUMBER,
       onFrame: (frame) => {
+        received.push(frame.msgid);
         if (frame.msgid !== 76) return;
         const command = readCommandLong(frame);
         commands.push(command);
@@ -68,5 +71,5 @@ export async function tcpVehicle(
     for (const socket of sockets) socket.destroy();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
-  return { port: (server.address() as AddressInfo).port, commands, sockets, connections: () => connections };
+  return { port: (server.address() as AddressInfo).port, commands, received, sockets, connections: () => connections };
 }

@@ -82,6 +82,15 @@ describe("MAVLink over UDP", () => {
     expect([heartbeat.frame.sysid, heartbeat.frame.compid, heartbeat.bytes[4]]).toEqual([255, 190, 6]);
   });
 
+  it("fails start() when another program already listens on the port", async () => {
+    const holder = createSocket("udp4");
+    await new Promise<void>((resolve) => holder.bind(0, "127.0.0.1", resolve));
+    cleanups.push(() => new Promise<void>((resolve) => holder.close(() => resolve())));
+    const adapter = new AdapterHarness().create(mavlink, { connection: `udp://127.0.0.1:${holder.address().port}` });
+    cleanups.push(() => adapter.stop());
+    await expect(adapter.start()).rejects.toThrow(/EADDRINUSE/);
+  });
+
   it("counts a frame cut short at the end of a datagram and keeps going", async () => {
     const port = await freeUdpPort();
     const harness = new AdapterHarness();

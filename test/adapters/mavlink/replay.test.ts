@@ -78,6 +78,22 @@ describe("MAVLink tlog replay", () => {
     expect(harness.points.every((point) => point.timestamp === undefined)).toBe(true);
   });
 
+  it("configure changes what becomes points while running", async () => {
+    const { path } = sliceTlog("configure.tlog", 20);
+    const harness = new AdapterHarness();
+    const adapter = await run(harness, { connection: `tlog://${path}?speed=4`, include: ["ATTITUDE"] });
+    await harness.waitForPoints(50);
+    expect(mavlink.runtimeTunable).toEqual(["include", "exclude", "rates", "angles"]);
+    expect(await adapter.configure!({ include: ["VFR_HUD"] })).toEqual({ changed: ["include"] });
+    const switched = harness.points.length;
+    await waitUntil(() => harness.points.slice(switched).some((p) => p.metric.startsWith("vfr_hud.")));
+    await adapter.stop();
+    // From the first VFR_HUD point on (the new decoder's first), nothing else.
+    const after = harness.points.slice(harness.points.findIndex((p) => p.metric.startsWith("vfr_hud.")));
+    expect(after.length).toBeGreaterThan(1);
+    expect(after.every((p) => p.metric.startsWith("vfr_hud."))).toBe(true);
+  });
+
   it("fails start() clearly when the file does not exist", async () => {
     const harness = new AdapterHarness({ configDir: scratch });
     const adapter = harness.create(mavlink, { connection: "tlog://missing.tlog" });
