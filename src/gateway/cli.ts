@@ -96,6 +96,11 @@ export async function runGatewayCommand(argv: string[]): Promise<number> {
       readOnlyKeys: list(values["read-only-keys"]),
       output,
       keepPoints: false,
+      maxMessages: 1000,
+      // Device replies (command results, device errors) are echoed as they arrive.
+      onMessage: (m) => {
+        if (m.message.type !== "heartbeat") err.write(`<- ${m.source_id ?? "?"} ${JSON.stringify(m.message)}\n`);
+      },
       latencyMs: duration(values.latency, "--latency"),
       faults: {
         dropEveryMs: duration(values["drop-every"], "--drop-every"),
@@ -118,15 +123,6 @@ export async function runGatewayCommand(argv: string[]): Promise<number> {
     }
   };
   const summaryTimer = summaryMs > 0 ? setInterval(printSummary, summaryMs) : undefined;
-
-  // Device replies (command results, heartbeats, device errors) are echoed as they arrive.
-  let echoed = 0;
-  const echoTimer = setInterval(() => {
-    for (; echoed < gateway.messages.length; echoed++) {
-      const m = gateway.messages[echoed];
-      if (m.message.type !== "heartbeat") err.write(`<- ${m.source_id ?? "?"} ${JSON.stringify(m.message)}\n`);
-    }
-  }, 100);
 
   const rl = createInterface({ input: process.stdin, terminal: false });
   let commandCounter = 0;
@@ -158,7 +154,6 @@ export async function runGatewayCommand(argv: string[]): Promise<number> {
   });
   rl.close();
   if (summaryTimer) clearInterval(summaryTimer);
-  clearInterval(echoTimer);
   printSummary();
   await gateway.close();
   return 0;

@@ -24,6 +24,10 @@ export interface GatewayOptions {
   output?: NodeJS.WritableStream;
   /** Keep accepted points in `points` (default true; off for long runs and benchmarks). */
   keepPoints?: boolean;
+  /** Called with each non-telemetry message a device sends (replies, heartbeats, device errors). */
+  onMessage?: (message: ReceivedMessage) => void;
+  /** Messages kept in `messages` (oldest dropped past it; default 100,000). */
+  maxMessages?: number;
   /** Called with each accepted frame's points. */
   onPoints?: (sourceId: string, points: Record<string, unknown>[], via: "ws" | "http") => void;
   limits?: Partial<GatewayLimits>;
@@ -87,6 +91,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const limits: GatewayLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const faults: GatewayFaults = { ...DEFAULT_FAULTS, httpStatuses: [], ...options.faults };
   const keepPoints = options.keepPoints ?? true;
+  const maxMessages = options.maxMessages ?? 100_000;
   const keys = options.keys ? new Set(options.keys) : undefined;
   const readOnly = new Set(options.readOnlyKeys ?? []);
   const points: StoredPoint[] = [];
@@ -159,7 +164,10 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       notify();
     },
     record(sourceId, message) {
-      messages.push({ source_id: sourceId, at: serverNow(), message });
+      const received = { source_id: sourceId, at: serverNow(), message };
+      messages.push(received);
+      if (messages.length > maxMessages) messages.splice(0, messages.length - maxMessages);
+      options.onMessage?.(received);
       notify();
     },
     recordRequest(request) {

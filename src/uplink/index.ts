@@ -1,4 +1,5 @@
 /** The uplink's public surface, for the daemon and the CLI. */
+export { plexusProblems } from "./check.js";
 export type { UplinkCounters } from "./counters.js";
 export type { Severity } from "./device-errors.js";
 export { type PlexusOptions, plexusSection, sourceId } from "./options.js";

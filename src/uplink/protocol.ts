@@ -26,6 +26,24 @@ export interface DeviceAuthFrame {
   sensors: DeviceSensor[];
 }
 
+export function deviceAuthFrame(o: {
+  apiKey: string | undefined;
+  sourceId: string;
+  agentVersion: string;
+  installId: string;
+  sensors: DeviceSensor[];
+}): DeviceAuthFrame {
+  return {
+    type: "device_auth",
+    api_key: o.apiKey ?? "",
+    source_id: o.sourceId,
+    platform: "plexus-bridge",
+    agent_version: o.agentVersion,
+    install_id: o.installId,
+    sensors: o.sensors,
+  };
+}
+
 export interface ErrorFrame {
   type: "error";
   code?: string;

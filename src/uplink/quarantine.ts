@@ -32,7 +32,8 @@ function logRefused(ctx: { log: Logger; counters: UplinkCounters }, metric: stri
   const now = Date.now();
   let window = windows.get(ctx.counters);
   if (!window || now - window.startedAt > 60_000) {
-    if (window && window.suppressed > 0) ctx.log.error(`${window.suppressed} more points refused by the gateway in the last minute (not shown)`);
+    if (window && window.suppressed > 0)
+      ctx.log.error(`${window.suppressed} more points refused by the gateway in the last minute (not shown)`);
     window = { startedAt: now, lines: 0, suppressed: 0 };
     windows.set(ctx.counters, window);
   }

@@ -12,9 +12,11 @@ import { Backoff, sleep } from "./backoff.js";
 import { findRefused } from "./bisect.js";
 import type { UplinkCounters } from "./counters.js";
 import type { PlexusOptions } from "./options.js";
+import { FramePacer } from "./pacer.js";
 import {
   type AuthenticatedFrame,
   type DeviceSensor,
+  deviceAuthFrame,
   type ErrorFrame,
   encodeTelemetry,
   errorText,
@@ -72,9 +74,7 @@ export class WsSession {
   /** Error frames that arrived while no barrier was pending: they concern the open window. */
   private windowErrors: ErrorFrame[] = [];
   private readonly suspects: Batch[] = [];
-  private nextFrameAtMono = 0;
-  private lastFrameAtMono = Number.NEGATIVE_INFINITY;
-  private pausedUntilMono = 0;
+  private readonly pacer: FramePacer;
   private readonly rateBackoff = new Backoff({ initialMs: 500, maxMs: 30_000 });
   private wake: (() => void) | undefined;
   private draining: { untilMono: number; emptyQueue: boolean } | undefined;
@@ -85,6 +85,7 @@ export class WsSession {
   constructor(private readonly ctx: SessionContext) {
     this.inFlight = new InFlight(ctx.source, ctx.counters);
     this.maxPoints = ctx.options.frame_max_points;
+    this.pacer = new FramePacer(ctx.options.frame_interval, () => ctx.clock.monotonicMs());
   }
 
   get isUp(): boolean {
@@ -106,7 +107,10 @@ export class WsSession {
         ws.terminate();
       }, options.connect_timeout);
       this.timers.push(authTimer);
-      ws.on("open", () => ws.send(JSON.stringify(this.deviceAuth())));
+      ws.on("open", () => {
+        const { apiKey, sourceId, agentVersion, installId, sensors } = this.ctx;
+        ws.send(JSON.stringify(deviceAuthFrame({ apiKey, sourceId, agentVersion, installId, sensors: sensors() })));
+      });
       ws.on("message", (data) => this.onMessage(data.toString(), authTimer));
       ws.on("pong", (data) => this.onPong(data));
       ws.on("error", (error) => {
@@ -158,18 +162,6 @@ export class WsSession {
     this.ws.send(JSON.stringify(frame));
     this.ping(this.barriers.open("control", this.ctx.clock.monotonicMs(), [], String(frame.type)));
     return true;
-  }
-
-  private deviceAuth() {
-    return {
-      type: "device_auth",
-      api_key: this.ctx.apiKey ?? "",
-      source_id: this.ctx.sourceId,
-      platform: "plexus-bridge",
-      agent_version: this.ctx.agentVersion,
-      install_id: this.ctx.installId,
-      sensors: this.ctx.sensors(),
-    };
   }
 
   private onMessage(text: string, authTimer: NodeJS.Timeout): void {
@@ -286,7 +278,7 @@ export class WsSession {
     }
     const delay = this.rateBackoff.next();
     log.warn("gateway refused a telemetry window: resending after a pause", { error: errorText(barrier.errors[0]), pause_ms: delay });
-    this.pausedUntilMono = this.ctx.clock.monotonicMs() + delay;
+    this.pacer.pauseFor(delay);
     for (const batch of barrier.batches) this.inFlight.giveBack(batch);
   }
 
@@ -326,19 +318,15 @@ export class WsSession {
     return woke;
   }
 
-  /** Waits for the next frame slot (frame_interval after the last frame, and any pause); `claim` books it. */
+  /** Waits for the next frame slot; `claim` books it. */
   private async pace(claim = true): Promise<void> {
-    const { clock, options } = this.ctx;
     for (;;) {
       if (this.closed) throw new SessionClosed();
-      const now = clock.monotonicMs();
-      const at = Math.max(this.nextFrameAtMono, this.pausedUntilMono);
-      if (now >= at) {
-        if (claim) this.nextFrameAtMono = now + options.frame_interval;
-        return;
-      }
-      await sleep(at - now, this.closedSignal.signal);
+      const wait = this.pacer.waitMs();
+      if (wait === 0) break;
+      await sleep(wait, this.closedSignal.signal);
     }
+    if (claim) this.pacer.claim();
   }
 
   private async sendLoop(): Promise<void> {
@@ -368,7 +356,7 @@ export class WsSession {
         const woke = await this.waitForEvent(this.draining ? 50 : options.ack_timeout, true);
         // New points after the queue ran dry: a trickle gathers into frames at most one per
         // flush_interval, while points after a quiet spell go out at once.
-        const gather = this.lastFrameAtMono + options.flush_interval - clock.monotonicMs();
+        const gather = this.pacer.lastFrameAt + options.flush_interval - clock.monotonicMs();
         if (woke === "queue" && gather > 0 && !this.draining) await sleep(gather, this.closedSignal.signal);
         continue;
       }
@@ -394,7 +382,7 @@ export class WsSession {
   private sendFrame(frame: Buffer, points: number): void {
     if (!this.ws || this.closed) throw new SessionClosed();
     this.ws.send(frame, { binary: false });
-    this.lastFrameAtMono = this.ctx.clock.monotonicMs();
+    this.pacer.sent();
     this.ctx.counters.framesSent++;
     this.ctx.counters.pointsSent += points;
   }
@@ -429,7 +417,7 @@ export class WsSession {
       if (errors.length === 0) return { kind: "accepted" };
       const invalid = errors.find((e) => e.code === "INVALID_MESSAGE");
       if (!invalid) {
-        this.pausedUntilMono = this.ctx.clock.monotonicMs() + this.rateBackoff.next();
+        this.pacer.pauseFor(this.rateBackoff.next());
         return { kind: "retry" };
       }
       return { kind: "refused", reason: errorText(invalid), index: rejectedPointIndex(invalid.detail ?? invalid.message ?? "") };

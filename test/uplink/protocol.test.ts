@@ -6,6 +6,7 @@ import { BridgeClock, FakeClock } from "../../src/clock.js";
 import type { QueuedPoint } from "../../src/pipeline/batch-source.js";
 import { Backoff } from "../../src/uplink/backoff.js";
 import { findRefused, type ProbeOutcome } from "../../src/uplink/bisect.js";
+import { plexusProblems } from "../../src/uplink/check.js";
 import { DeviceErrorReporter } from "../../src/uplink/device-errors.js";
 import {
   assertSecure,
@@ -16,7 +17,7 @@ import {
   rejectedPointIndex,
 } from "../../src/uplink/protocol.js";
 import { defaultStateDir, UplinkState } from "../../src/uplink/state.js";
-import { tempDir } from "./helpers.js";
+import { plexusOptions, tempDir } from "./helpers.js";
 
 describe("URLs", () => {
   it("appends /ws/device to a bare base and maps http(s) to ws(s)", () => {
@@ -39,6 +40,17 @@ describe("URLs", () => {
     expect(() => assertSecure(new URL("ws://localhost:1/"), false, "plexus.url")).not.toThrow();
     expect(() => assertSecure(new URL("http://[::1]:1/"), false, "plexus.url")).not.toThrow();
     expect(() => assertSecure(new URL("ws://10.0.0.5/"), true, "plexus.url")).not.toThrow();
+  });
+});
+
+describe("plexusProblems (for check)", () => {
+  it("names an insecure or malformed URL, and is silent about a good config", () => {
+    expect(plexusProblems(plexusOptions({}))).toEqual([]);
+    expect(plexusProblems(plexusOptions({ url: "ws://10.0.0.9:8080" }))[0]).toMatch(/plexus.url ws:\/\/10.0.0.9:8080 is not encrypted/);
+    expect(plexusProblems(plexusOptions({ url: "not a url" }))[0]).toMatch(/Invalid URL/);
+    expect(plexusProblems(plexusOptions({ url: "ws://10.0.0.9", transport: "http", http_url: "https://ingest.example/ingest" }))).toEqual(
+      [],
+    );
   });
 });
 
