@@ -14,7 +14,9 @@ describe("the README's first command", () => {
     const out = run.stdout;
     expect(out).toContain("local gateway on http://127.0.0.1:");
     const byAdapter = /by adapter: (.*)/.exec(out.split("\n").reverse().join("\n"))?.[1] ?? "";
-    const counts = Object.fromEntries(byAdapter.split(", ").map((part) => [part.split(" ")[0], Number(part.split(" ")[1].replace(/,/g, ""))]));
+    const counts = Object.fromEntries(
+      byAdapter.split(", ").map((part) => [part.split(" ")[0], Number(part.split(" ")[1].replace(/,/g, ""))]),
+    );
     expect(counts.sub).toBeGreaterThan(100);
     expect(counts.car).toBeGreaterThan(100);
     expect(out).toMatch(/sub\.attitude\.roll\s+-?\d/);

@@ -106,7 +106,14 @@ describe("tail output", () => {
     expect(objects).toHaveLength(25);
     for (const [i, object] of objects.entries()) {
       expect(Object.keys(object)).toEqual(["metric", "value", "class", "timestamp", "tags", "source_id", "adapter"]);
-      expect(object).toMatchObject({ metric: "gen.seq", value: i, class: "metric", tags: { line: "l3", label: "a" }, source_id: "test-src", adapter: "gen" });
+      expect(object).toMatchObject({
+        metric: "gen.seq",
+        value: i,
+        class: "metric",
+        tags: { line: "l3", label: "a" },
+        source_id: "test-src",
+        adapter: "gen",
+      });
       expect(Math.abs(object.timestamp - Date.now())).toBeLessThan(60_000);
     }
   }, 30_000);
