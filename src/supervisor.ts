@@ -6,11 +6,11 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { Adapter, AdapterContext, AdapterState, CommandResult, SensorInfo } from "./adapter-contract.js";
+import { Backoff, sleep } from "./backoff.js";
 import type { Clock } from "./clock.js";
 import type { AdapterConfig } from "./config/index.js";
 import type { Logger } from "./log.js";
 import type { Pipeline } from "./pipeline/pipeline.js";
-import { Backoff, sleep } from "./uplink/backoff.js";
 
 const adapterScope = new AsyncLocalStorage<AdapterSupervisor>();
 

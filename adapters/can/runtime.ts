@@ -3,10 +3,10 @@
  * honours backpressure, applies the software id filters and sends bus health periodically.
  */
 import type { AdapterContext } from "../../src/adapter-contract.js";
+import { orAbort } from "../../src/backoff.js";
 import type { PointInput } from "../../src/pipeline/point.js";
 import type { FrameDecoder } from "./decode.js";
 import type { CanFrame } from "./frame.js";
-import { orAbort } from "./transport/backoff.js";
 
 export interface IdFilter {
   id: number;

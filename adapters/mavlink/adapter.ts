@@ -5,6 +5,7 @@
  */
 import { isAbsolute, resolve } from "node:path";
 import type { Adapter, AdapterContext, CommandResult, SensorInfo } from "../../src/adapter-contract.js";
+import { sleep, untilAborted } from "../../src/backoff.js";
 import type { PointInput } from "../../src/pipeline/point.js";
 import { type Connection, parseConnection } from "./connection-url.js";
 import { MessageDecoder } from "./decode.js";
@@ -15,7 +16,7 @@ import type { MavlinkOptions } from "./options.js";
 import { SerialTransport } from "./transports/serial.js";
 import { TcpTransport } from "./transports/tcp.js";
 import { TlogTransport } from "./transports/tlog.js";
-import { sleep, type Transport, type TransportEvents, untilAborted } from "./transports/transport.js";
+import type { Transport, TransportEvents } from "./transports/transport.js";
 import { UdpTransport } from "./transports/udp.js";
 import { VehicleLink } from "./vehicle.js";
 

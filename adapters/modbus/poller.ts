@@ -6,6 +6,7 @@
  * map keeps flowing.
  */
 import type { AdapterContext } from "../../src/adapter-contract.js";
+import { Backoff, sleep, untilAborted } from "../../src/backoff.js";
 import type { PointInput } from "../../src/pipeline/point.js";
 import { type DecodedValue, decodeRegisters } from "./decode.js";
 import { LinkDownError, ModbusExceptionError, ModbusTimeoutError } from "./errors.js";
@@ -13,7 +14,7 @@ import type { DeviceOptions } from "./options.js";
 import { type PlannedRead, type PlanOptions, planReads, sliceFor } from "./planner.js";
 import type { RegisterPoint } from "./register-map.js";
 import { discoverSunSpec } from "./sunspec/discovery.js";
-import { backoffDelay, type ModbusLink, sleep } from "./transport.js";
+import type { ModbusLink } from "./transport.js";
 import { toPointValue } from "./values.js";
 
 export interface DeviceEvents {
@@ -37,7 +38,7 @@ export class DevicePoller {
   private readonly reported = new Set<string>();
   private readonly lastEvent = new Map<string, string | boolean>();
   private sunspecPending: boolean;
-  private failures = 0;
+  private readonly retryBackoff: Backoff;
   private downUntil = 0;
   up: boolean | undefined;
   /** Requests of the last complete poll (for the benchmark and tests). */
@@ -54,6 +55,7 @@ export class DevicePoller {
   ) {
     this.label = device.name ?? `unit${device.unit_id}`;
     this.intervalMs = device.interval ?? settings.intervalMs;
+    this.retryBackoff = new Backoff({ initialMs: settings.reconnectMinMs, maxMs: settings.reconnectMaxMs });
     this.points = points;
     this.sunspecPending = device.sunspec;
     this.replan();
@@ -226,7 +228,7 @@ export class DevicePoller {
   }
 
   private markUp(): void {
-    this.failures = 0;
+    this.retryBackoff.reset();
     this.downUntil = 0;
     if (this.up === true) return;
     const wasDown = this.up === false;
@@ -240,7 +242,7 @@ export class DevicePoller {
   }
 
   private markDown(reason: string): void {
-    const delay = backoffDelay(this.failures++, this.settings.reconnectMinMs, this.settings.reconnectMaxMs);
+    const delay = this.retryBackoff.next();
     this.downUntil = this.ctx.clock.monotonicMs() + delay;
     this.ctx.count("device_timeouts");
     if (this.up === false) return;
@@ -253,17 +255,4 @@ export class DevicePoller {
     });
     this.events.deviceState(this, false, reason);
   }
-}
-
-/** Waits for `promise` or the abort, whichever comes first, without leaving a listener behind. */
-function untilAborted(promise: Promise<void>, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    signal.addEventListener("abort", done, { once: true });
-    promise.then(done, done);
-  });
 }

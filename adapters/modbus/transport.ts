@@ -4,6 +4,7 @@
  * quiet gap between requests, timeouts, retries of timed-out requests, and reconnection with
  * capped exponential backoff and jitter when the link drops.
  */
+import { Backoff, sleep } from "../../src/backoff.js";
 import type { Logger } from "../../src/log.js";
 import { BadAnswerError, classify, LinkDownError, ModbusTimeoutError, messageOf } from "./errors.js";
 import type { Table } from "./register-map.js";
@@ -48,7 +49,7 @@ export class ModbusLink {
   private chain: Promise<unknown> = Promise.resolve();
   private lastRequestEnd = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
-  private attempt = 0;
+  private readonly reconnectBackoff: Backoff;
   private upWaiters: (() => void)[] = [];
   /** Rejects when stop() is called, so a request in flight does not hold stop() up until its timeout. */
   private readonly stopping: Promise<never>;
@@ -62,6 +63,7 @@ export class ModbusLink {
     private readonly events: LinkEvents,
   ) {
     this.label = describeEndpoint(endpoint);
+    this.reconnectBackoff = new Backoff({ initialMs: options.reconnectMinMs, maxMs: options.reconnectMaxMs });
     this.stopping = new Promise<never>((_, reject) => {
       this.rejectStopping = reject;
     });
@@ -165,7 +167,7 @@ export class ModbusLink {
       return;
     }
     this.connected = true;
-    this.attempt = 0;
+    this.reconnectBackoff.reset();
     this.log.info("link up", { link: this.label });
     this.events.onUp();
     for (const resolve of this.upWaiters.splice(0)) resolve();
@@ -185,7 +187,7 @@ export class ModbusLink {
 
   private scheduleReconnect(reason: string): void {
     if (this.stopped || this.reconnectTimer) return;
-    const delay = backoffDelay(this.attempt++, this.options.reconnectMinMs, this.options.reconnectMaxMs);
+    const delay = this.reconnectBackoff.next();
     this.log.warn("link down, reconnecting", { link: this.label, reason, retry_in_ms: Math.round(delay) });
     this.events.onDown(`${this.label}: ${reason}`);
     this.reconnectTimer = setTimeout(() => {
@@ -207,11 +209,6 @@ export class ModbusLink {
 }
 
 /** Capped exponential backoff with ±25 % jitter, so a hundred bridges do not retry in step. */
-export function backoffDelay(attempt: number, minMs: number, maxMs: number): number {
-  const base = Math.min(maxMs, minMs * 2 ** Math.min(attempt, 30));
-  return Math.max(minMs / 2, base * (0.75 + Math.random() * 0.5));
-}
-
 function readTable(client: Client, table: Table, address: number, count: number): Promise<{ data: number[] | boolean[] }> {
   switch (table) {
     case "holding":
@@ -254,17 +251,4 @@ function closeQuietly(client: Client, done?: () => void): void {
   }
   // Some ports never call back when already closed.
   setTimeout(finish, 200).unref();
-}
-
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }

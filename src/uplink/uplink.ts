@@ -4,11 +4,11 @@
  * commands and reports adapter errors. One Uplink per source_id.
  */
 import { EventEmitter } from "node:events";
+import { Backoff, sleep } from "../backoff.js";
 import type { BridgeControl } from "../bridge-control.js";
 import type { BridgeClock } from "../clock.js";
 import type { Logger } from "../log.js";
 import type { BatchSource } from "../pipeline/batch-source.js";
-import { Backoff, sleep } from "./backoff.js";
 import { CommandHandler } from "./commands.js";
 import { newCounters, type UplinkCounters } from "./counters.js";
 import { DeviceErrorReporter, type Severity } from "./device-errors.js";

@@ -4,11 +4,11 @@
  * ends, after every batch still in flight has been given back to the queue.
  */
 import WebSocket from "ws";
+import { Backoff, sleep } from "../backoff.js";
 import type { BridgeClock } from "../clock.js";
 import type { Logger } from "../log.js";
 import type { Batch, BatchSource } from "../pipeline/batch-source.js";
 import { type Barrier, BarrierQueue, InFlight } from "./ack-window.js";
-import { Backoff, sleep } from "./backoff.js";
 import { findRefused } from "./bisect.js";
 import type { UplinkCounters } from "./counters.js";
 import type { PlexusOptions } from "./options.js";

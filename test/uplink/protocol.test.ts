@@ -2,9 +2,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { Backoff } from "../../src/backoff.js";
 import { BridgeClock, FakeClock } from "../../src/clock.js";
 import type { QueuedPoint } from "../../src/pipeline/batch-source.js";
-import { Backoff } from "../../src/uplink/backoff.js";
 import { findRefused, type ProbeOutcome } from "../../src/uplink/bisect.js";
 import { plexusProblems } from "../../src/uplink/check.js";
 import { DeviceErrorReporter } from "../../src/uplink/device-errors.js";

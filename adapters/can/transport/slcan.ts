@@ -4,9 +4,9 @@
  * Backpressure pauses the port: the adapter's and the kernel's buffers absorb the burst.
  */
 import type { AdapterContext } from "../../../src/adapter-contract.js";
+import { Backoff, orAbort, sleep } from "../../../src/backoff.js";
 import { SLCAN_BITRATES } from "../options.js";
 import type { CanRuntime } from "../runtime.js";
-import { Backoff, orAbort, sleep } from "./backoff.js";
 import { parseSlcanLine } from "./slcan-codec.js";
 
 export interface SlcanSettings {
@@ -45,7 +45,7 @@ export class SlcanTransport {
     private readonly runtime: CanRuntime,
     private readonly ctx: AdapterContext,
   ) {
-    this.backoff = new Backoff(settings.minMs, settings.maxMs);
+    this.backoff = new Backoff({ initialMs: settings.minMs, maxMs: settings.maxMs });
     ctx.signal.addEventListener("abort", () => this.abort.abort(), { once: true });
   }
 

@@ -5,9 +5,9 @@
  * cannot be paused: frames keep flowing and the queue applies its when_full policy.
  */
 import type { AdapterContext } from "../../../src/adapter-contract.js";
+import { Backoff, orAbort, sleep } from "../../../src/backoff.js";
 import type { CanFrame } from "../frame.js";
 import type { CanRuntime, IdFilter } from "../runtime.js";
-import { Backoff, orAbort, sleep } from "./backoff.js";
 
 /** The parts of the `socketcan` package this transport uses. */
 export interface SocketcanMessage {
@@ -77,7 +77,7 @@ export class SocketcanTransport {
     private readonly ctx: AdapterContext,
     private readonly load: LoadSocketcan = loadSocketcanPackage,
   ) {
-    this.backoff = new Backoff(settings.minMs, settings.maxMs);
+    this.backoff = new Backoff({ initialMs: settings.minMs, maxMs: settings.maxMs });
     ctx.signal.addEventListener("abort", () => this.abort.abort(), { once: true });
   }
 

@@ -5,8 +5,9 @@
  */
 import { stat } from "node:fs/promises";
 import type { SerialPort } from "serialport";
+import { Backoff, sleep } from "../../../src/backoff.js";
 import type { Logger } from "../../../src/log.js";
-import { Backoff, sleep, type Transport, type TransportEvents } from "./transport.js";
+import type { Transport, TransportEvents } from "./transport.js";
 
 /** How often an open port checks that its device node still exists. */
 const DEVICE_CHECK_MS = 1000;
@@ -14,7 +15,7 @@ const DEVICE_CHECK_MS = 1000;
 export class SerialTransport implements Transport {
   readonly description: string;
   private port: SerialPort | undefined;
-  private readonly backoff = new Backoff();
+  private readonly backoff = new Backoff({ initialMs: 500, maxMs: 30_000, jitter: 0.2 });
   private readonly stopping = new AbortController();
   private loop: Promise<void> | undefined;
 

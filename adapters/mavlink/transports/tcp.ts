@@ -3,13 +3,14 @@
  * capped backoff for as long as the adapter runs.
  */
 import { connect, type Socket } from "node:net";
+import { Backoff, sleep } from "../../../src/backoff.js";
 import type { Logger } from "../../../src/log.js";
-import { Backoff, sleep, type Transport, type TransportEvents } from "./transport.js";
+import type { Transport, TransportEvents } from "./transport.js";
 
 export class TcpTransport implements Transport {
   readonly description: string;
   private socket: Socket | undefined;
-  private readonly backoff = new Backoff();
+  private readonly backoff = new Backoff({ initialMs: 500, maxMs: 30_000, jitter: 0.2 });
   private readonly stopping = new AbortController();
   private loop: Promise<void> | undefined;
 

@@ -51,3 +51,31 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }
   });
 }
+
+/** Resolves with the promise's value, or with `fallback` as soon as the signal aborts; leaves no listener behind. */
+export function orAbort<T>(promise: Promise<T>, signal: AbortSignal, fallback: T): Promise<T> {
+  if (signal.aborted) return Promise.resolve(fallback);
+  return new Promise((resolve) => {
+    const onAbort = () => resolve(fallback);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      () => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(fallback);
+      },
+    );
+  });
+}
+
+/** Waits for `promise` (settled either way) or the abort, whichever comes first. */
+export function untilAborted(promise: Promise<unknown>, signal: AbortSignal): Promise<void> {
+  return orAbort(
+    promise.then(() => undefined),
+    signal,
+    undefined,
+  );
+}
