@@ -203,8 +203,8 @@ export class SourceQueue implements BatchSource {
     b.bytes -= size;
     this.memPoints--;
     this.memBytes -= size;
+    // The uplink that found the point logs it (rate-limited); the queue only counts it.
     this.drop(origin, 1, reason, true);
-    this.log.error(`point rejected by the gateway and dropped: ${reason}`);
   }
 
   available(): Promise<void> {

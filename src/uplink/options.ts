@@ -51,10 +51,6 @@ export const plexusSection = z
     ws_retry_interval: duration().default(300_000).describe("transport auto: how long to stay on HTTP before trying the WebSocket again."),
     http_timeout: duration().default(30_000).describe("Time allowed for one HTTP ingest request."),
     device_error_interval: duration().default(5000).describe("At most one device_error per adapter per interval (the latest state wins)."),
-    state_dir: z
-      .string()
-      .optional()
-      .describe("Where install_id and adopted source ids are kept (default: systemd StateDirectory or ~/.local/state/plexus-bridge)."),
   })
   .describe("The Plexus uplink.");
 

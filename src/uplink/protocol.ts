@@ -3,8 +3,10 @@
  * The encoder is on the hot path (a million points a second), so it writes JSON by hand for the
  * fields every point has and maps monotonic stamps to wall time as it goes.
  */
+
 import type { BridgeClock } from "../clock.js";
 import type { QueuedPoint } from "../pipeline/batch-source.js";
+import { pointJson } from "../pipeline/point-json.js";
 
 /** What goes into device_auth.sensors for one adapter. */
 export interface DeviceSensor {
@@ -112,26 +114,9 @@ export function assertSecure(url: URL, allowInsecure: boolean, what: string): vo
   );
 }
 
-/** Characters JSON must escape (and lone surrogates, which JSON.stringify escapes too). */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what JSON must escape.
-const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
-
-/** A metric name as a JSON string: names are almost always plain ASCII, so skip JSON.stringify when safe. */
-function quoteMetric(metric: string): string {
-  return NEEDS_ESCAPE.test(metric) ? JSON.stringify(metric) : `"${metric}"`;
-}
-
-/**
- * One point as JSON, its monotonic stamp (if any) mapped to server-aligned wall time. Only the
- * fields of `Point` are written (the pipeline builds points with nothing else), and `mono` never.
- */
+/** One point as JSON, its monotonic stamp (if any) mapped to server-aligned wall time; `mono` is never written. */
 export function encodePoint(point: QueuedPoint, clock: BridgeClock, monoToWall = wallOffset(clock)): string {
-  const timestamp = point.mono ? Math.round(point.timestamp + monoToWall) : point.timestamp;
-  const value = typeof point.value === "number" ? String(point.value) : JSON.stringify(point.value);
-  let json = `{"class":"${point.class}","metric":${quoteMetric(point.metric)},"value":${value},"timestamp":${timestamp}`;
-  if (point.tags !== undefined) json += `,"tags":${JSON.stringify(point.tags)}`;
-  if (point.session_id !== undefined) json += `,"session_id":${JSON.stringify(point.session_id)}`;
-  return json + "}";
+  return pointJson(point, point.mono ? Math.round(point.timestamp + monoToWall) : point.timestamp);
 }
 
 /**

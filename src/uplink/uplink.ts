@@ -27,7 +27,7 @@ export interface UplinkOptions {
   source: BatchSource;
   clock: BridgeClock;
   log: Logger;
-  /** Default: `options.state_dir`, else defaultStateDir(). */
+  /** The config's top-level state_dir; default defaultStateDir(). */
   stateDir?: string;
   sensors: () => DeviceSensor[];
   control: BridgeControl;
@@ -86,7 +86,7 @@ export class Uplink extends EventEmitter {
     this.httpUrl = ingestUrl(options.url, options.http_url);
     if (options.transport !== "http") assertSecure(this.wsUrl, options.allow_insecure, "plexus.url");
     if (options.transport !== "websocket") assertSecure(this.httpUrl, options.allow_insecure, "plexus.http_url");
-    this.persisted = new PersistedState(o.stateDir ?? options.state_dir ?? defaultStateDir());
+    this.persisted = new PersistedState(o.stateDir ?? defaultStateDir());
     this.announcedSourceId = this.persisted.adoptedSourceId(o.source.sourceId) ?? o.source.sourceId;
     this.backoff = new Backoff({ initialMs: options.reconnect_min, maxMs: options.reconnect_max });
     this.startedAtMono = o.clock.monotonicMs();
