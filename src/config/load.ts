@@ -2,6 +2,7 @@
  * loadConfig: the one way the daemon, `check`, `tail` and a SIGHUP reload read the config file.
  * It never throws for a mistake in the file; it returns every problem found, in file order.
  */
+
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
@@ -9,6 +10,7 @@ import type { z } from "zod";
 import type { AdapterDefinition } from "../adapter-contract.js";
 import { adapterTypes, loadAdapter } from "../adapters.js";
 import type { QueueOptions } from "../pipeline/queue-options.js";
+import { plexusProblems } from "../uplink/check.js";
 import type { PlexusOptions } from "../uplink/options.js";
 import { type ConfigProblem, didYouMean, formatPath, redactSecrets, sortProblems } from "./problems.js";
 import { resolveReferences } from "./references.js";
@@ -124,6 +126,13 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
   if (!core.success) return finish();
 
   const { plexus, queue, state_dir, log, shutdown_timeout } = core.data;
+  if (problems.length > 0) return finish();
+  // A plain-text uplink to another host would send the API key in clear: refuse it here, with its position.
+  for (const message of plexusProblems(plexus)) {
+    const key = message.startsWith("plexus.http_url") && plexus.http_url !== undefined ? "http_url" : "url";
+    problems.push({ file, ...positionOf(source, ["plexus", key]), path: `plexus.${key}`, message: message.replace(/^plexus\.\w+ /, "") });
+  }
+  if (problems.length > 0) return finish();
   const { api_key: apiKey, ...visiblePlexus } = plexus;
   const config: BridgeConfig = {
     file: absolute,

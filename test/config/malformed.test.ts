@@ -74,6 +74,17 @@ describe("YAML syntax", () => {
 });
 
 describe("core sections", () => {
+  it("refuses a plain-text uplink to a host that is not loopback (the key would travel in clear)", async () => {
+    const lines = await folder.problems(yaml`
+      plexus:
+        source_id: demo
+        url: ws://10.0.0.9:8080
+    `);
+    expectProblems(lines, [
+      [`${F}:3:8 plexus.url`, "ws://10.0.0.9:8080 is not encrypted; use wss:// / https:// or set plexus.allow_insecure: true"],
+    ]);
+  });
+
   it("suggests the key meant for an unknown top-level key", async () => {
     const lines = await folder.problems(yaml`
       plexus:
