@@ -33,6 +33,8 @@ export function quotedBytes(text: string): number {
 }
 
 function tagsJson(tags: Record<string, string>): string {
+  // Only the frozen static-tag objects are shared across points; a merged object is seen once.
+  if (!Object.isFrozen(tags)) return JSON.stringify(tags);
   let json = tagsCache.get(tags);
   if (json === undefined) {
     json = JSON.stringify(tags);
@@ -54,9 +56,37 @@ export function pointJson(point: QueuedPoint, timestamp: number, keepMono = fals
   return `${json}}`;
 }
 
-/** A JSON array of points as the spool stores them. */
+/**
+ * The spool's row format: an array of `[metric, value, timestamp, mono, tags?, session_id?]`,
+ * half the bytes of the wire form (the class follows from the value: numbers are metrics), so
+ * half the disk writes. `mono` is 1 when the timestamp is still monotonic.
+ */
 export function spoolJson(points: readonly QueuedPoint[]): string {
-  const parts = new Array<string>(points.length);
-  for (let i = 0; i < points.length; i++) parts[i] = pointJson(points[i], points[i].timestamp, true);
-  return `[${parts.join(",")}]`;
+  let json = "[";
+  for (let i = 0; i < points.length; i++) {
+    const point = points[i];
+    const value = typeof point.value === "number" ? String(point.value) : JSON.stringify(point.value);
+    if (i > 0) json += ",";
+    json += `[${quoted(point.metric)},${value},${point.timestamp},${point.mono ? 1 : 0}`;
+    if (point.tags !== undefined || point.session_id !== undefined) json += `,${point.tags === undefined ? "null" : tagsJson(point.tags)}`;
+    if (point.session_id !== undefined) json += `,${quoted(point.session_id)}`;
+    json += "]";
+  }
+  return `${json}]`;
+}
+
+type SpoolTuple = [string, QueuedPoint["value"], number, 0 | 1, Record<string, string> | null | undefined, string | undefined];
+
+export function parseSpoolJson(text: string): QueuedPoint[] {
+  const tuples = JSON.parse(text) as SpoolTuple[];
+  const points = new Array<QueuedPoint>(tuples.length);
+  for (let i = 0; i < tuples.length; i++) {
+    const [metric, value, timestamp, mono, tags, session] = tuples[i];
+    const point: QueuedPoint = { class: typeof value === "number" ? "metric" : "event", metric, value, timestamp };
+    if (tags) point.tags = tags;
+    if (session !== undefined) point.session_id = session;
+    if (mono === 1) point.mono = true;
+    points[i] = point;
+  }
+  return points;
 }

@@ -9,7 +9,7 @@ import type BetterSqlite3 from "better-sqlite3";
 import Database from "better-sqlite3";
 import type { Logger } from "../log.js";
 import type { QueuedPoint } from "./batch-source.js";
-import { spoolJson } from "./point-json.js";
+import { parseSpoolJson, spoolJson } from "./point-json.js";
 
 export interface SpoolRow {
   id: number;
@@ -31,6 +31,9 @@ export interface SpoolIdentity {
   /** The local wall clock (may be wrong on a box that booted without NTP). */
   wallNow(): number;
 }
+
+/** Bumped whenever the row encoding changes: an older spool is moved aside, never misread. */
+const SPOOL_FORMAT = 1;
 
 type Row = {
   id: number;
@@ -97,9 +100,13 @@ export class Spool {
     this.db.pragma("journal_mode = WAL");
     // NORMAL in WAL mode survives a process crash (SIGKILL); only a power cut can lose the last commits.
     this.db.pragma("synchronous = NORMAL");
+    this.db.pragma("wal_autocheckpoint = 16384");
     this.db.exec(
       "CREATE TABLE IF NOT EXISTS rows (id INTEGER PRIMARY KEY AUTOINCREMENT, boot TEXT NOT NULL, run TEXT NOT NULL, mono REAL NOT NULL, wall REAL NOT NULL, ord REAL NOT NULL, count INTEGER NOT NULL, bytes INTEGER NOT NULL, points TEXT NOT NULL, origins TEXT NOT NULL, sizes TEXT NOT NULL)",
     );
+    const version = this.db.pragma("user_version", { simple: true }) as number;
+    if (version === 0) this.db.pragma(`user_version = ${SPOOL_FORMAT}`);
+    else if (version !== SPOOL_FORMAT) throw new Error(`spool format ${version}, this version reads format ${SPOOL_FORMAT}`);
     const check = this.db.pragma("quick_check", { simple: true });
     if (check !== "ok") throw new Error(`integrity check failed: ${check}`);
     const totals = this.db.prepare("SELECT COALESCE(SUM(bytes),0) AS bytes, COALESCE(SUM(count),0) AS points FROM rows").get() as {
@@ -181,7 +188,7 @@ export class Spool {
   }
 
   private decode(row: Row): SpoolRow {
-    const points = JSON.parse(row.points) as QueuedPoint[];
+    const points = parseSpoolJson(row.points);
     if (row.boot !== this.identity.bootId) {
       // Monotonic stamps from another boot mean nothing now: use the wall clock of that boot, and say so.
       for (const point of points) {
