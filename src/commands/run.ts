@@ -7,7 +7,7 @@ import { Daemon } from "../daemon.js";
 import { describeError } from "../supervisor.js";
 import { notifySystemd, startWatchdog } from "../systemd.js";
 import { defaultStateDir, Uplink } from "../uplink/index.js";
-import { EXIT_SOFTWARE, EXIT_USAGE, installProcessHandlers, loadOrExit, makeLogger, parseCommonFlags, reloader } from "./shared.js";
+import { EXIT_SOFTWARE, EXIT_USAGE, loadOrExit, makeLogger, parseCommonFlags, reloader, untilStopped } from "./shared.js";
 
 const USAGE = "usage: plexus-bridge run [-c FILE] [--log-format text|json] [--log-level LEVEL]\n";
 
@@ -43,20 +43,10 @@ export async function runRunCommand(argv: readonly string[]): Promise<number> {
       }),
   });
   log.info(`plexus-bridge ${agentVersion} starting: ${config.file}, state in ${stateDir}`);
-  const stopped = new Promise<number>((resolve) => {
-    const uninstall = installProcessHandlers(
-      daemon,
-      log,
-      (code) => {
-        uninstall();
-        resolve(code);
-      },
-      async () => {
-        notifySystemd("RELOADING=1");
-        await reloader(flags.file, daemon, log)();
-        notifySystemd("READY=1");
-      },
-    );
+  const { stopped } = untilStopped(daemon, log, async () => {
+    notifySystemd("RELOADING=1");
+    await reloader(flags.file, daemon, log)();
+    notifySystemd("READY=1");
   });
   try {
     await daemon.start();

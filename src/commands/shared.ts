@@ -117,3 +117,23 @@ export function reloader(file: string, daemon: Daemon, log: Logger): () => Promi
     await daemon.reload(config);
   };
 }
+
+/**
+ * Resolves with the exit code once a signal or a core failure asks the bridge to stop (see
+ * installProcessHandlers); `finish` ends the wait from inside (tail at the end of its replays).
+ */
+export function untilStopped(
+  daemon: Daemon,
+  log: Logger,
+  reload?: () => Promise<void>,
+): { stopped: Promise<number>; finish(code: number): void } {
+  let finish: (code: number) => void = () => {};
+  const stopped = new Promise<number>((resolve) => {
+    const uninstall = installProcessHandlers(daemon, log, (code) => finish(code), reload);
+    finish = (code) => {
+      uninstall();
+      resolve(code);
+    };
+  });
+  return { stopped, finish: (code) => finish(code) };
+}

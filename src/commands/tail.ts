@@ -6,7 +6,7 @@
 import { Daemon } from "../daemon.js";
 import { type TailFormat, TailSink } from "../tail.js";
 import { defaultStateDir } from "../uplink/state.js";
-import { EXIT_USAGE, installProcessHandlers, loadOrExit, makeLogger, parseCommonFlags, reloader } from "./shared.js";
+import { EXIT_USAGE, loadOrExit, makeLogger, parseCommonFlags, reloader, untilStopped } from "./shared.js";
 
 const USAGE = "usage: plexus-bridge tail [-c FILE] [--format ndjson|table] [--adapter ID]... [--log-level LEVEL]\n";
 
@@ -58,24 +58,13 @@ export async function runTailCommand(argv: readonly string[]): Promise<number> {
       return sink;
     },
   });
-  const done = new Promise<number>((resolve) => {
-    const uninstall = installProcessHandlers(
-      daemon,
-      log,
-      (code) => {
-        uninstall();
-        resolve(code);
-      },
-      reloader(flags.file, daemon, log),
-    );
-    daemon.allFinished().then(async () => {
-      for (const sink of sinks) await sink.idle();
-      uninstall();
-      resolve(0);
-    });
+  const { stopped, finish } = untilStopped(daemon, log, reloader(flags.file, daemon, log));
+  void daemon.allFinished().then(async () => {
+    for (const sink of sinks) await sink.idle();
+    finish(0);
   });
   await daemon.start();
-  const code = await done;
+  const code = await stopped;
   await daemon.stop();
   return code;
 }

@@ -21,9 +21,11 @@ import { quarantineRefused } from "./quarantine.js";
 const gzip = promisify(gzipCallback);
 const GZIP_ABOVE_BYTES = 1024;
 
-export interface HttpContext {
+/** What a delivery transport (HTTP or one WebSocket session) works with. */
+export interface DeliveryContext {
   url: URL;
   apiKey: string | undefined;
+  /** The source id announced to the gateway. */
   sourceId: string;
   options: PlexusOptions;
   source: BatchSource;
@@ -31,6 +33,8 @@ export interface HttpContext {
   log: Logger;
   counters: UplinkCounters;
 }
+
+export type HttpContext = DeliveryContext;
 
 export type HttpEnd = { kind: "unauthorized"; status: number; message: string } | { kind: "stopped" };
 

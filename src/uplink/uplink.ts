@@ -12,7 +12,7 @@ import type { BatchSource } from "../pipeline/batch-source.js";
 import { CommandHandler } from "./commands.js";
 import { newCounters, type UplinkCounters } from "./counters.js";
 import { DeviceErrorReporter, type Severity } from "./device-errors.js";
-import { HttpSender } from "./http.js";
+import { type DeliveryContext, HttpSender } from "./http.js";
 import { type PlexusOptions, SOURCE_ID_PATTERN } from "./options.js";
 import { assertSecure, type DeviceSensor, deviceWebSocketUrl, ingestUrl } from "./protocol.js";
 import { RedactingLogger, redactor } from "./redact.js";
@@ -187,18 +187,17 @@ export class Uplink extends EventEmitter {
     }
   }
 
+  private delivery(url: URL): DeliveryContext {
+    const { options, apiKey, source, clock } = this.o;
+    return { url, apiKey, sourceId: this.announcedSourceId, options, source, clock, log: this.log, counters: this.counters };
+  }
+
   /** One WebSocket connection, start to end; returns the delay before the next attempt. */
   private async runWebSocket(): Promise<number> {
-    const { options, clock } = this.o;
+    const { options } = this.o;
     this.setStatus("connecting");
     const session = new WsSession({
-      url: this.wsUrl,
-      apiKey: this.o.apiKey,
-      sourceId: this.announcedSourceId,
-      options,
-      source: this.o.source,
-      clock,
-      log: this.log,
+      ...this.delivery(this.wsUrl),
       installId: this.persisted.installId(),
       agentVersion: this.o.agentVersion,
       sensors: this.o.sensors,
@@ -299,16 +298,7 @@ export class Uplink extends EventEmitter {
       options.transport === "auto" ? setTimeout(() => abort.abort(), Math.max(0, this.httpUntilMono - clock.monotonicMs())) : undefined;
     this.setStatus("http");
     this.o.source.setUplinkUp(true);
-    const sender = new HttpSender({
-      url: this.httpUrl,
-      apiKey: this.o.apiKey,
-      sourceId: this.announcedSourceId,
-      options,
-      source: this.o.source,
-      clock,
-      log: this.log,
-      counters: this.counters,
-    });
+    const sender = new HttpSender(this.delivery(this.httpUrl));
     try {
       const end = await sender.run(abort.signal);
       if (end.kind === "unauthorized") {

@@ -3,15 +3,13 @@
  * paced telemetry frames, acknowledged by ping barriers. `run()` resolves when the connection
  * ends, after every batch still in flight has been given back to the queue.
  */
+
 import WebSocket from "ws";
 import { Backoff, sleep } from "../backoff.js";
-import type { BridgeClock } from "../clock.js";
-import type { Logger } from "../log.js";
-import type { Batch, BatchSource } from "../pipeline/batch-source.js";
+import type { Batch } from "../pipeline/batch-source.js";
 import { type Barrier, BarrierQueue, InFlight } from "./ack-window.js";
 import { findRefused } from "./bisect.js";
-import type { UplinkCounters } from "./counters.js";
-import type { PlexusOptions } from "./options.js";
+import type { DeliveryContext } from "./http.js";
 import { FramePacer } from "./pacer.js";
 import {
   type AuthenticatedFrame,
@@ -26,19 +24,10 @@ import {
 } from "./protocol.js";
 import { quarantineRefused } from "./quarantine.js";
 
-export interface SessionContext {
-  url: URL;
-  apiKey: string | undefined;
-  /** The source id announced in device_auth. */
-  sourceId: string;
-  options: PlexusOptions;
-  source: BatchSource;
-  clock: BridgeClock;
-  log: Logger;
+export interface SessionContext extends DeliveryContext {
   installId: string;
   agentVersion: string;
   sensors: () => DeviceSensor[];
-  counters: UplinkCounters;
   startedAtMono: number;
   onAuthenticated(frame: AuthenticatedFrame): void;
   /** A frame that is not part of the delivery protocol: a command. */

@@ -47,7 +47,7 @@ describe("plexusProblems (for check)", () => {
   it("names an insecure or malformed URL, and is silent about a good config", () => {
     expect(plexusProblems(plexusOptions({}))).toEqual([]);
     expect(plexusProblems(plexusOptions({ url: "ws://10.0.0.9:8080" }))[0]).toMatch(/plexus.url ws:\/\/10.0.0.9:8080 is not encrypted/);
-    expect(plexusProblems(plexusOptions({ url: "not a url" }))[0]).toMatch(/Invalid URL/);
+    expect(plexusProblems(plexusOptions({ url: "not a url" }))[0]).toMatch(/plexus.url "not a url" is not a valid URL/);
     expect(plexusProblems(plexusOptions({ url: "ws://10.0.0.9", transport: "http", http_url: "https://ingest.example/ingest" }))).toEqual(
       [],
     );
