@@ -9,7 +9,11 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const compiled = join(root, "dist", "src", "cli.js");
 let entry = compiled;
 if (!existsSync(compiled)) {
-  const { register } = await import("tsx/esm/api");
+  // A checkout without `npm run build`: run the sources (tsx is a dev dependency).
+  const { register } = await import("tsx/esm/api").catch(() => {
+    console.error("plexus-bridge: dist/ is missing and tsx is not installed; run `npm ci && npm run build` first");
+    process.exit(70);
+  });
   register();
   entry = join(root, "src", "cli.ts");
 }
