@@ -12,6 +12,7 @@ import { adapterTypes, loadAdapter } from "../adapters.js";
 import type { QueueOptions } from "../pipeline/queue-options.js";
 import { plexusProblems } from "../uplink/check.js";
 import type { PlexusOptions } from "../uplink/options.js";
+import { plexusSection } from "../uplink/options.js";
 import { type ConfigProblem, didYouMean, formatPath, redactSecrets, sortProblems } from "./problems.js";
 import { resolveReferences } from "./references.js";
 import { ADAPTER_ID_PATTERN, adapterCoreSchema, CORE_ADAPTER_KEYS, coreConfigSchema, optionKeys } from "./schema.js";
@@ -123,16 +124,22 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
       problems.push({ file, ...position, path: `adapters.${id}`, message: `validating this adapter failed: ${(error as Error).message}` });
     }
   }
-  if (!core.success) return finish();
+  // A plain-text uplink to another host would send the API key in clear: refuse it here, with its
+  // position. It needs only the plexus section to be well formed, so it is reported together with
+  // whatever else is wrong, not on a second run.
+  const plexusAlone = isPlainObject(root) ? plexusSection.safeParse(root.plexus) : undefined;
+  if (plexusAlone?.success) {
+    const checked = plexusAlone.data;
+    for (const message of plexusProblems(checked)) {
+      const key = message.startsWith("plexus.http_url") && checked.http_url !== undefined ? "http_url" : "url";
+      // A URL whose ${VAR} is unset is already reported at the reference; its stand-in value proves nothing.
+      if (references.unresolved.has(`plexus.${key}`)) continue;
+      problems.push({ file, ...positionOf(source, ["plexus", key]), path: `plexus.${key}`, message: message.replace(/^plexus\.\w+ /, "") });
+    }
+  }
+  if (!core.success || problems.length > 0) return finish();
 
   const { plexus, queue, state_dir, log, shutdown_timeout } = core.data;
-  if (problems.length > 0) return finish();
-  // A plain-text uplink to another host would send the API key in clear: refuse it here, with its position.
-  for (const message of plexusProblems(plexus)) {
-    const key = message.startsWith("plexus.http_url") && plexus.http_url !== undefined ? "http_url" : "url";
-    problems.push({ file, ...positionOf(source, ["plexus", key]), path: `plexus.${key}`, message: message.replace(/^plexus\.\w+ /, "") });
-  }
-  if (problems.length > 0) return finish();
   const { api_key: apiKey, ...visiblePlexus } = plexus;
   const config: BridgeConfig = {
     file: absolute,

@@ -85,6 +85,19 @@ describe("core sections", () => {
     ]);
   });
 
+  it("reports the plain-text uplink together with problems elsewhere, not on a second run", async () => {
+    const lines = await folder.problems(yaml`
+      plexus:
+        source_id: demo
+        url: ws://10.0.0.9:8080
+      queue: { durability: spil }
+    `);
+    expectProblems(lines, [
+      [`${F}:3:8 plexus.url`, "is not encrypted"],
+      [`${F}:4:22 queue.durability`, 'expected one of "memory", "spill", "always" (did you mean "spill"?)'],
+    ]);
+  });
+
   it("suggests the key meant for an unknown top-level key", async () => {
     const lines = await folder.problems(yaml`
       plexus:
