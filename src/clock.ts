@@ -28,6 +28,7 @@ const hrtimeMs = () => Number(process.hrtime.bigint()) / 1e6;
 
 export class BridgeClock implements Clock {
   private state: SyncState = { synced: false, offsetMs: 0, syncedAtMono: 0, rttMs: 0 };
+  private localOffsetMs: number | undefined;
 
   constructor(
     private readonly monotonic: () => number = hrtimeMs,
@@ -66,7 +67,19 @@ export class BridgeClock implements Clock {
   /** Maps a monotonic stamp to wall time: server-aligned once synced, the local wall clock before. */
   toWall(monoMs: number): number {
     if (this.state.synced) return Math.round(monoMs + this.state.offsetMs);
-    return Math.round(this.wall() - (this.monotonic() - monoMs));
+    return Math.round(monoMs + this.localOffset());
+  }
+
+  /**
+   * local wall − monotonic. Date.now() has whole milliseconds and the monotonic clock does not, so
+   * the difference read afresh wobbles by up to 1 ms, and points that share one monotonic stamp (a
+   * Modbus poll, say) would get different times. The offset is kept while the reading stays within
+   * 2 ms of it, and follows the wall clock when it really moves (a step, or a slew adding up).
+   */
+  private localOffset(): number {
+    const reading = this.wall() - this.monotonic();
+    if (this.localOffsetMs === undefined || Math.abs(reading - this.localOffsetMs) > 2) this.localOffsetMs = reading;
+    return this.localOffsetMs;
   }
 
   /** Age of the offset in ms, or undefined before the first sync. */

@@ -34,4 +34,16 @@ describe("BridgeClock", () => {
     clock.mono += 10;
     expect(clock.now() - before).toBe(10);
   });
+
+  it("before a sync, points that share a monotonic stamp share a wall time, and a wall-clock step is followed", () => {
+    const clock = new FakeClock();
+    clock.mono = 1_000_000.3; // the monotonic clock has fractions of a millisecond; Date.now() does not
+    const stamp = clock.monotonicMs();
+    const first = clock.toWall(stamp);
+    clock.mono += 0.6;
+    clock.wallMs += 1; // Date.now() ticked over while the monotonic clock moved less than 1 ms
+    expect(clock.toWall(stamp)).toBe(first);
+    clock.wallMs += 60_000; // the box's clock is stepped: unsynced times follow the local clock
+    expect(clock.toWall(stamp) - first).toBe(60_000);
+  });
 });
