@@ -1,5 +1,5 @@
 /**
- * Polls the Eastron SDM630 map (test/fixtures/modbus/sdm630.yaml, 36 float32 input registers)
+ * Polls the Eastron SDM630 map (adapters/modbus/maps/sdm630.yaml, 36 float32 input registers)
  * from an in-process Modbus TCP server as fast as it answers, with and without coalescing, and
  * prints polls/s, registers/s and requests per poll. Loopback TCP, so the figures show the
  * adapter's own cost; a real meter at 9600 baud is a thousand times slower.
@@ -16,10 +16,10 @@ import { AdapterHarness } from "../test/helpers/adapter-harness.js";
 
 const argIndex = process.argv.indexOf("--seconds");
 const SECONDS = argIndex > 0 ? Number(process.argv[argIndex + 1]) : 3;
-const fixtures = new URL("../test/fixtures/modbus/", import.meta.url).pathname;
+const maps = new URL("../adapters/modbus/maps/", import.meta.url).pathname;
 
 async function run(coalesce: boolean, server: ModbusTestServer) {
-  const points = await loadMapFile("sdm630.yaml", fixtures);
+  const points = await loadMapFile("sdm630.yaml", maps);
   const options = modbusOptions.parse({ url: `tcp://127.0.0.1:${server.port}`, coalesce, devices: [{ unit_id: 1, map: "sdm630.yaml" }] });
   const harness = new AdapterHarness({ id: "bench" });
   const link = new ModbusLink(

@@ -1,15 +1,15 @@
-/** The coalescing planner on the Eastron SDM630 map (test/fixtures/modbus/sdm630.yaml) and on edge cases. */
+/** The coalescing planner on the Eastron SDM630 map (adapters/modbus/maps/sdm630.yaml) and on edge cases. */
 import { describe, expect, it } from "vitest";
 import { loadMapFile } from "../../../adapters/modbus/map-file.js";
 import { planReads } from "../../../adapters/modbus/planner.js";
 import { type RegisterPoint, resolvePoints } from "../../../adapters/modbus/register-map.js";
 
-const fixtures = new URL("../../fixtures/modbus/", import.meta.url).pathname;
+const maps = new URL("../../../adapters/modbus/maps/", import.meta.url).pathname;
 const defaults = { maxGap: 8, maxRegisters: 125, maxBits: 2000, coalesce: true };
 
 describe("planner on the SDM630 map", () => {
   it("reads the 36 measurements in 2 requests instead of 36", async () => {
-    const points = await loadMapFile("sdm630.yaml", fixtures);
+    const points = await loadMapFile("sdm630.yaml", maps);
     expect(points).toHaveLength(36);
     const plan = planReads(points, defaults);
     expect(plan.map((r) => [r.table, r.address, r.count])).toEqual([
@@ -21,7 +21,7 @@ describe("planner on the SDM630 map", () => {
   });
 
   it("respects a device's max_registers_per_read", async () => {
-    const points = await loadMapFile("sdm630.yaml", fixtures);
+    const points = await loadMapFile("sdm630.yaml", maps);
     const plan = planReads(points, { ...defaults, maxRegisters: 32 });
     expect(plan.map((r) => [r.address, r.count])).toEqual([
       [0, 32],
@@ -33,7 +33,7 @@ describe("planner on the SDM630 map", () => {
   });
 
   it("max_gap 0 merges only adjacent registers", async () => {
-    const points = await loadMapFile("sdm630.yaml", fixtures);
+    const points = await loadMapFile("sdm630.yaml", maps);
     const plan = planReads(points, { ...defaults, maxGap: 0 });
     // voltage_ln_avg ends at 44 and current_avg starts at 46: a 2-register hole splits them.
     expect(plan.map((r) => [r.address, r.count])).toEqual([

@@ -173,7 +173,7 @@ describe("modbus over TCP: every type and byte order", () => {
         server.unit(unit).set("input", address, [b.readUInt16BE(0), b.readUInt16BE(2)]);
       }
     }
-    const harness = new AdapterHarness({ id: "meters", configDir: new URL("../../fixtures/modbus/", import.meta.url).pathname });
+    const harness = new AdapterHarness({ id: "meters", configDir: new URL("../../../adapters/modbus/maps/", import.meta.url).pathname });
     const adapter = harness.create(modbus, {
       url: `tcp://127.0.0.1:${server.port}`,
       interval: "200ms",
