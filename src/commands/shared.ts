@@ -1,5 +1,15 @@
 /** What `run` and `tail` share: flags, config loading with exit 78, the logger, signals. */
-import { type BridgeConfig, defaultConfigPath, EXIT_CONFIG, formatProblems, loadConfig, takeConfigFlag } from "../config/index.js";
+import { existsSync } from "node:fs";
+import {
+  type BridgeConfig,
+  CONFIG_ENV_VAR,
+  DEFAULT_CONFIG_PATH,
+  defaultConfigPath,
+  EXIT_CONFIG,
+  formatProblems,
+  loadConfig,
+  takeConfigFlag,
+} from "../config/index.js";
 import type { Daemon } from "../daemon.js";
 import { ConsoleLogger, type Logger, type LogLevel } from "../log.js";
 import { describeError } from "../supervisor.js";
@@ -44,6 +54,11 @@ export async function loadOrExit(file: string): Promise<BridgeConfig | number> {
   if (!config || problems.length > 0) {
     process.stderr.write(`${formatProblems(problems)}\n`);
     process.stderr.write(`${problems.length} problem(s) in ${file}; nothing was started.\n`);
+    // Someone who typed the bare command has not chosen this path: say how to choose one.
+    if (file === DEFAULT_CONFIG_PATH && !existsSync(file))
+      process.stderr.write(
+        `No config at the default path: name one with -c FILE or $${CONFIG_ENV_VAR} (an example: config/example.yaml in the package); commands: plexus-bridge --help\n`,
+      );
     return EXIT_CONFIG;
   }
   return config;

@@ -1,7 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these tests write ${VAR} references as YAML text.
 /** `check` and `schema` as the CLI runs them: exit codes, what they print, and the config path rules. */
 import { spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import {
@@ -118,6 +118,20 @@ describe("the plexus-bridge executable", () => {
     expect(failed.stderr).toContain(`${broken}:3:12 plexus.api_key: environment variable PLEXUS_API_KEY is not set`);
     expect(failed.stderr).toContain(`${broken}:4:1 adaptors: unknown key "adaptors" (did you mean "adapters"?)`);
   });
+
+  // The hint is about a machine with no config installed; where one is, the bare command runs it.
+  it.skipIf(existsSync(DEFAULT_CONFIG_PATH))(
+    "the bare command without a config at the default path says how to name one (skipped where /etc/plexus-bridge/config.yaml exists)",
+    () => {
+      const bare = run([], {});
+      expect(bare.status).toBe(78);
+      expect(bare.stderr).toContain(`${DEFAULT_CONFIG_PATH}: cannot load the config: the file does not exist`);
+      expect(bare.stderr).toContain("name one with -c FILE or $PLEXUS_BRIDGE_CONFIG");
+      const named = run(["run", "-c", path.join(folder.dir, "nope.yaml")], {});
+      expect(named.status).toBe(78);
+      expect(named.stderr).not.toContain("name one with -c FILE");
+    },
+  );
 });
 
 describe("schema", () => {
