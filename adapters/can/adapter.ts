@@ -18,6 +18,8 @@ export class CanAdapter implements Adapter {
   private transport: Transport | undefined;
   private runtime: CanRuntime | undefined;
   private db: CompiledDatabase | undefined;
+  /** Set by stop(): a start() still loading the DBC or the transport must not go on to open it. */
+  private stopping = false;
 
   constructor(
     private options: CanOptions,
@@ -51,12 +53,14 @@ export class CanAdapter implements Adapter {
     const runtime = new CanRuntime(decoder, this.ctx, options.filters, options.health_interval);
     this.runtime = runtime;
     this.transport = await this.createTransport(runtime);
+    if (this.stopping) return;
     runtime.startHealth();
     this.ctx.status("connecting", this.describeSource());
     await this.transport.start();
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     await this.transport?.stop();
     this.runtime?.stop();
   }

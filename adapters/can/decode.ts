@@ -42,7 +42,11 @@ export class FrameDecoder {
   private plans = new Map<CompiledMessage, SignalPlan[]>();
   private slots = 0;
   private readonly scratch: DecodeScratch;
-  private readonly states = new Map<number, SignalState>();
+  /**
+   * Filter and label state per series source: keyed by the frame's tags object, of which there is
+   * one per (interface, J1939 source address). Two buses in one log are two series each.
+   */
+  private readonly states = new Map<Record<string, string>, SignalState>();
   private readonly tagCache = new Map<string, Record<string, string>>();
   private config!: DecoderConfig;
 
@@ -130,7 +134,7 @@ export class FrameDecoder {
         this.health.pending.non_finite_values++;
         continue;
       }
-      if (plan.policy || plan.labelMetric) state ??= this.state(sourceAddress);
+      if (plan.policy || plan.labelMetric) state ??= this.state(tags);
       if (!plan.policy || admit(plan.policy, state as SignalState, plan.slot, value, timestamp ?? this.now())) {
         out.push({ metric: plan.metric, value, timestamp, tags });
       }
@@ -171,11 +175,11 @@ export class FrameDecoder {
     return tags;
   }
 
-  private state(sourceAddress: number): SignalState {
-    let state = this.states.get(sourceAddress);
+  private state(tags: Record<string, string>): SignalState {
+    let state = this.states.get(tags);
     if (!state) {
       state = new SignalState(this.slots);
-      this.states.set(sourceAddress, state);
+      this.states.set(tags, state);
     }
     return state;
   }

@@ -21,15 +21,16 @@ export default defineAdapter({
     return problems.filter((p) => p.severity === "error").map(({ file, line, col, message }) => ({ file, line, col, message }));
   },
   create(options, ctx) {
-    let adapter: import("./adapter.js").CanAdapter | undefined;
-    const load = async () => {
-      const { CanAdapter } = await import("./adapter.js");
-      adapter ??= new CanAdapter(options, ctx);
-      return adapter;
+    let loading: Promise<import("./adapter.js").CanAdapter> | undefined;
+    const load = () => {
+      loading ??= import("./adapter.js").then(({ CanAdapter }) => new CanAdapter(options, ctx));
+      return loading;
     };
     return {
       start: async () => (await load()).start(),
-      stop: async () => adapter?.stop(),
+      // A stop() that arrives while start() is still importing the adapter must reach it, or the
+      // adapter would finish starting afterwards and run on, detached from its supervisor.
+      stop: async () => (await loading?.catch(() => undefined))?.stop(),
       configure: async (change) => (await load()).configure(change),
       describe: () => ({
         description: `CAN ${options.interface} ${options.interface === "socketcan" ? options.channel : options.interface === "slcan" ? options.device : options.file}`,

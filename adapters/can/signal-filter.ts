@@ -30,7 +30,7 @@ function stripUndefined(options: FilterOptions): FilterOptions {
   return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
 }
 
-/** Last sent value, time and label per signal slot (one set per J1939 source address). */
+/** Last sent value, time and label per signal slot (one set per interface and J1939 source address). */
 export class SignalState {
   readonly value: Float64Array;
   readonly sentAt: Float64Array;

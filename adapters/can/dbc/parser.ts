@@ -93,6 +93,8 @@ class Parser {
         if (!(error instanceof DbcSyntaxError)) throw error;
         this.problem(error.message, error.line, error.col);
         this.recover(start);
+        // The signals of a message whose BO_ line is broken would each report "SG_ outside a message".
+        if (this.tokens[start].text === "BO_") this.skipOrphanSignals();
       }
     }
     const db: DbcDatabase = { messages: this.messages, version: this.version, nodes: this.nodes };
@@ -254,6 +256,7 @@ class Parser {
   }
 
   private valueDescriptions() {
+    const keyword = this.tokens[this.pos - 1];
     const first = this.next();
     if (first.kind === "ident") {
       // VAL_ of an environment variable: nothing to decode.
@@ -262,13 +265,14 @@ class Parser {
     if (first.kind !== "number") throw this.error(first, `expected a message id after VAL_, got ${describe(first)}`);
     this.pos--;
     const signal = this.lookupSignal();
-    const choices = this.pairsToSemicolon();
+    const choices = this.pairsToSemicolon(keyword);
     if (signal) signal.choices = choices;
   }
 
   private valueTable() {
+    const keyword = this.tokens[this.pos - 1];
     const name = this.expectIdent("the value table name");
-    this.valueTables.set(name.text, this.pairsToSemicolon());
+    this.valueTables.set(name.text, this.pairsToSemicolon(keyword));
   }
 
   private signalValueType() {
@@ -307,9 +311,10 @@ class Parser {
     if (signal) signal.multiplexer = { signal: switchName.text, ranges };
   }
 
-  private pairsToSemicolon(): Map<number, string> {
+  private pairsToSemicolon(keyword: Token): Map<number, string> {
     const pairs = new Map<number, string>();
     for (;;) {
+      this.failOnNextStatement(keyword);
       const token = this.next();
       if (token.text === ";" && token.kind === "punct") return pairs;
       if (token.kind !== "number") throw this.error(token, `expected a value or ';', got ${describe(token)}`);
@@ -360,9 +365,27 @@ class Parser {
 
   private skipToSemicolon(keyword: Token) {
     for (;;) {
+      if (this.peek().kind === "eof") throw this.error(keyword, `${keyword.text} statement has no terminating ';'`);
+      // Without this, a missing ';' would silently swallow the statements after it up to the next
+      // ';' (a VAL_ table, a SIG_VALTYPE_ that makes a signal a float).
+      this.failOnNextStatement(keyword);
       const token = this.next();
       if (token.kind === "punct" && token.text === ";") return;
-      if (token.kind === "eof") throw this.error(keyword, `${keyword.text} statement has no terminating ';'`);
+    }
+  }
+
+  /** Throws (without consuming it) when the next token starts a new statement: `keyword`'s ';' is missing. */
+  private failOnNextStatement(keyword: Token) {
+    const token = this.peek();
+    if (token !== keyword && token.lineStart && token.kind === "ident" && KEYWORDS.has(token.text) && token.line > keyword.line) {
+      throw this.error(keyword, `${keyword.text} statement has no terminating ';' before the ${token.text} on line ${token.line}`);
+    }
+  }
+
+  private skipOrphanSignals() {
+    while (this.peek().kind === "ident" && this.peek().text === "SG_") {
+      this.pos++;
+      this.recover(this.pos - 1);
     }
   }
 

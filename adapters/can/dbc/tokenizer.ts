@@ -60,7 +60,9 @@ export function tokenize(text: string): Token[] {
       for (;;) {
         if (i >= text.length) throw new DbcSyntaxError("unterminated string", startLine, start - startLineIndex + 1);
         const d = text[i];
-        if (d === "\\" && i + 1 < text.length) {
+        // Only \" and \\ are escapes. Any other backslash is text (a Windows path in a comment), and
+        // the character after it is read normally, so a newline there still counts as a line.
+        if (d === "\\" && (text[i + 1] === '"' || text[i + 1] === "\\")) {
           value += text[i + 1];
           i += 2;
           continue;

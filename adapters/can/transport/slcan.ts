@@ -46,7 +46,9 @@ export class SlcanTransport {
     private readonly ctx: AdapterContext,
   ) {
     this.backoff = new Backoff({ initialMs: settings.minMs, maxMs: settings.maxMs });
-    ctx.signal.addEventListener("abort", () => this.abort.abort(), { once: true });
+    // An already aborted signal never fires "abort": check it, or this transport would never stop.
+    if (ctx.signal.aborted) this.abort.abort();
+    else ctx.signal.addEventListener("abort", () => this.abort.abort(), { once: true });
   }
 
   /** Resolves once the first open attempt ended (up or failed); reconnecting goes on in the background. */
@@ -67,25 +69,33 @@ export class SlcanTransport {
 
   private async run(firstAttempt: () => void) {
     const signal = this.abort.signal;
-    while (!signal.aborted) {
-      try {
-        const { lost } = await this.openAndSetUp();
-        this.backoff.reset();
-        this.ctx.status("up", `slcan ${this.settings.device} at ${this.settings.bitrate} bit/s`);
-        firstAttempt();
-        const reason = await orAbort(lost, signal, "stopped");
-        if (signal.aborted) return;
-        this.ctx.status("down", `slcan ${this.settings.device}: ${reason}`);
-        this.ctx.count("reconnects");
-      } catch (error) {
-        if (signal.aborted) return;
-        this.ctx.status("down", `slcan ${this.settings.device}: ${(error as Error).message}`);
-        firstAttempt();
+    try {
+      while (!signal.aborted) {
+        try {
+          const { lost } = await this.openAndSetUp();
+          this.backoff.reset();
+          this.ctx.status("up", `slcan ${this.settings.device} at ${this.settings.bitrate} bit/s`);
+          firstAttempt();
+          const reason = await orAbort(lost, signal, "stopped");
+          if (signal.aborted) return;
+          this.ctx.status("down", `slcan ${this.settings.device}: ${reason}`);
+          this.ctx.count("reconnects");
+        } catch (error) {
+          if (signal.aborted) return;
+          this.ctx.status("down", `slcan ${this.settings.device}: ${(error as Error).message}`);
+          firstAttempt();
+        }
+        await this.closePort();
+        const wait = this.backoff.next();
+        this.ctx.log.info(`reopening ${this.settings.device} in ${wait} ms`);
+        await sleep(wait, signal);
       }
+    } finally {
+      // A stop() that came while the port was still opening found no port to close: close it here,
+      // or the device stays locked (the next start cannot open it) and on the bus. And start() must
+      // not wait for an attempt that will never be made.
+      firstAttempt();
       await this.closePort();
-      const wait = this.backoff.next();
-      this.ctx.log.info(`reopening ${this.settings.device} in ${wait} ms`);
-      await sleep(wait, signal);
     }
   }
 
@@ -101,6 +111,7 @@ export class SlcanTransport {
       opened.open((error) => (error ? reject(error) : resolve(opened as unknown as Port)));
     });
     this.port = port;
+    if (this.abort.signal.aborted) throw new Error("stopped while opening");
     let replies: number[] = [];
     let replyWaiter: (() => void) | undefined;
     let text = "";

@@ -78,7 +78,9 @@ export class SocketcanTransport {
     private readonly load: LoadSocketcan = loadSocketcanPackage,
   ) {
     this.backoff = new Backoff({ initialMs: settings.minMs, maxMs: settings.maxMs });
-    ctx.signal.addEventListener("abort", () => this.abort.abort(), { once: true });
+    // An already aborted signal never fires "abort": check it, or this transport would never stop.
+    if (ctx.signal.aborted) this.abort.abort();
+    else ctx.signal.addEventListener("abort", () => this.abort.abort(), { once: true });
   }
 
   /** Loads the package (a missing package fails start() with instructions), then opens the channel. */
@@ -101,26 +103,32 @@ export class SocketcanTransport {
   private async run(module: SocketcanModule, firstAttempt: () => void) {
     const signal = this.abort.signal;
     const name = this.settings.channel;
-    while (!signal.aborted) {
-      try {
-        const stopped = this.open(module);
-        this.backoff.reset();
-        this.ctx.status("up", `socketcan ${name}`);
-        firstAttempt();
-        await orAbort(stopped, signal, undefined);
-        if (signal.aborted) return;
-        this.ctx.status("down", `socketcan ${name}: the interface stopped (down or removed)`);
-        this.ctx.count("reconnects");
-      } catch (error) {
-        if (signal.aborted) return;
-        this.ctx.status(
-          "down",
-          `socketcan ${name}: ${(error as Error).message} (does the interface exist and is it up? ip link show ${name})`,
-        );
-        firstAttempt();
+    try {
+      while (!signal.aborted) {
+        try {
+          const stopped = this.open(module);
+          this.backoff.reset();
+          this.ctx.status("up", `socketcan ${name}`);
+          firstAttempt();
+          await orAbort(stopped, signal, undefined);
+          if (signal.aborted) return;
+          this.ctx.status("down", `socketcan ${name}: the interface stopped (down or removed)`);
+          this.ctx.count("reconnects");
+        } catch (error) {
+          if (signal.aborted) return;
+          this.ctx.status(
+            "down",
+            `socketcan ${name}: ${(error as Error).message} (does the interface exist and is it up? ip link show ${name})`,
+          );
+          firstAttempt();
+        }
+        this.closeChannel();
+        await sleep(this.backoff.next(), signal);
       }
+    } finally {
+      // Stopped while the package was loading: start() must not wait for an attempt never made.
+      firstAttempt();
       this.closeChannel();
-      await sleep(this.backoff.next(), signal);
     }
   }
 

@@ -138,6 +138,54 @@ describe("malformed DBC text", () => {
     expect(db.messages.map((m) => `${m.name}:${m.signals.map((s) => s.name).join(",")}`)).toEqual(["Engine:Temp", "Brake:Pressure"]);
   });
 
+  it("a skipped statement missing its ';' is an error and does not swallow the statements after it", () => {
+    // Before: BA_ ran on to the VAL_'s ';', so the value table vanished without a word.
+    const { db, problems } = parseDbc(
+      `${HEADER}BO_ 100 Engine: 8 ECU\n SG_ Mode : 0|8@1+ (1,0) [0|0] "" ECU\n SG_ Temp : 32|32@1- (1,0) [0|0] "" ECU\n` +
+        `BA_ "GenMsgCycleTime" BO_ 100 100\nSIG_VALTYPE_ 100 Temp : 1;\nVAL_ 100 Mode 0 "off" 1 "on" ;\n`,
+      "bad.dbc",
+    );
+    expect(problems.map(formatProblem)).toEqual([
+      `bad.dbc:${line(4)}:1: error: BA_ statement has no terminating ';' before the SIG_VALTYPE_ on line ${line(5)}`,
+    ]);
+    const [mode, temp] = db.messages[0].signals;
+    expect(temp.valueType).toBe("float32");
+    expect([...(mode.choices ?? [])]).toEqual([
+      [0, "off"],
+      [1, "on"],
+    ]);
+  });
+
+  it("a VAL_ missing its ';' is one problem; the message after it still parses", () => {
+    const { db, problems } = parseDbc(
+      `${HEADER}BO_ 100 Engine: 8 ECU\n SG_ Mode : 0|8@1+ (1,0) [0|0] "" ECU\nVAL_ 100 Mode 0 "off" 1 "on"\nBO_ 200 Body: 8 ECU\n SG_ Door : 0|1@1+ (1,0) [0|0] "" ECU\n`,
+      "bad.dbc",
+    );
+    expect(problems.map(formatProblem)).toEqual([
+      `bad.dbc:${line(3)}:1: error: VAL_ statement has no terminating ';' before the BO_ on line ${line(4)}`,
+    ]);
+    expect(db.messages.map((m) => `${m.name}:${m.signals.map((s) => s.name).join(",")}`)).toEqual(["Engine:Mode", "Body:Door"]);
+  });
+
+  it("a broken BO_ line is one problem, not one more per signal under it", () => {
+    const problems = problemsOf(
+      `BO_ 1x Engine: 8 ECU\n SG_ A : 0|8@1+ (1,0) [0|0] "" ECU\n SG_ B : 8|8@1+ (1,0) [0|0] "" ECU\nBO_ 200 Body: 8 ECU\n SG_ C : 0|8@1+ (1,0) [0|0] "" ECU\n SG_ D : 0|8@3+ (1,0) [0|0] "" ECU\n`,
+    );
+    expect(problems.map((p) => [p.line, p.col, p.message])).toEqual([
+      [line(1), 5, 'expected the message id, got "1x"'],
+      [line(6), 14, "byte order must be 0 (Motorola) or 1 (Intel), got 3"],
+    ]);
+  });
+
+  it("a backslash in a comment is text, and a line break after it still counts as a line", () => {
+    const { db, problems } = parseDbc(
+      `${HEADER}BO_ 100 Engine: 8 ECU\n SG_ Rpm : 0|16@1+ (1,0) [0|0] "" ECU\nCM_ SG_ 100 Rpm "see C:\\can\\\nnext line, a \\"quote\\"";\n SG_ X : 0|8@1+ (1,0) [0|0] "" ECU\n`,
+      "bad.dbc",
+    );
+    expect(db.messages[0].signals[0].comment).toBe('see C:\\can\\\nnext line, a "quote"');
+    expect(problems.map((p) => [p.line, p.col])).toEqual([[line(5), 2]]);
+  });
+
   it("warns (without failing) about comments and value tables for unknown signals", () => {
     const problems = problemsOf('BO_ 100 Engine: 8 ECU\nCM_ SG_ 100 Ghost "gone";\nVAL_ 101 Rpm 0 "off" ;\n');
     expect(problems.map((p) => [p.severity, p.line, p.message])).toEqual([

@@ -157,6 +157,41 @@ describe("send policy", () => {
   });
 });
 
+describe("several buses in one stream (a candump log of can0 and can1)", () => {
+  const on = (channel: string, frame: CanFrame): CanFrame => ({ ...frame, channel });
+
+  it("keeps on_change and max_rate state per interface: equal values on two buses are two series", () => {
+    const decoder = new FrameDecoder(db, config({ defaults: { on_change: true } }), () => 0);
+    const points = run(decoder, [
+      on("can0", engineFrame(800, 1, 90, 0)),
+      on("can1", engineFrame(800, 1, 90, 1)),
+      on("can0", engineFrame(800, 1, 90, 2)),
+    ]);
+    expect(points.filter((p) => p.metric === "Engine.Rpm").map((p) => p.tags?.bus)).toEqual(["can0", "can1"]);
+    const limited = new FrameDecoder(db, config({ defaults: { max_rate: 1 } }), () => 0);
+    const limitedPoints = run(limited, [on("can0", engineFrame(800, 1, 90, 0)), on("can1", engineFrame(900, 1, 90, 10))]);
+    expect(limitedPoints.filter((p) => p.metric === "Engine.Rpm").map((p) => [p.value, p.tags?.bus])).toEqual([
+      [800, "can0"],
+      [900, "can1"],
+    ]);
+  });
+
+  it("sends each bus its own label changes", () => {
+    const decoder = new FrameDecoder(db, config(), () => 0);
+    const points = run(decoder, [
+      on("can0", engineFrame(800, 1, 90)),
+      on("can1", engineFrame(800, 1, 90)),
+      on("can1", engineFrame(800, 2, 90)),
+      on("can0", engineFrame(800, 1, 90)),
+    ]);
+    expect(points.filter((p) => p.metric === "Engine.Gear.label").map((p) => [p.value, p.tags?.bus])).toEqual([
+      ["first", "can0"],
+      ["first", "can1"],
+      ["second", "can1"],
+    ]);
+  });
+});
+
 describe("J1939", () => {
   const frame = (id: number, rpm: number): CanFrame => {
     const data = Buffer.alloc(8);
