@@ -24,6 +24,8 @@ import { VehicleLink } from "./vehicle.js";
 const MAX_BATCH = 2000;
 /** Gaps in a capture longer than this (the logger paused) are replayed as this long. */
 const MAX_REPLAY_GAP_MS = 5000;
+/** Between the last frame of a looped pass and the first of the next, when the capture gives no interval (a single frame). */
+const LOOP_GAP_MS = 1000;
 
 export class MavlinkAdapter implements Adapter {
   private readonly connection: Connection;
@@ -41,6 +43,7 @@ export class MavlinkAdapter implements Adapter {
   private pacer: { captureMs: number; wallMs: number; lastCaptureMs: number } | undefined;
   private passFirstMs: number | undefined;
   private passLastMs: number | undefined;
+  private passFrames = 0;
   private loopOffsetMs = 0;
 
   constructor(
@@ -73,6 +76,7 @@ export class MavlinkAdapter implements Adapter {
       log: ctx.log,
       monotonicMs: () => ctx.clock.monotonicMs(),
       write: (frame) => this.transport?.send(frame) ?? false,
+      linkDescription: this.transport.description,
       messageByName: (name) => messageByName(options.dialect, name),
       signingKey: key,
       readOnly: replay,
@@ -85,6 +89,7 @@ export class MavlinkAdapter implements Adapter {
       reset: () => {
         this.parser?.reset();
         this.health.resetSequences();
+        this.vehicle?.linkReset();
       },
     };
     await this.transport.start(events);
@@ -193,11 +198,14 @@ export class MavlinkAdapter implements Adapter {
       const captureMs = (frame.timestampUs ?? 0) / 1000;
       this.passFirstMs ??= captureMs;
       this.passLastMs = captureMs;
+      this.passFrames++;
       if (speed !== "max") {
-        const wait = this.paceDelay(captureMs, speed);
+        // Paced on the looped time line, so each pass takes the capture's time and a short one cannot spin.
+        const wait = this.paceDelay(captureMs + this.loopOffsetMs, speed);
         if (wait > 2) {
           await this.flushReplay();
           await sleep(wait, signal);
+          if (signal.aborted) return; // stopped while waiting: this frame's time has not come
         }
       }
       this.health.observe(frame);
@@ -232,18 +240,32 @@ export class MavlinkAdapter implements Adapter {
     if (this.pacer) this.pacer.wallMs += this.ctx.clock.monotonicMs() - pausedAt;
   }
 
-  private async onPassEnd(more: boolean) {
+  /** After each pass over the file; returns why the replay must end despite `loop`, if it must. */
+  private async onPassEnd(more: boolean): Promise<string | undefined> {
     this.parser?.end();
     await this.flushReplay();
     if (!more) {
       this.ctx.finished();
-      return;
+      return undefined;
     }
-    // The next pass continues the time line after this one, so looped capture timestamps never go backwards.
-    if (this.passFirstMs !== undefined && this.passLastMs !== undefined) this.loopOffsetMs += this.passLastMs - this.passFirstMs + 1;
+    const frames = this.passFrames;
+    this.passFrames = 0;
+    if (frames === 0) {
+      // Looping a file without a single frame would re-read it as fast as the disk goes, forever.
+      const path = this.transport?.description ?? this.options.connection;
+      this.ctx.log.warn("tlog replay has no valid MAVLink frame: not looping", { file: path });
+      this.ctx.finished();
+      return `${path}: no valid MAVLink frame in the file (see crc_errors, bytes_discarded), not looping`;
+    }
+    // The next pass continues the time line after this one, one mean frame interval later, so looped
+    // capture timestamps never go backwards and pacing carries on across the loop.
+    if (this.passFirstMs !== undefined && this.passLastMs !== undefined) {
+      const span = Math.max(0, this.passLastMs - this.passFirstMs);
+      this.loopOffsetMs += span + (span > 0 && frames > 1 ? span / (frames - 1) : LOOP_GAP_MS);
+    }
     this.passFirstMs = undefined;
     this.passLastMs = undefined;
-    this.pacer = undefined;
     this.decoder?.reset();
+    return undefined;
   }
 }

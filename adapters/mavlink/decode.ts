@@ -295,7 +295,7 @@ export class MessageDecoder {
         this.options.count("unsupported_fields");
         continue;
       }
-      const metric = `${base}.${field.source.toLowerCase()}`;
+      const metric = `${base}.${snakeCase(field.source)}`;
       const scaling = scalingFor(field.units, this.options.angles);
       const marker = markers[field.source];
       fields.push({
@@ -322,4 +322,14 @@ export class MessageDecoder {
       minIntervalMs: hz && hz > 0 ? 1000 / hz : 0,
     };
   }
+}
+
+/**
+ * A field name of the XML in lower snake case. Most are already (`relative_alt`); a few are camelCase
+ * (`CAMERA_SETTINGS.zoomLevel`, `AHRS.omegaIx`, uAvionix's `baroAltMSL`): a word break goes where a
+ * lower-case letter meets an upper-case one, so `zoomLevel` → `zoom_level`, `baroAltMSL` →
+ * `baro_alt_msl`, while acronyms and digits stay whole (`EAS2TAS` → `eas2tas`, `I2Cerr` → `i2cerr`).
+ */
+export function snakeCase(name: string): string {
+  return name.replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase();
 }

@@ -31,7 +31,9 @@ const SCALED: Record<string, [mul: number, div: number, unit: string]> = {
   mA: [1, 1000, "A"],
   cA: [1, 100, "A"],
   cdegC: [1, 100, "degC"],
-  mG: [1, 1000, "gauss"],
+  // mG is milli-g, an acceleration (SCALED_IMU.xacc), not milligauss (that is mgauss): in the unit the
+  // definitions use for acceleration elsewhere (HIGHRES_IMU.xacc), with standard gravity 9.80665 m/s².
+  mG: [9.80665, 1000, "m/s/s"],
   mgauss: [1, 1000, "gauss"],
   hJ: [100, 1, "J"],
   ds: [1, 10, "s"],

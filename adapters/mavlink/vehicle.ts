@@ -56,9 +56,18 @@ interface Vehicle {
   present: boolean;
 }
 
+interface Ack {
+  result: number;
+  progress: number;
+  resultParam2: number;
+}
+
+/** How one COMMAND_LONG ended: the vehicle's answer, or why there is none. */
+type CommandOutcome = Ack | "no_ack" | "not_sent" | "stopped";
+
 interface PendingAck {
   command: number;
-  resolve(ack: { result: number; progress: number; resultParam2: number }): void;
+  resolve(outcome: Ack | "stopped"): void;
 }
 
 export interface VehicleLinkDeps {
@@ -67,6 +76,8 @@ export interface VehicleLinkDeps {
   monotonicMs(): number;
   /** Writes a frame to the transport; false when there is no peer. */
   write(frame: Uint8Array): boolean;
+  /** The link, for errors: e.g. "tcp 10.0.0.2:5760". */
+  linkDescription?: string;
   messageByName(name: string): MessageClass | undefined;
   signingKey?: Uint8Array;
   /** The link cannot carry anything back (a replay). */
@@ -94,8 +105,18 @@ export class VehicleLink {
   stop(): void {
     clearInterval(this.timer);
     this.timer = undefined;
-    for (const pending of this.pending) pending.resolve({ result: -1, progress: 0, resultParam2: 0 });
+    for (const pending of [...this.pending]) pending.resolve("stopped");
     this.pending.clear();
+  }
+
+  /**
+   * A new connection (TCP reconnected, serial port reopened): whatever is behind it may have
+   * rebooted (a flight controller on USB is back within the heartbeat timeout), and stream rates
+   * set with SET_MESSAGE_INTERVAL do not survive a reboot, so the next heartbeat counts as the
+   * vehicle reappearing and the rates are asked for again.
+   */
+  linkReset(): void {
+    if (this.vehicle) this.vehicle.present = false;
   }
 
   /** Every valid frame passes here before decoding. */
@@ -185,7 +206,8 @@ export class VehicleLink {
         }
         const interval = hz > 0 ? Math.round(1e6 / hz) : -1;
         const ack = await this.commandLong(vehicle, MAV_CMD_SET_MESSAGE_INTERVAL, [clazz.MSG_ID, interval, 0, 0, 0, 0, 0], 1);
-        if (ack?.result === MAV_RESULT_ACCEPTED) return;
+        if (typeof ack === "object" && ack.result === MAV_RESULT_ACCEPTED) return;
+        if (ack === "stopped") return;
         const group = STREAM_GROUP[name] ?? 0;
         fallbackGroups.set(group, Math.max(fallbackGroups.get(group) ?? 0, Math.ceil(hz)));
       }),
@@ -228,9 +250,13 @@ export class VehicleLink {
       args = [name === "arm" ? 1 : 0, params.force === true ? FORCE_MAGIC : 0, 0, 0, 0, 0, 0];
     }
     const ack = await this.commandLong(vehicle, command, args, 3);
-    if (!ack)
+    const link = this.deps.linkDescription ? ` (${this.deps.linkDescription})` : "";
+    if (ack === "not_sent")
+      throw new Error(`mavlink_command "${name}": not sent, the link to system ${vehicle.sysid} is down${link}; try again once it is back`);
+    if (ack === "stopped") throw new Error(`mavlink_command "${name}": the adapter stopped before system ${vehicle.sysid} answered`);
+    if (ack === "no_ack")
       throw new Error(
-        `mavlink_command "${name}": no COMMAND_ACK from system ${vehicle.sysid} within ${this.options.command_timeout} ms (3 attempts)`,
+        `mavlink_command "${name}": no COMMAND_ACK from system ${vehicle.sysid} within ${this.options.command_timeout} ms (3 attempts)${link}`,
       );
     return {
       command: name,
@@ -246,8 +272,12 @@ export class VehicleLink {
     };
   }
 
-  /** Sends COMMAND_LONG up to `attempts` times (confirmation 0, 1, …) until acknowledged. */
-  private async commandLong(vehicle: Vehicle, command: number, args: number[], attempts: number) {
+  /**
+   * Sends COMMAND_LONG up to `attempts` times (confirmation 0, 1, …) until acknowledged. A send
+   * that fails (no peer, TCP reconnecting, serial unplugged) ends it at once: nothing went out, and
+   * its pending entry must not stay behind to swallow the ACK of a later command.
+   */
+  private async commandLong(vehicle: Vehicle, command: number, args: number[], attempts: number): Promise<CommandOutcome> {
     for (let confirmation = 0; confirmation < attempts; confirmation++) {
       const message = new common.CommandLong();
       message.targetSystem = vehicle.sysid;
@@ -255,24 +285,20 @@ export class VehicleLink {
       message.command = command;
       message.confirmation = confirmation;
       [message._param1, message._param2, message._param3, message._param4, message._param5, message._param6, message._param7] = args;
-      const ack = await new Promise<{ result: number; progress: number; resultParam2: number } | undefined>((resolve) => {
-        const pending: PendingAck = {
-          command,
-          resolve: (value) => {
-            clearTimeout(timer);
-            resolve(value.result < 0 ? undefined : value);
-          },
-        };
-        const timer = setTimeout(() => {
+      const outcome = await new Promise<CommandOutcome>((resolve) => {
+        const settle = (value: CommandOutcome) => {
+          clearTimeout(timer);
           this.pending.delete(pending);
-          resolve(undefined);
-        }, this.options.command_timeout);
+          resolve(value);
+        };
+        const pending: PendingAck = { command, resolve: settle };
+        const timer = setTimeout(() => settle("no_ack"), this.options.command_timeout);
         this.pending.add(pending);
-        if (!this.send(message)) pending.resolve({ result: -1, progress: 0, resultParam2: 0 });
+        if (!this.send(message)) settle("not_sent");
       });
-      if (ack) return ack;
+      if (outcome !== "no_ack") return outcome;
     }
-    return undefined;
+    return "no_ack";
   }
 
   private send(message: MavLinkData): boolean {

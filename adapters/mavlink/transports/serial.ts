@@ -59,8 +59,9 @@ export class SerialTransport implements Transport {
       };
       port.open((error) => {
         if (error) return finish(error.message);
+        // stop() came while the port was opening: it could not close it then, so close it now.
+        if (this.stopping.signal.aborted) return finish("stopped");
         this.port = port;
-        this.backoff.reset();
         events.reset();
         events.status("up", `${this.path} open at ${this.baud} baud`);
         // The poller does not always report a hang-up; a device node that is gone is unplugged for sure.
@@ -69,7 +70,16 @@ export class SerialTransport implements Transport {
         }, DEVICE_CHECK_MS);
         watchdog.unref();
       });
-      port.on("data", (chunk: Buffer) => events.data(chunk, false));
+      let heard = false;
+      port.on("data", (chunk: Buffer) => {
+        // Only a port that delivers data resets the backoff: one that opens and fails at once (a flaky
+        // USB cable, an rfcomm node without its peer) must not be reopened twice a second.
+        if (!heard) {
+          heard = true;
+          this.backoff.reset();
+        }
+        events.data(chunk, false);
+      });
       // A read error on an open port (EIO when a USB adapter or a pty goes away) is the end of this
       // connection, whether or not serialport flags it as a disconnect: close and reopen.
       port.on("error", (error) => {

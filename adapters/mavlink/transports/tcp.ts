@@ -45,13 +45,21 @@ export class TcpTransport implements Transport {
       this.socket = socket;
       let reason = "connection closed";
       socket.setNoDelay(true);
+      let heard = false;
       socket.on("connect", () => {
-        this.backoff.reset();
         socket.setKeepAlive(true, 5000);
         events.reset();
         events.status("up", `connected to ${this.host}:${this.port}`);
       });
-      socket.on("data", (chunk) => events.data(chunk, false));
+      socket.on("data", (chunk) => {
+        // Only a connection that carries data resets the backoff: a port that accepts and hangs up at
+        // once (a bridge whose serial side is gone, a proxy without upstream) must not be redialled twice a second.
+        if (!heard) {
+          heard = true;
+          this.backoff.reset();
+        }
+        events.data(chunk, false);
+      });
       socket.on("error", (error) => {
         reason = error.message;
       });

@@ -16,8 +16,11 @@ export class TlogTransport implements Transport {
   constructor(
     private readonly path: string,
     private readonly loopForever: boolean,
-    /** Called after each pass over the file: `true` when the replay is over. */
-    private readonly onPassEnd: (more: boolean) => void | Promise<void>,
+    /**
+     * Called after each pass over the file with whether another follows; returns why the replay
+     * must end anyway (e.g. no frame in the file), if it must.
+     */
+    private readonly onPassEnd: (more: boolean) => string | undefined | Promise<string | undefined>,
   ) {
     this.description = `tlog ${path}`;
   }
@@ -42,9 +45,14 @@ export class TlogTransport implements Transport {
         await events.data(buffer.subarray(0, bytesRead), false);
       }
       if (signal.aborted) return;
-      await this.onPassEnd(this.loopForever);
+      const end = await this.onPassEnd(this.loopForever);
+      if (end) {
+        events.status("down", end);
+        return;
+      }
     } while (this.loopForever && !signal.aborted);
-    events.status("down", "replay finished");
+    // The end of a replay is reported by ctx.finished() (in onPassEnd), not as the link going
+    // down: a dashboard would show a finished replay as a fault.
   }
 
   send(): boolean {

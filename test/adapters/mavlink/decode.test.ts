@@ -124,6 +124,47 @@ describe("MAVLink decode", () => {
     for (const roll of attitude) expect(Math.abs(roll.value as number)).toBeLessThanOrEqual(Math.PI);
   });
 
+  it("SCALED_IMU2 from the capture: mG is milli-g (acceleration) → m/s/s, mgauss → gauss", () => {
+    const { decoder: d } = decoder();
+    const out: PointInput[] = [];
+    for (const frame of ardusubFrames.filter((f) => f.msgid === 116)) d.decode(frame, 0, undefined, out);
+    const zacc = byMetric(out, "scaled_imu2.zacc");
+    expect(zacc.length).toBe(528);
+    expect(zacc[0].tags?.unit).toBe("m/s/s"); // was "gauss"
+    expect(byMetric(out, "scaled_imu2.xmag")[0]).toMatchObject({ value: -0.289, tags: { unit: "gauss" } });
+    // A level vehicle's z axis reads -1000 mG: one standard gravity, downwards (it was -1 "gauss").
+    const one: PointInput[] = [];
+    const frame = ardusubFrames.find((f) => f.msgid === 116)!;
+    const payload = Uint8Array.from(frame.payload);
+    new DataView(payload.buffer).setInt16(8, -1000, true); // zacc
+    d.decode({ ...frame, payload }, 0, undefined, one);
+    expect(byMetric(one, "scaled_imu2.zacc")[0].value).toBeCloseTo(-9.80665, 10);
+  });
+
+  it("names every field in lower snake case, camelCase ones of the XML included", () => {
+    const { decoder: d } = decoder();
+    const out: PointInput[] = [];
+    for (const frame of ardusubFrames) d.decode(frame, 0, undefined, out);
+    const names = new Set(out.map((p) => p.metric));
+    // AHRS.omegaIx, POWER_STATUS.Vservo, HWSTATUS.I2Cerr in the XML.
+    for (const name of ["ahrs.omega_ix", "ahrs.omega_iy", "power_status.vservo", "hwstatus.vcc", "hwstatus.i2cerr"])
+      expect(names).toContain(name);
+    expect(names).not.toContain("ahrs.omegaix");
+    // Every field of every message of the dialect, from a payload of 0x01 bytes.
+    for (const clazz of messages.values()) {
+      d.decode(
+        { version: 2, seq: 0, sysid: 1, compid: 1, msgid: clazz.MSG_ID, payload: new Uint8Array(255).fill(1), signed: false, bytes: 0 },
+        0,
+        undefined,
+        out,
+      );
+    }
+    const all = new Set(out.map((p) => p.metric));
+    for (const name of ["camera_settings.zoom_level", "uavionix_adsb_out_dynamic.baro_alt_msl", "uavionix_adsb_out_dynamic.vel_ew"])
+      expect(all).toContain(name);
+    expect([...all].filter((name) => !/^[a-z0-9]+(_[a-z0-9]+)*\.[a-z0-9]+(_[a-z0-9]+)*(\.\d+)?$/.test(name))).toEqual([]);
+  });
+
   it("angles: degrees turns rad and rad/s fields into deg and deg/s", () => {
     const attitude = ardusubFrames.find((f) => f.msgid === 30)!;
     const radians: PointInput[] = [];

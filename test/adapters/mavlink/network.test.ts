@@ -164,6 +164,20 @@ describe("MAVLink over TCP", () => {
     expect(states.at(-1)).toBe("up");
   });
 
+  it("backs off against a port that accepts and hangs up at once, instead of redialling twice a second", async () => {
+    // A serial-to-TCP bridge whose radio is gone, a proxy without upstream: connect, close, no data.
+    const vehicle = await tcpVehicle(cleanups, (socket) => socket.destroy());
+    const harness = new AdapterHarness();
+    await startAdapter(harness, { connection: `tcp://127.0.0.1:${vehicle.port}` });
+    const waits = () =>
+      harness.states.flatMap((s) => (s.state === "down" ? [Number(/retrying in (\d+) ms/.exec(s.detail ?? "")?.[1])] : []));
+    await until(() => waits().length >= 2, "two reconnects", 5000);
+    const [first, second] = waits();
+    // 0.5 s, then 1 s (±20 %): the backoff grows because no connection carried data.
+    expect(first).toBeLessThanOrEqual(600);
+    expect(second).toBeGreaterThanOrEqual(800);
+  });
+
   describe("mavlink_command against a scripted vehicle", () => {
     async function vehicleAndAdapter(options: Record<string, unknown>, result = 0) {
       let beat: NodeJS.Timeout | undefined;

@@ -55,7 +55,9 @@ describe("MAVLink tlog replay", () => {
     }
     expect(byMetric(harness.points, "attitude.roll")).toHaveLength(5245);
     expect(byMetric(harness.points, "global_position_int.relative_alt").length).toBeGreaterThan(0);
-    expect(harness.states.map((s) => s.state)).toEqual(["connecting", "up", "down"]);
+    // The end is finished(), not "down": a finished replay is not a fault on the dashboard.
+    expect(harness.finishedCalled).toBe(true);
+    expect(harness.states.map((s) => s.state)).toEqual(["connecting", "up"]);
   });
 
   it("replays pymavlink's BATTERY_STATUS capture: one frame decoded, the trailing non-frame bytes counted", async () => {
@@ -134,6 +136,35 @@ describe("MAVLink tlog replay", () => {
     clearInterval(releaser);
     await adapter.stop();
     expect(harness.points.length).toBeGreaterThan(200_000);
+  });
+
+  it("loop=true on a file without a valid frame ends the replay with a reason instead of re-reading it forever", async () => {
+    const path = join(scratch, "no-frames.tlog");
+    writeFileSync(path, Buffer.alloc(4096, 0x55)); // a capture that never got a frame: no start byte at all
+    const harness = new AdapterHarness();
+    const adapter = await run(harness, { connection: `tlog://${path}?loop=true` });
+    await harness.waitForFinished(2000);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await adapter.stop();
+    expect(harness.points).toEqual([]);
+    // Read once, not once per spin of a hot loop.
+    expect(harness.counters.get("bytes_discarded")).toBe(4096);
+    expect(harness.states.at(-1)).toMatchObject({
+      state: "down",
+      detail: expect.stringMatching(/no-frames\.tlog: no valid MAVLink frame/),
+    });
+  });
+
+  it("loop=true at speed=1 keeps pace across passes: a one-frame capture does not burst", async () => {
+    const harness = new AdapterHarness({ configDir: FIXTURES });
+    const adapter = await run(harness, { connection: "tlog://capture.mav2.battery_status.tlog?speed=1&loop=true" });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await adapter.stop();
+    // One pass a second (the capture gives no interval of its own), not thousands.
+    const cells = byMetric(harness.points, "battery_status.voltages.0");
+    expect(cells.length).toBeGreaterThanOrEqual(1);
+    expect(cells.length).toBeLessThanOrEqual(2);
+    for (let i = 1; i < cells.length; i++) expect((cells[i].timestamp as number) - (cells[i - 1].timestamp as number)).toBe(1000);
   });
 
   it("loops with timestamps that keep going forward", async () => {

@@ -65,6 +65,19 @@ async function writeFrames(path: string, frames: Buffer[]) {
 }
 
 describe.skipIf(!hasSocat)("MAVLink over serial (socat pty pair)", () => {
+  it("stop() while the port is still opening returns and closes it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mavlink-serial-"));
+    const socat = await ptyPair(dir);
+    cleanups.push(() => stopSocat(socat));
+    const harness = new AdapterHarness();
+    const adapter = harness.create(mavlink, { connection: `serial://${dir}/bridge?baud=115200`, health_interval: 0 });
+    await adapter.start(); // the open is under way, not done
+    const stopped = await Promise.race([adapter.stop().then(() => true), new Promise((resolve) => setTimeout(() => resolve(false), 2000))]);
+    expect(stopped).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(harness.states.some((s) => s.state === "up")).toBe(false);
+  });
+
   it("reads frames from the port and survives an unplug and replug", async () => {
     const dir = mkdtempSync(join(tmpdir(), "mavlink-serial-"));
     let socat = await ptyPair(dir);

@@ -110,6 +110,32 @@ describe("MAVLink talking back", () => {
     expect(vehicle.received.filter((id) => id === 66)).toEqual([]);
   });
 
+  it("asks for stream rates again after a reconnect, even when the heartbeat gap was shorter than heartbeat_timeout", async () => {
+    // A flight controller on a TCP bridge (or USB) reboots and is back in about a second; its
+    // SET_MESSAGE_INTERVAL rates did not survive the reboot.
+    let beat: NodeJS.Timeout | undefined;
+    const vehicle = await tcpVehicle(
+      cleanups,
+      (socket) => {
+        beat = setInterval(() => socket.write(arduSubHeartbeat()), 100);
+        socket.on("close", () => clearInterval(beat));
+      },
+      (command, socket) => socket.write(commandAck(command.command, 0)),
+    );
+    cleanups.push(() => clearInterval(beat));
+    const harness = new AdapterHarness();
+    await startAdapter(harness, { connection: `tcp://127.0.0.1:${vehicle.port}`, request_streams: { ATTITUDE: "5Hz" } });
+    await until(() => vehicle.commands.length === 1, "the first stream request");
+    for (const socket of vehicle.sockets) socket.destroy();
+    await until(() => vehicle.connections() === 2, "the reconnect", 4000);
+    await until(() => vehicle.commands.length === 2, "the stream request on the new connection", 3000);
+    expect(vehicle.commands.map((c) => [c.command, c.param1, c.param2])).toEqual([
+      [511, 30, 200_000],
+      [511, 30, 200_000],
+    ]);
+    expect(harness.log.lines.some((line) => line.message === "vehicle heartbeat lost")).toBe(false); // 5 s default: never lost
+  });
+
   it("answers a MAVLink 1 vehicle in MAVLink 1", async () => {
     const v1Heartbeat = Buffer.from(vectors.find((v) => v.frame_hex.startsWith("fe09ef0102"))!.frame_hex, "hex");
     let beat: NodeJS.Timeout | undefined;
