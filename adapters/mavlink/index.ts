@@ -18,6 +18,7 @@ import { type MavlinkOptions, mavlinkOptions } from "./options.js";
 
 class LazyMavlinkAdapter implements Adapter {
   private inner: Adapter | undefined;
+  private stopped = false;
 
   constructor(
     private readonly options: MavlinkOptions,
@@ -26,11 +27,15 @@ class LazyMavlinkAdapter implements Adapter {
 
   async start(): Promise<void> {
     const { MavlinkAdapter } = await import("./adapter.js");
+    // The supervisor may stop us while the import runs; starting after that would leave a socket
+    // or port open that no one owns, and the restarted adapter could not bind it.
+    if (this.stopped) return;
     this.inner = new MavlinkAdapter(this.options, this.ctx);
     await this.inner.start();
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.inner?.stop();
   }
 

@@ -25,6 +25,23 @@ async function startAdapter(harness: AdapterHarness, options: Record<string, unk
 }
 
 describe("MAVLink over UDP", () => {
+  it("a stop() while start() is still loading the adapter wins: nothing is left listening", async () => {
+    const port = await freeUdpPort();
+    const harness = new AdapterHarness();
+    const adapter = harness.create(mavlink, { health_interval: 0, connection: `udp://127.0.0.1:${port}` });
+    const starting = adapter.start();
+    await adapter.stop();
+    await starting;
+    // The port is free again: another program (or the restarted adapter) can take it.
+    const probe: UdpSocket = createSocket("udp4");
+    await new Promise<void>((resolve, reject) => {
+      probe.once("error", reject);
+      probe.bind(port, "127.0.0.1", resolve);
+    });
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    expect(harness.states.map((s) => s.state)).not.toContain("up");
+  });
+
   it("listens, decodes datagrams from a sender, answers it with stream requests and GCS heartbeats", async () => {
     const port = await freeUdpPort();
     const harness = new AdapterHarness();
