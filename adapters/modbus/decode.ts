@@ -71,14 +71,20 @@ export function orderBytes(words: readonly number[], order: ByteOrder): Buffer {
  * Decodes `words` (exactly registerCount(type) of them, strings may pass fewer) as `type`.
  * 64-bit integers come back as bigint so no precision is lost here; the caller decides.
  */
-export function decodeRegisters(words: readonly number[], type: ValueType, order: ByteOrder = "ABCD", bit = 0): DecodedValue {
+export function decodeRegisters(
+  words: readonly number[],
+  type: ValueType,
+  order: ByteOrder = "ABCD",
+  bit = 0,
+  length?: number,
+): DecodedValue {
   switch (type) {
     case "bool":
       return (words[0] & 0xffff) !== 0;
     case "bit":
       return ((words[0] >> bit) & 1) === 1;
     case "string":
-      return decodeString(words, order === "BADC" || order === "DCBA");
+      return decodeString(words, order === "BADC" || order === "DCBA", length);
   }
   const bytes = orderBytes(words.slice(0, registerCount(type)), order);
   switch (type) {
@@ -119,14 +125,16 @@ export function shortestFloat32(value: number): number {
 
 /**
  * Two characters per register, first character in the high byte (unless the device swaps bytes),
- * UTF-8, cut at the first NUL and trimmed of the space padding devices use.
+ * at most `length` bytes (an odd length leaves out the last register's second byte), UTF-8, cut
+ * at the first NUL and trimmed of the space padding devices use.
  */
-export function decodeString(words: readonly number[], swapBytes = false): string {
-  const bytes = Buffer.alloc(words.length * 2);
+export function decodeString(words: readonly number[], swapBytes = false, length = words.length * 2): string {
+  const all = Buffer.alloc(words.length * 2);
   words.forEach((word, i) => {
-    if (swapBytes) bytes.writeUInt16LE(word & 0xffff, i * 2);
-    else bytes.writeUInt16BE(word & 0xffff, i * 2);
+    if (swapBytes) all.writeUInt16LE(word & 0xffff, i * 2);
+    else all.writeUInt16BE(word & 0xffff, i * 2);
   });
+  const bytes = all.subarray(0, Math.min(length, all.length));
   const end = bytes.indexOf(0);
   return bytes
     .subarray(0, end === -1 ? bytes.length : end)

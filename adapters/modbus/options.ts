@@ -45,7 +45,12 @@ export const deviceSchema = z
       try {
         if (names.has(point.name)) throw new Error(`${point.name}: duplicate point name`);
         names.add(point.name);
-        resolvePoint(point, device);
+        const resolved = resolvePoint(point, device);
+        const registers = resolved.table === "holding" || resolved.table === "input";
+        if (registers && resolved.size > device.max_registers_per_read)
+          throw new Error(
+            `${point.name}: ${resolved.size} registers do not fit in one read of at most ${device.max_registers_per_read} (max_registers_per_read)`,
+          );
       } catch (error) {
         ctx.addIssue({ code: "custom", path: ["points", i], message: (error as Error).message });
       }

@@ -31,7 +31,10 @@ export interface PollerSettings {
 
 export class DevicePoller {
   readonly label: string;
-  intervalMs: number;
+  private interval: number;
+  /** Cuts the sleep to the next tick short when the interval changes. */
+  private wake: AbortController | undefined;
+  private lastPollAt: number | undefined;
   private points: RegisterPoint[];
   private plan: PlannedRead[] = [];
   private readonly isolated = new Set<string>();
@@ -54,11 +57,21 @@ export class DevicePoller {
     private readonly events: DeviceEvents,
   ) {
     this.label = device.name ?? `unit${device.unit_id}`;
-    this.intervalMs = device.interval ?? settings.intervalMs;
+    this.interval = device.interval ?? settings.intervalMs;
     this.retryBackoff = new Backoff({ initialMs: settings.reconnectMinMs, maxMs: settings.reconnectMaxMs });
-    this.points = points;
+    this.points = this.fitting(points);
     this.sunspecPending = device.sunspec;
     this.replan();
+  }
+
+  get intervalMs(): number {
+    return this.interval;
+  }
+
+  /** Runtime change (configure): applies to the tick being waited for, not only to the one after it. */
+  set intervalMs(ms: number) {
+    this.interval = ms;
+    this.wake?.abort();
   }
 
   /** The metrics this device emits (SunSpec ones once discovery ran). */
@@ -85,7 +98,11 @@ export class DevicePoller {
     let next = now();
     while (!signal.aborted) {
       const wait = next - now();
-      if (wait > 0) await sleep(wait, signal);
+      if (wait > 0 && (await this.sleepUnlessWoken(wait, signal))) {
+        // The interval changed while waiting: the next tick counts from the last poll.
+        if (this.lastPollAt !== undefined) next = Math.min(next, this.lastPollAt + Math.max(1, this.interval));
+        continue;
+      }
       if (signal.aborted) return;
       if (!this.link.isUp) {
         await untilAborted(this.link.whenUp(), signal);
@@ -96,6 +113,7 @@ export class DevicePoller {
         next = this.downUntil;
         continue;
       }
+      this.lastPollAt = now();
       const batch = await this.pollOnce();
       if (batch && batch.length > 0 && !signal.aborted) {
         if (!this.ctx.emit(batch)) await untilAborted(this.ctx.drained(), signal);
@@ -111,6 +129,21 @@ export class DevicePoller {
       }
       if (missed > 0) this.ctx.count("missed_ticks", missed);
     }
+  }
+
+  /** Sleeps `ms`; true when cut short by an interval change (not by `signal`). */
+  private async sleepUnlessWoken(ms: number, signal: AbortSignal): Promise<boolean> {
+    const wake = new AbortController();
+    this.wake = wake;
+    const stop = () => wake.abort();
+    signal.addEventListener("abort", stop, { once: true });
+    try {
+      await sleep(ms, wake.signal);
+    } finally {
+      signal.removeEventListener("abort", stop);
+      if (this.wake === wake) this.wake = undefined;
+    }
+    return wake.signal.aborted && !signal.aborted;
   }
 
   /** One poll: every planned read, then one batch. Undefined when the device or link failed. */
@@ -134,11 +167,9 @@ export class DevicePoller {
   private async runRead(read: PlannedRead, raw: Map<string, DecodedValue>): Promise<number> {
     let data: number[] | boolean[];
     try {
-      data = await this.link.read(this.device.unit_id, read.table, read.address, read.count);
+      data = await this.read(read.table, read.address, read.count);
     } catch (error) {
       if (!(error instanceof ModbusExceptionError)) throw error;
-      // A gateway saying the device behind it did not answer is a timeout, not a bad register.
-      if (error.code === 10 || error.code === 11) throw new ModbusTimeoutError(`gateway: ${error.message}`);
       const addressProblem = error.code === 2 || error.code === 3;
       if (addressProblem && read.points.length > 1) {
         // One bad register spoils a merged read: read these points on their own from now on.
@@ -156,10 +187,40 @@ export class DevicePoller {
     for (const point of read.points) {
       const slice: (number | boolean)[] = sliceFor<number | boolean>(read, point, data);
       const first = slice[0];
-      const value = typeof first === "boolean" ? first : decodeRegisters(slice as number[], point.type, point.byteOrder, point.bit);
+      const value =
+        typeof first === "boolean" ? first : decodeRegisters(slice as number[], point.type, point.byteOrder, point.bit, point.length);
       raw.set(point.name, value);
     }
     return 1;
+  }
+
+  /** One read of this device. A gateway saying the device behind it did not answer (10, 11) is a timeout, not a bad register. */
+  private async read(table: RegisterPoint["table"], address: number, count: number): Promise<number[] | boolean[]> {
+    try {
+      return await this.link.read(this.device.unit_id, table, address, count);
+    } catch (error) {
+      if (error instanceof ModbusExceptionError && (error.code === 10 || error.code === 11))
+        throw new ModbusTimeoutError(`gateway: ${error.message}`);
+      throw error;
+    }
+  }
+
+  /**
+   * Leaves out (with one warning) points that no read of this device can hold: a SunSpec string of
+   * 16 or 32 registers on a device limited to fewer. Inline points are refused at validation already.
+   */
+  private fitting(points: RegisterPoint[]): RegisterPoint[] {
+    const limitOf = (p: RegisterPoint) =>
+      p.table === "coil" || p.table === "discrete" ? this.device.max_bits_per_read : this.device.max_registers_per_read;
+    const tooLarge = points.filter((p) => p.size > limitOf(p));
+    if (tooLarge.length === 0) return points;
+    this.ctx.log.warn("points larger than max_registers_per_read left out", {
+      device: this.label,
+      max_registers_per_read: this.device.max_registers_per_read,
+      points: tooLarge.map((p) => `${p.name} (${p.size})`).join(", "),
+    });
+    this.ctx.count("points_too_large", tooLarge.length);
+    return points.filter((p) => p.size <= limitOf(p));
   }
 
   private exception(point: RegisterPoint, error: ModbusExceptionError): void {
@@ -205,9 +266,7 @@ export class DevicePoller {
   }
 
   private async discover(): Promise<void> {
-    const found = await discoverSunSpec(
-      (address, count) => this.link.read(this.device.unit_id, "holding", address, count) as Promise<number[]>,
-    );
+    const found = await discoverSunSpec((address, count) => this.read("holding", address, count) as Promise<number[]>);
     this.sunspecPending = false;
     if (!found) {
       this.ctx.log.warn("no SunSpec marker found at 40000, 0 or 50000", { device: this.label });
@@ -215,7 +274,7 @@ export class DevicePoller {
       return;
     }
     const names = new Set(this.points.map((p) => p.name));
-    this.points = [...this.points, ...found.points.filter((p) => !names.has(p.name))];
+    this.points = [...this.points, ...this.fitting(found.points.filter((p) => !names.has(p.name)))];
     this.ctx.log.info("SunSpec models found", {
       device: this.label,
       base: found.base,

@@ -22,6 +22,8 @@ export interface RegisterPoint {
   /** Registers (holding/input) or bits (coil/discrete) the value spans. */
   size: number;
   bit?: number;
+  /** For strings: the characters (bytes) that belong to the point; an odd length leaves the last low byte out. */
+  length?: number;
   byteOrder: ByteOrder;
   scale: number;
   offset: number;
@@ -147,6 +149,7 @@ export function resolvePoint(point: PointConfig, defaults: MapDefaults = {}): Re
     type,
     size,
     bit: point.bit,
+    length: type === "string" ? point.length : undefined,
     byteOrder: byteOrderOf(point.byte_order ?? defaults.byte_order, point.word_order ?? defaults.word_order),
     scale: point.scale ?? 1,
     offset: point.offset ?? 0,

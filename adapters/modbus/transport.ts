@@ -54,6 +54,9 @@ export class ModbusLink {
   /** Rejects when stop() is called, so a request in flight does not hold stop() up until its timeout. */
   private readonly stopping: Promise<never>;
   private rejectStopping: (error: Error) => void = () => undefined;
+  /** Rejects when the current connection is lost, so a request in flight fails at once (modbus-serial leaves it pending). */
+  private lost: Promise<never> = new Promise<never>(() => undefined);
+  private rejectLost: (error: Error) => void = () => undefined;
   readonly label: string;
 
   constructor(
@@ -87,39 +90,104 @@ export class ModbusLink {
 
   /**
    * Reads `count` registers or bits. Requests queue behind each other; a timed-out request is
-   * repeated `retries` times. Throws ModbusExceptionError, ModbusTimeoutError or LinkDownError.
+   * repeated `retries` times, each repeat queued behind the requests that arrived meanwhile, so a
+   * dead device holds the link for one timeout at a time, not timeout × (retries + 1).
+   * Throws ModbusExceptionError, ModbusTimeoutError or LinkDownError.
    */
-  read(unitId: number, table: Table, address: number, count: number): Promise<number[] | boolean[]> {
-    const run = this.chain.then(() => this.readNow(unitId, table, address, count));
+  async read(unitId: number, table: Table, address: number, count: number): Promise<number[] | boolean[]> {
+    let timedOut = false;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.enqueue(() => this.readNow(unitId, table, address, count, timedOut));
+      } catch (failure) {
+        if (failure instanceof ModbusTimeoutError && attempt < this.options.retries) {
+          if (!(failure instanceof BadAnswerError)) timedOut = true;
+          continue;
+        }
+        throw failure;
+      }
+    }
+  }
+
+  private enqueue<T>(request: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(request);
     this.chain = run.catch(() => undefined);
     return run;
   }
 
-  private async readNow(unitId: number, table: Table, address: number, count: number): Promise<number[] | boolean[]> {
-    for (let attempt = 0; ; attempt++) {
-      if (this.stopped || !this.connected || !this.client) throw new LinkDownError(`link ${this.label} is down`);
-      const wait = this.lastRequestEnd + this.options.gapMs - performance.now();
-      if (wait > 0) await sleep(wait);
-      const client = this.client;
-      this.events.count("requests");
-      try {
-        client.setID(unitId);
-        const answer = await Promise.race([
-          withDeadline(readTable(client, table, address, count), this.options.timeoutMs + 250),
-          this.stopping,
-        ]);
-        return answer.data.slice(0, count) as number[] | boolean[];
-      } catch (error) {
-        const failure = classify(error);
-        if (failure instanceof ModbusTimeoutError) {
-          this.events.count(failure instanceof BadAnswerError ? "bad_answers" : "timeouts");
-          if (attempt < this.options.retries) continue;
+  private async readNow(
+    unitId: number,
+    table: Table,
+    address: number,
+    count: number,
+    afterTimeout: boolean,
+  ): Promise<number[] | boolean[]> {
+    if (this.stopped || !this.connected || !this.client) throw new LinkDownError(`link ${this.label} is down`);
+    const wait = this.lastRequestEnd + this.options.gapMs - performance.now();
+    if (wait > 0) await sleep(wait);
+    const client = this.client;
+    const lost = this.lost;
+    if (this.stopped || !this.connected || client !== this.client) throw new LinkDownError(`link ${this.label} is down`);
+    if (this.endpoint.kind !== "tcp") this.dropStaleBytes(client);
+    this.events.count("requests");
+    try {
+      client.setID(unitId);
+      const answer = await Promise.race([
+        withDeadline(readTable(client, table, address, count), this.options.timeoutMs + 250),
+        this.stopping,
+        lost,
+      ]);
+      // The answer to a retry may have been the late answer to the attempt that timed out; then the
+      // retry's own answer is still on its way. Let it arrive and drop it before the link moves on.
+      if (afterTimeout && this.endpoint.kind !== "tcp") await this.drainLateAnswer(client);
+      return answer.data.slice(0, count) as number[] | boolean[];
+    } catch (error) {
+      let failure = classify(error);
+      // A timeout on a port that closed underneath (a reset modbus-serial does not report as a close)
+      // is the link's fault, not the device's.
+      if (failure instanceof ModbusTimeoutError && !client.isOpen) failure = new LinkDownError("connection lost");
+      if (failure instanceof ModbusTimeoutError) this.events.count(failure instanceof BadAnswerError ? "bad_answers" : "timeouts");
+      if (failure instanceof LinkDownError) this.linkLost(failure.message);
+      throw failure;
+    } finally {
+      this.lastRequestEnd = performance.now();
+    }
+  }
+
+  /**
+   * RTU frames carry no transaction id: an answer that arrived after its request timed out waits in
+   * modbus-serial's receive buffer and would be taken as the answer to the next request of the same
+   * unit, function and length: another register's value, and every later answer one behind. With
+   * one request in flight at a time, anything received before a request is sent is stale.
+   */
+  private async drainLateAnswer(client: Client): Promise<void> {
+    const raw = rawPortOf(client);
+    await Promise.race([
+      new Promise<void>((resolve) => {
+        let timer = setTimeout(done, this.options.timeoutMs);
+        // Bytes arriving: the late answer. Give the rest of its frame a moment, then stop waiting.
+        const onData = () => {
+          clearTimeout(timer);
+          timer = setTimeout(done, LATE_FRAME_SETTLE_MS);
+        };
+        raw?.on?.("data", onData);
+        function done() {
+          clearTimeout(timer);
+          raw?.off?.("data", onData);
+          resolve();
         }
-        if (failure instanceof LinkDownError) this.linkLost(failure.message);
-        throw failure;
-      } finally {
-        this.lastRequestEnd = performance.now();
-      }
+      }),
+      this.stopping,
+      this.lost,
+    ]).catch(() => undefined);
+    this.dropStaleBytes(client);
+  }
+
+  private dropStaleBytes(client: Client): void {
+    const port = (client as unknown as { _port?: { _buffer?: Buffer } })._port;
+    if (port?._buffer && port._buffer.length > 0) {
+      this.events.count("stale_bytes_dropped", port._buffer.length);
+      port._buffer = Buffer.alloc(0);
     }
   }
 
@@ -166,6 +234,15 @@ export class ModbusLink {
       closeQuietly(client);
       return;
     }
+    // modbus-serial's TCP port reports no "close" after a socket error (a reset from a device that
+    // rebooted): watch the socket (or serial port) itself too.
+    rawPortOf(client)?.on?.("close", () => {
+      if (this.client === client) this.linkLost("connection closed");
+    });
+    this.lost = new Promise<never>((_, reject) => {
+      this.rejectLost = reject;
+    });
+    this.lost.catch(() => undefined);
     this.connected = true;
     this.reconnectBackoff.reset();
     this.log.info("link up", { link: this.label });
@@ -178,6 +255,7 @@ export class ModbusLink {
     const client = this.client;
     this.client = undefined;
     this.connected = false;
+    this.rejectLost(new LinkDownError(reason));
     client.removeAllListeners();
     client.on("error", () => undefined);
     closeQuietly(client);
@@ -208,7 +286,18 @@ export class ModbusLink {
   }
 }
 
-/** Capped exponential backoff with ±25 % jitter, so a hundred bridges do not retry in step. */
+/** How long the rest of a late frame may take once its first bytes arrived (a 256-byte frame at 9600 baud needs ~270 ms; most are short). */
+const LATE_FRAME_SETTLE_MS = 50;
+
+/** The socket or serial port under modbus-serial's port object (a private field: pinned by test/adapters/modbus/link.test.ts). */
+interface RawPort {
+  on?(event: string, listener: () => void): void;
+  off?(event: string, listener: () => void): void;
+}
+function rawPortOf(client: Client): RawPort | undefined {
+  return (client as unknown as { _port?: { _client?: RawPort } })._port?._client;
+}
+
 function readTable(client: Client, table: Table, address: number, count: number): Promise<{ data: number[] | boolean[] }> {
   switch (table) {
     case "holding":

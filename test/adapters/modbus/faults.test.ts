@@ -248,7 +248,7 @@ describe("pacing", () => {
     await harness.waitForPoints(1);
     expect(modbus.runtimeTunable).toContain("interval");
     expect(await adapter.configure!({ interval: "50ms" })).toEqual({ interval: 50 });
-    // The next poll still comes at the old tick (≤ 1 s), then every 50 ms.
+    // The change applies to the tick being waited for (see poller.test.ts), then every 50 ms.
     await harness.waitForPoints(8, 3000);
     expect(adapter.devices[0].intervalMs).toBe(50);
   });

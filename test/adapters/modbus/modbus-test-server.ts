@@ -45,6 +45,8 @@ export class ModbusTestServer {
   /** Reads larger than this answer exception 3 (a device that cannot do 125). */
   maxCount = 125;
   delayMs = 0;
+  /** Per-request answer delay (ms), by arrival index; overrides delayMs where it returns a number. */
+  delayFor: ((request: ServerRequest, index: number) => number | undefined) | undefined;
   readonly requests: ServerRequest[] = [];
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
@@ -86,6 +88,15 @@ export class ModbusTestServer {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
+  /** Resets every connection (TCP RST, as from a device that rebooted) and stops listening. */
+  async reset(): Promise<void> {
+    for (const socket of this.sockets) socket.resetAndDestroy();
+    this.sockets.clear();
+    const server = this.server;
+    this.server = undefined;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
   private attachSocket(socket: Socket): void {
     this.sockets.add(socket);
     socket.on("close", () => this.sockets.delete(socket));
@@ -116,12 +127,13 @@ export class ModbusTestServer {
     const image = this.units.get(unit);
     if (!image || this.silent.has(unit)) return;
     const reply = this.respond(image, unit, fc, address, count);
+    const delay = this.delayFor?.(request, this.requests.length - 1) ?? this.delayMs;
     const send = () => {
       if (stream.destroyed) return;
       request.answeredAt = performance.now();
       stream.write(this.framing === "tcp" ? tcpFrame(transaction, unit, reply) : rtuFrame(unit, reply));
     };
-    if (this.delayMs > 0) setTimeout(send, this.delayMs);
+    if (delay > 0) setTimeout(send, delay);
     else send();
   }
 

@@ -113,12 +113,17 @@ describe("modbus RTU over a socat pty pair", () => {
     // later. Measured from the answer, so a loaded host can only add to it. (Arrival-to-arrival
     // after a silent unit is not checked: serialport writes through libuv's thread pool, and on a
     // busy host a write can reach the pty late, after the client's timeout already started.)
+    // Only answers sent promptly (within half the 100 ms timeout) count: one the client had already
+    // given up on lets the next request follow its timeout, not the late answer.
     const requests = server.requests;
+    let checked = 0;
     for (let i = 1; i < requests.length; i++) {
       const previous = requests[i - 1];
-      if (previous.answeredAt === undefined) continue;
+      if (previous.answeredAt === undefined || previous.answeredAt - previous.at > 50) continue;
       expect(requests[i].at - previous.answeredAt, `request ${i}`).toBeGreaterThanOrEqual(14);
+      checked++;
     }
+    expect(checked).toBeGreaterThanOrEqual(5);
     expect(requests.filter((r) => r.unit === 3).every((r) => r.answeredAt === undefined)).toBe(true);
     expect(server.requests.filter((r) => r.unit === 1 || r.unit === 2).length).toBeGreaterThanOrEqual(9);
   });
