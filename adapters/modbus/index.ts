@@ -4,6 +4,7 @@
  * imported by the transport, inside start(), so loading this file for the config schema stays cheap.
  */
 import { type Adapter, type AdapterContext, defineAdapter, type SensorInfo } from "../../src/adapter-contract.js";
+import { Backoff, sleep } from "../../src/backoff.js";
 import { checkMapFiles, devicePoints } from "./map-file.js";
 import { type ModbusOptions, modbusOptions } from "./options.js";
 import type { DevicePoller } from "./poller.js";
@@ -79,12 +80,28 @@ export class ModbusAdapter implements Adapter {
         ),
     );
     this.link.start();
-    this.loops = this.pollers.map((poller) =>
-      poller.run(this.abort.signal).catch((error) => {
-        this.ctx.log.error("poll loop failed", { device: poller.label, error: String(error) });
+    this.loops = this.pollers.map((poller) => this.keepPolling(poller));
+  }
+
+  /**
+   * Runs one device's poll loop. A loop that fails on something unexpected (a bug, a device
+   * answering in a way nothing foresaw) is restarted with backoff: that device must not stay
+   * unpolled for good while the others on the bus go on.
+   */
+  private async keepPolling(poller: DevicePoller): Promise<void> {
+    const signal = this.abort.signal;
+    const backoff = new Backoff({ initialMs: this.options.reconnect_min, maxMs: this.options.reconnect_max });
+    while (!signal.aborted) {
+      try {
+        await poller.run(signal);
+        return;
+      } catch (error) {
+        const delay = backoff.next();
+        this.ctx.log.error("poll loop failed, restarting it", { device: poller.label, error: String(error), retry_in_ms: delay });
         this.ctx.count("poll_loop_failures");
-      }),
-    );
+        await sleep(delay, signal);
+      }
+    }
   }
 
   /** The adapter's status: the link first, then which devices answer. */

@@ -199,6 +199,39 @@ describe("devices that stop answering", () => {
   });
 });
 
+describe("a poll loop that fails on something unforeseen", () => {
+  it("is restarted with backoff for that device, while the other device is polled throughout", async () => {
+    server = new ModbusTestServer("tcp");
+    await server.listen();
+    server.unit(1).set("holding", 0, [1]);
+    server.unit(2).set("holding", 0, [2]);
+    const { harness, adapter } = await start({
+      interval: "50ms",
+      reconnect_min: "100ms",
+      reconnect_max: "200ms",
+      devices: [
+        { unit_id: 1, name: "a", points: [{ name: "v", address: 0 }] },
+        { unit_id: 2, name: "b", points: [{ name: "v", address: 0 }] },
+      ],
+    });
+    // Stands in for a bug: device a's next poll throws something the poller does not expect.
+    const poller = (adapter as unknown as { pollers: { pollOnce: () => Promise<unknown> }[] }).pollers[0];
+    const pollOnce = poller.pollOnce.bind(poller);
+    let thrown = false;
+    poller.pollOnce = async () => {
+      if (thrown) return pollOnce();
+      thrown = true;
+      throw new TypeError("something nobody foresaw");
+    };
+    await expect.poll(() => harness.counters.get("poll_loop_failures"), { timeout: 5000 }).toBe(1);
+    const polledBefore = values(harness, "a.v").length;
+    const otherBefore = values(harness, "b.v").length;
+    await expect.poll(() => values(harness, "a.v").length, { timeout: 5000 }).toBeGreaterThan(polledBefore + 2);
+    expect(values(harness, "b.v").length).toBeGreaterThan(otherBefore + 2);
+    expect(harness.log.lines.some((l) => l.message === "poll loop failed, restarting it" && l.fields?.device === "a")).toBe(true);
+  });
+});
+
 describe("pacing", () => {
   it("waits for drained() under backpressure and counts the ticks it missed", async () => {
     server = new ModbusTestServer("tcp");
