@@ -48,6 +48,8 @@ export class ModbusLink {
   private stopped = false;
   private chain: Promise<unknown> = Promise.resolve();
   private lastRequestEnd = 0;
+  /** Requests in a row that no device answered at all (an exception is an answer). */
+  private unansweredInARow = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private readonly reconnectBackoff: Backoff;
   private upWaiters: (() => void)[] = [];
@@ -140,6 +142,7 @@ export class ModbusLink {
       // The answer to a retry may have been the late answer to the attempt that timed out; then the
       // retry's own answer is still on its way. Let it arrive and drop it before the link moves on.
       if (afterTimeout && this.endpoint.kind !== "tcp") await this.drainLateAnswer(client);
+      this.unansweredInARow = 0;
       return answer.data.slice(0, count) as number[] | boolean[];
     } catch (error) {
       let failure = classify(error);
@@ -148,6 +151,8 @@ export class ModbusLink {
       if (failure instanceof ModbusTimeoutError && !client.isOpen) failure = new LinkDownError("connection lost");
       if (failure instanceof ModbusTimeoutError) this.events.count(failure instanceof BadAnswerError ? "bad_answers" : "timeouts");
       if (failure instanceof LinkDownError) this.linkLost(failure.message);
+      else if (failure instanceof ModbusTimeoutError && !(failure instanceof BadAnswerError)) this.noAnswer();
+      else this.unansweredInARow = 0;
       throw failure;
     } finally {
       this.lastRequestEnd = performance.now();
@@ -244,10 +249,24 @@ export class ModbusLink {
     });
     this.lost.catch(() => undefined);
     this.connected = true;
+    this.unansweredInARow = 0;
     this.reconnectBackoff.reset();
     this.log.info("link up", { link: this.label });
     this.events.onUp();
     for (const resolve of this.upWaiters.splice(0)) resolve();
+  }
+
+  /**
+   * A network connection can go silent without closing: a cable pulled behind a switch, a NAT or
+   * firewall entry that expired. The kernel would only give up on it after many minutes of
+   * retransmissions, so after a few requests in a row that nothing answered, the connection is
+   * replaced. A serial port cannot go stale this way: there silence means the devices.
+   */
+  private noAnswer(): void {
+    if (this.endpoint.kind === "rtu") return;
+    if (++this.unansweredInARow < STALE_AFTER_UNANSWERED) return;
+    this.events.count("stale_reconnects");
+    this.linkLost(`no answer to ${STALE_AFTER_UNANSWERED} requests in a row: replacing the connection in case it went stale`);
   }
 
   private linkLost(reason: string): void {
@@ -285,6 +304,9 @@ export class ModbusLink {
     if (client) await new Promise<void>((resolve) => closeQuietly(client, resolve));
   }
 }
+
+/** Unanswered requests in a row after which a network connection is replaced (see noAnswer). */
+const STALE_AFTER_UNANSWERED = 3;
 
 /** How long the rest of a late frame may take once its first bytes arrived (a 256-byte frame at 9600 baud needs ~270 ms; most are short). */
 const LATE_FRAME_SETTLE_MS = 50;

@@ -123,3 +123,45 @@ describe("a dead device on a shared link", () => {
     expect(Math.max(...gaps)).toBeLessThan(450);
   });
 });
+
+describe("a connection that goes silent without closing", () => {
+  for (const scheme of ["tcp", "rtu+tcp"] as const) {
+    it(`${scheme}: is replaced after ${"3"} unanswered requests in a row, and polling resumes`, async () => {
+      server = new ModbusTestServer(scheme === "tcp" ? "tcp" : "rtu");
+      await server.listen();
+      server.unit(1).set("holding", 0, [7]);
+      const { harness } = await start(scheme, {
+        timeout: "100ms",
+        retries: 0,
+        reconnect_min: "50ms",
+        reconnect_max: "100ms",
+        devices: [{ unit_id: 1, points: [{ name: "v", address: 0 }] }],
+      });
+      await harness.waitForPoints(2);
+      expect(server.accepted).toBe(1);
+      server.deafenOpenConnections();
+      const before = values(harness, "v").length;
+      await expect.poll(() => server!.accepted, { timeout: 5000 }).toBe(2);
+      await expect.poll(() => values(harness, "v").length, { timeout: 5000 }).toBeGreaterThan(before + 1);
+      expect(harness.counters.get("stale_reconnects")).toBe(1);
+      expect(harness.log.lines.some((l) => l.level === "warn" && /no answer to 3 requests in a row/.test(String(l.fields?.reason)))).toBe(
+        true,
+      );
+    });
+  }
+
+  it("a device answering with exceptions is an answer: the link is kept", async () => {
+    server = new ModbusTestServer("tcp");
+    await server.listen();
+    server.unit(1).set("holding", 0, [7]);
+    server.exceptionAt(1, "holding", 5, 2);
+    const { harness } = await start("tcp", {
+      timeout: "100ms",
+      retries: 0,
+      devices: [{ unit_id: 1, points: [{ name: "bad", address: 5 }] }],
+    });
+    await expect.poll(() => harness.counters.get("exceptions") ?? 0, { timeout: 5000 }).toBeGreaterThanOrEqual(5);
+    expect(server.accepted).toBe(1);
+    expect(harness.counters.get("stale_reconnects")).toBeUndefined();
+  });
+});

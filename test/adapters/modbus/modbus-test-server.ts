@@ -50,6 +50,9 @@ export class ModbusTestServer {
   readonly requests: ServerRequest[] = [];
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
+  private readonly deaf = new WeakSet<Duplex>();
+  /** Connections accepted since the start. */
+  accepted = 0;
   port = 0;
 
   constructor(readonly framing: "tcp" | "rtu") {}
@@ -97,7 +100,16 @@ export class ModbusTestServer {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
+  /**
+   * The open connections stop answering but stay open: a cable pulled between a switch and the
+   * gateway, or a NAT entry that expired. Only a new connection is answered.
+   */
+  deafenOpenConnections(): void {
+    for (const socket of this.sockets) this.deaf.add(socket);
+  }
+
   private attachSocket(socket: Socket): void {
+    this.accepted++;
     this.sockets.add(socket);
     socket.on("close", () => this.sockets.delete(socket));
     socket.on("error", () => undefined);
@@ -108,6 +120,7 @@ export class ModbusTestServer {
   attach(stream: Duplex): void {
     let buffer = Buffer.alloc(0);
     stream.on("data", (chunk: Buffer) => {
+      if (this.deaf.has(stream)) return;
       buffer = Buffer.concat([buffer, chunk]);
       for (;;) {
         const frame = this.framing === "tcp" ? takeTcpFrame(buffer) : takeRtuFrame(buffer);
