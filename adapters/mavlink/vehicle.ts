@@ -208,7 +208,18 @@ export class VehicleLink {
         const ack = await this.commandLong(vehicle, MAV_CMD_SET_MESSAGE_INTERVAL, [clazz.MSG_ID, interval, 0, 0, 0, 0, 0], 1);
         if (typeof ack === "object" && ack.result === MAV_RESULT_ACCEPTED) return;
         if (ack === "stopped") return;
-        const group = STREAM_GROUP[name] ?? 0;
+        const group = STREAM_GROUP[name];
+        if (group === undefined) {
+          // Group 0 would be MAV_DATA_STREAM_ALL: every stream at this rate, enough to swamp a
+          // slow telemetry radio. Say so instead of guessing.
+          this.deps.log.warn(
+            "request_streams: the vehicle did not accept SET_MESSAGE_INTERVAL, and this message is in no REQUEST_DATA_STREAM group; not requested",
+            {
+              message: name,
+            },
+          );
+          return;
+        }
         fallbackGroups.set(group, Math.max(fallbackGroups.get(group) ?? 0, Math.ceil(hz)));
       }),
     );

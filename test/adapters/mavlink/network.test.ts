@@ -47,7 +47,8 @@ describe("MAVLink over UDP", () => {
     const harness = new AdapterHarness();
     await startAdapter(harness, {
       connection: `udp://127.0.0.1:${port}`,
-      request_streams: { ATTITUDE: "10Hz" },
+      // HIGHRES_IMU is in no REQUEST_DATA_STREAM group: its fallback must not become "all streams".
+      request_streams: { ATTITUDE: "10Hz", HIGHRES_IMU: "5Hz" },
       gcs_heartbeat: true,
       command_timeout: "150ms",
     });
@@ -75,7 +76,7 @@ describe("MAVLink over UDP", () => {
     expect(harness.points.every((point) => point.timestamp === undefined)).toBe(true);
 
     // The vehicle's heartbeat appeared: SET_MESSAGE_INTERVAL(ATTITUDE, 100 ms) goes to whoever sent it.
-    const interval = received.frames.find((f) => f.frame.msgid === 76);
+    const interval = received.frames.find((f) => f.frame.msgid === 76 && readCommandLong(f.frame).param1 === 30);
     expect(interval, JSON.stringify(received.frames.map((f) => f.frame.msgid))).toBeDefined();
     const command = readCommandLong(interval!.frame);
     expect({ command: command.command, param1: command.param1, param2: command.param2, targetSystem: command.targetSystem }).toEqual({
@@ -93,6 +94,13 @@ describe("MAVLink over UDP", () => {
       stream: 10,
       start: 1,
     });
+    // Never stream 0 (MAV_DATA_STREAM_ALL): that would raise every stream of the vehicle to 5 Hz,
+    // enough to swamp a 57,600-baud radio. The operator is told instead.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(received.frames.filter((f) => f.frame.msgid === 66).map((f) => f.bytes[4])).not.toContain(0);
+    expect(harness.log.lines.find((l) => l.level === "warn" && l.fields?.message === "HIGHRES_IMU")?.message).toMatch(
+      /no REQUEST_DATA_STREAM group/,
+    );
     // And the GCS heartbeat, from 255/190 as a GCS.
     await until(() => received.frames.some((f) => f.frame.msgid === 0), "GCS heartbeat", 3000);
     const heartbeat = received.frames.find((f) => f.frame.msgid === 0)!;
