@@ -40,10 +40,12 @@ async function gatewayChild() {
   let cpu = process.cpuUsage();
   const gateway = await startGateway({
     keepPoints: false,
-    onPoints: (_source, points) => {
-      count += points.length;
+    // onFrame, not onPoints: a count-only consumer lets the gateway validate frames on their
+    // bytes (src/gateway/fast-telemetry.ts) instead of parsing them into objects.
+    onFrame: (_source, frame) => {
+      count += frame.count;
       const now = Date.now();
-      for (let i = 0; i < points.length; i += 97) latencies.push(now - (points[i].timestamp as number));
+      for (let i = 0; i < frame.count; i += 97) latencies.push(now - (frame.timestamp(i) ?? now));
     },
   });
   process.send!({ port: gateway.port });
@@ -154,7 +156,9 @@ function makeBatches(size: number): PointInput[][] {
 async function main() {
   const total = arg("--points", 5_000_000);
   const seconds = arg("--seconds", 5);
-  const child = fork(fileURLToPath(import.meta.url), ["--gateway-child"], { execArgv: ["--import", "tsx"] });
+  // `node --cpu-prof … bench/uplink.ts` profiles the gateway child too.
+  const profiling = process.execArgv.filter((flag) => flag.startsWith("--cpu-prof"));
+  const child = fork(fileURLToPath(import.meta.url), ["--gateway-child"], { execArgv: ["--import", "tsx", ...profiling] });
   const port = await new Promise<number>((resolve) => child.once("message", (m) => resolve((m as { port: number }).port)));
   console.log(`bench/uplink: pipeline → queue → WebSocket → local gateway (child process), node ${process.version}`);
   console.log("(max-rate rows: the producer outruns delivery, so their latency is time spent queued; the paced row measures latency)");

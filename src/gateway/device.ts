@@ -5,6 +5,7 @@
  * and error frames.
  */
 import type { RawData, WebSocket } from "ws";
+import { type AcceptedFrame, scanTelemetry } from "./fast-telemetry.js";
 import type { GatewayFaults, GatewayLimits } from "./limits.js";
 import { TokenBucket } from "./limits.js";
 import { pointError, SOURCE_ID_RULE } from "./validate.js";
@@ -22,6 +23,13 @@ export interface DeviceHost {
   attach(connection: DeviceConnection): void;
   detach(connection: DeviceConnection): void;
   accept(sourceId: string, points: Record<string, unknown>[], via: "ws" | "http"): void;
+  /**
+   * True when nothing needs accepted points as objects (not kept, not written, no onPoints, no
+   * stricter rule): frames may then be validated on their bytes (fast-telemetry.ts).
+   */
+  countsOnly(): boolean;
+  /** A frame accepted on the fast path. */
+  acceptFrame(sourceId: string, frame: AcceptedFrame, via: "ws" | "http"): void;
   /** A non-telemetry message a device sent (heartbeat, command_result, replies), kept for tests. */
   record(sourceId: string | undefined, message: Record<string, unknown>): void;
   countFrame(sourceId: string, outcome: "accepted" | "rejected" | "rate_limited" | "dropped_silently"): void;
@@ -76,6 +84,17 @@ export class DeviceConnection {
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
+    // Text only: ws has checked its UTF-8, which the fast path relies on to count bytes.
+    if (this.sourceId && !isBinary && Buffer.isBuffer(data) && this.host.countsOnly()) {
+      const frame = scanTelemetry(data, this.host.limits.maxPointsPerMessage);
+      if (frame) {
+        if (this.admitTelemetry(this.sourceId)) {
+          this.host.countFrame(this.sourceId, "accepted");
+          this.host.acceptFrame(this.sourceId, frame, "ws");
+        }
+        return;
+      }
+    }
     let message: Record<string, unknown>;
     try {
       const parsed: unknown = JSON.parse(isBinary ? Buffer.from(data as Buffer).toString("utf8") : data.toString());
@@ -131,26 +150,32 @@ export class DeviceConnection {
     this.send({ type: "authenticated", source_id: this.sourceId, server_time_ms: this.host.serverNow() });
   }
 
-  private telemetry(message: Record<string, unknown>): void {
-    const sourceId = this.sourceId!;
+  /** The rate limits and the per-source gap, applied to every telemetry frame before its points. */
+  private admitTelemetry(sourceId: string): boolean {
     const now = performance.now();
     if (!this.telemetryBucket.take()) {
       this.host.countFrame(sourceId, "rate_limited");
       this.error("RATE_LIMITED", "telemetry rate limit exceeded");
-      return;
+      return false;
     }
     const gap = this.host.limits.minTelemetryGapMs;
     if (gap > 0 && now - this.lastTelemetryAt < gap) {
       this.host.countFrame(sourceId, "dropped_silently");
-      return;
+      return false;
     }
     this.lastTelemetryAt = now;
     const every = this.host.faults.rateLimitEvery;
     if (every > 0 && ++this.telemetryCount % every === 0) {
       this.host.countFrame(sourceId, "rate_limited");
       this.error("RATE_LIMITED", "telemetry rate limit exceeded (injected)");
-      return;
+      return false;
     }
+    return true;
+  }
+
+  private telemetry(message: Record<string, unknown>): void {
+    const sourceId = this.sourceId!;
+    if (!this.admitTelemetry(sourceId)) return;
     const points = message.points;
     if (!Array.isArray(points)) {
       this.reject(sourceId, "points must be an array");

@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { WebSocketServer } from "ws";
 import { DeviceConnection, type DeviceHost, type IngestRecord } from "./device.js";
+import type { AcceptedFrame } from "./fast-telemetry.js";
 import { handleIngest } from "./ingest.js";
 import { startLatencyProxy } from "./latency-proxy.js";
 import { DEFAULT_FAULTS, DEFAULT_LIMITS, type GatewayFaults, type GatewayLimits } from "./limits.js";
@@ -30,6 +31,11 @@ export interface GatewayOptions {
   maxMessages?: number;
   /** Called with each accepted frame's points. */
   onPoints?: (sourceId: string, points: Record<string, unknown>[], via: "ws" | "http") => void;
+  /**
+   * Called with each accepted frame's count and timestamps. Cheaper than onPoints: without
+   * onPoints, output or keepPoints, frames are validated on their bytes and never parsed.
+   */
+  onFrame?: (sourceId: string, frame: AcceptedFrame, via: "ws" | "http") => void;
   limits?: Partial<GatewayLimits>;
   faults?: Partial<GatewayFaults>;
   /** The source id `authenticated` answers with (default: the one requested, as the public gateway does). */
@@ -86,6 +92,8 @@ export interface Gateway {
   waitForMessage(match: (message: ReceivedMessage) => boolean, timeoutMs?: number): Promise<ReceivedMessage>;
   close(): Promise<void>;
 }
+
+const numberOrUndefined = (value: unknown) => (typeof value === "number" ? value : undefined);
 
 export async function startGateway(options: GatewayOptions = {}): Promise<Gateway> {
   const limits: GatewayLimits = { ...DEFAULT_LIMITS, ...options.limits };
@@ -161,6 +169,15 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
         if (options.output) options.output.write(stored.map((p) => JSON.stringify(p)).join("\n") + "\n");
       }
       options.onPoints?.(sourceId, accepted, via);
+      options.onFrame?.(sourceId, { count: accepted.length, timestamp: (i) => numberOrUndefined(accepted[i].timestamp) }, via);
+      notify();
+    },
+    countsOnly: () => !keepPoints && !options.output && !options.onPoints && !faults.rejectPoint,
+    acceptFrame(sourceId, frame, via) {
+      const summary = summaryOf(sourceId);
+      summary.points += frame.count;
+      summary.lastPointAt = serverNow();
+      options.onFrame?.(sourceId, frame, via);
       notify();
     },
     record(sourceId, message) {

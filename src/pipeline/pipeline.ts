@@ -104,8 +104,10 @@ export class Pipeline {
     };
     const gate = route.stream === "on_demand" ? this.gateFor(route.sourceId) : undefined;
 
-    let points: QueuedPoint[] = [];
-    let sizes: number[] = [];
+    // Sized for the common case (every point valid, all to the adapter's own source), trimmed after.
+    const points = new Array<QueuedPoint>(inputs.length);
+    const sizes = new Array<number>(inputs.length);
+    let count = 0;
     let bytes = 0;
     let others: Map<string, { points: QueuedPoint[]; sizes: number[]; bytes: number }> | undefined;
     for (let i = 0; i < inputs.length; i++) {
@@ -119,8 +121,8 @@ export class Pipeline {
       if (gate) {
         gate.offer(result.point, result.bytes, origin);
       } else if (target === route.sourceId) {
-        points.push(result.point);
-        sizes.push(result.bytes);
+        points[count] = result.point;
+        sizes[count++] = result.bytes;
         bytes += result.bytes;
       } else {
         others ??= new Map();
@@ -134,13 +136,13 @@ export class Pipeline {
         group.bytes += result.bytes;
       }
     }
+    points.length = count;
+    sizes.length = count;
     let ok = true;
-    if (points.length > 0) ok = this.enqueue(route.sourceId, origin, points, sizes, bytes) && ok;
+    if (count > 0) ok = this.enqueue(route.sourceId, origin, points, sizes, bytes) && ok;
     if (others) {
       for (const [target, group] of others) ok = this.enqueue(target, origin, group.points, group.sizes, group.bytes) && ok;
     }
-    points = [];
-    sizes = [];
     return ok;
   }
 

@@ -32,7 +32,7 @@ export function quotedBytes(text: string): number {
   return bytes;
 }
 
-function tagsJson(tags: Record<string, string>): string {
+export function tagsJson(tags: Record<string, string>): string {
   // Only the frozen static-tag objects are shared across points; a merged object is seen once.
   if (!Object.isFrozen(tags)) return JSON.stringify(tags);
   let json = tagsCache.get(tags);

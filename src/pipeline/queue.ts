@@ -128,29 +128,23 @@ export class SourceQueue implements BatchSource {
 
   take(maxPoints: number, maxBytes: number): Batch | undefined {
     if (this.options.durability === "always") this.persistMemory();
-    const points: QueuedPoint[] = [];
-    const origins: number[] = [];
-    const sizes: number[] = [];
-    const rows: number[] = [];
-    const ords: number[] = [];
+    // First find the runs of segments the batch is made of, then copy them into arrays of the
+    // exact size: growing five arrays point by point was a third of the bridge's garbage.
+    const runs: { segment: Segment; from: number; to: number }[] = [];
+    let count = 0;
     let bytes = 0;
-    while (points.length < maxPoints) {
+    while (count < maxPoints) {
       const segment = this.headSegment();
       if (!segment) break;
       let end = segment.pos;
-      const limit = Math.min(segment.points.length, segment.pos + maxPoints - points.length);
-      while (end < limit && (bytes + segment.sizes[end] <= maxBytes || (points.length === 0 && end === segment.pos))) {
+      const limit = Math.min(segment.points.length, segment.pos + maxPoints - count);
+      while (end < limit && (bytes + segment.sizes[end] <= maxBytes || (count === 0 && end === segment.pos))) {
         bytes += segment.sizes[end];
         end++;
       }
       if (end === segment.pos) break;
-      for (let i = segment.pos; i < end; i++) {
-        points.push(segment.points[i]);
-        origins.push(segment.origins[i]);
-        sizes.push(segment.sizes[i]);
-        rows.push(segment.rows ? segment.rows[i] : segment.row);
-        ords.push(ordinalAt(segment, i));
-      }
+      runs.push({ segment, from: segment.pos, to: end });
+      count += end - segment.pos;
       segment.pos = end;
       if (segment.pos === segment.points.length) this.shiftHead(segment);
       if (end < limit) break; // the byte limit was reached
@@ -158,7 +152,22 @@ export class SourceQueue implements BatchSource {
       // a contiguous run of the queue's order, so it ends with the segment.
       if (segment.ords) break;
     }
-    if (points.length === 0) return undefined;
+    if (count === 0) return undefined;
+    const points = new Array<QueuedPoint>(count);
+    const origins = new Array<number>(count);
+    const sizes = new Array<number>(count);
+    const rows = new Array<number>(count);
+    const ords = new Array<number>(count);
+    let k = 0;
+    for (const { segment, from, to } of runs) {
+      for (let i = from; i < to; i++, k++) {
+        points[k] = segment.points[i];
+        origins[k] = segment.origins[i];
+        sizes[k] = segment.sizes[i];
+        rows[k] = segment.rows ? segment.rows[i] : segment.row;
+        ords[k] = ordinalAt(segment, i);
+      }
+    }
     const batch = new QueueBatch(++this.seq, points, bytes, origins, sizes, rows, ords);
     this.inflight.add(batch);
     return batch;

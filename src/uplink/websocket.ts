@@ -9,6 +9,7 @@ import { Backoff, sleep } from "../backoff.js";
 import type { Batch } from "../pipeline/batch-source.js";
 import { type Barrier, BarrierQueue, InFlight } from "./ack-window.js";
 import { findRefused } from "./bisect.js";
+import { encodeTelemetryFrame } from "./frame-encoder.js";
 import type { DeliveryContext } from "./http.js";
 import { FramePacer } from "./pacer.js";
 import {
@@ -16,7 +17,6 @@ import {
   type DeviceSensor,
   deviceAuthFrame,
   type ErrorFrame,
-  encodeTelemetry,
   errorText,
   type InboundFrame,
   rejectedPointIndex,
@@ -351,7 +351,7 @@ export class WsSession {
         continue;
       }
       this.inFlight.add(batch);
-      const frame = Buffer.from(encodeTelemetry(batch.points, clock));
+      const frame = encodeTelemetryFrame(batch.points, clock);
       if (frame.length > FRAME_HARD_LIMIT && batch.points.length > 1) {
         this.maxPoints = Math.max(1, Math.floor((batch.points.length * FRAME_HARD_LIMIT) / frame.length / 2));
         this.ctx.log.warn("frame over the message limit: taking smaller batches", { bytes: frame.length, max_points: this.maxPoints });
@@ -380,7 +380,7 @@ export class WsSession {
   /** Sends points[from, to) of a batch as one frame behind its own barrier; resolves with the errors it drew. */
   private async probe(batch: Batch, from: number, to: number): Promise<ErrorFrame[]> {
     await this.pace();
-    this.sendFrame(Buffer.from(encodeTelemetry(batch.points, this.ctx.clock, from, to)), to - from);
+    this.sendFrame(encodeTelemetryFrame(batch.points, this.ctx.clock, from, to), to - from);
     const barrier = this.barriers.open("probe", this.ctx.clock.monotonicMs());
     const answered = new Promise<ErrorFrame[]>((resolve) => (barrier.settle = resolve));
     this.ping(barrier);

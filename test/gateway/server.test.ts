@@ -103,9 +103,18 @@ describe("local gateway, WebSocket", () => {
     }
   });
 
-  it("one invalid point rejects the whole frame with INVALID_MESSAGE naming it", async () => {
+  // A count-only gateway (onFrame, nothing kept) validates frames on their bytes first
+  // (fast-telemetry.ts): its verdicts and error frames must be the same.
+  it.each([
+    ["keeping points", false],
+    ["counting only", true],
+  ])("one invalid point rejects the whole frame with INVALID_MESSAGE naming it (%s)", async (_, countsOnly) => {
+    let counted = 0;
     // Frames here follow each other within a loopback round trip: off with the 0.5 ms rule (tested below).
-    gateway = await startGateway({ limits: { minTelemetryGapMs: 0 } });
+    gateway = await startGateway({
+      limits: { minTelemetryGapMs: 0 },
+      ...(countsOnly ? { keepPoints: false, onFrame: (_source: string, frame: { count: number }) => (counted += frame.count) } : {}),
+    });
     const c = await connect(gateway);
     c.send(auth());
     await c.next("authenticated");
@@ -129,7 +138,11 @@ describe("local gateway, WebSocket", () => {
     c.send({ type: "telemetry", points: Array.from({ length: 10_001 }, () => point(1)) });
     expect(await c.next("error")).toMatchObject({ code: "INVALID_MESSAGE", detail: expect.stringContaining("too many points") });
     await c.barrier();
-    expect(gateway.points).toHaveLength(0);
+    expect(gateway.summary().get("dev-1")).toMatchObject({ points: 0, framesAccepted: 0 });
+    c.send({ type: "telemetry", points: Array.from({ length: 10_000 }, (_, i) => point(i + 0.5)) });
+    await c.barrier();
+    expect(gateway.summary().get("dev-1")).toMatchObject({ points: 10_000, framesAccepted: 1 });
+    expect(countsOnly ? counted : gateway.points.length).toBe(10_000);
   });
 
   it("closes the connection on a message over 1 MiB, without an error frame", async () => {

@@ -8,6 +8,8 @@ import type { QueuedPoint } from "../../src/pipeline/batch-source.js";
 import { findRefused, type ProbeOutcome } from "../../src/uplink/bisect.js";
 import { plexusProblems } from "../../src/uplink/check.js";
 import { DeviceErrorReporter } from "../../src/uplink/device-errors.js";
+import { encodeTelemetryFrame } from "../../src/uplink/frame-encoder.js";
+import { MAX_NUMBER_CHARS, writeNumber } from "../../src/uplink/number-bytes.js";
 import {
   assertSecure,
   deviceWebSocketUrl,
@@ -84,6 +86,31 @@ describe("telemetry encoding", () => {
       ],
     });
     expect(JSON.parse(encodeTelemetry(points, clock, 1, 3)).points).toHaveLength(2);
+    // The byte encoder the WebSocket uses writes exactly the same bytes.
+    expect(encodeTelemetryFrame(points, clock).toString()).toBe(encodeTelemetry(points, clock));
+    expect(encodeTelemetryFrame(points, clock, 1, 3).toString()).toBe(encodeTelemetry(points, clock, 1, 3));
+    const many = Array.from({ length: 3000 }, (_, i) => ({ ...points[i % points.length], value: i % 4 === 1 ? `é${i}` : i / 7 }));
+    expect(encodeTelemetryFrame(many, clock).toString()).toBe(encodeTelemetry(many, clock));
+  });
+
+  it("writes numbers exactly as String() does", () => {
+    const buf = Buffer.alloc(MAX_NUMBER_CHARS);
+    const written = (value: number) => buf.toString("latin1", 0, writeNumber(buf, 0, value));
+    const special = [0, -0, 1, -1, 0.5, 0.05, 1e-6, 1.5e-6, 1e-7, 123.456, 1e21, 2 ** 53, 2 ** 53 - 1, -(2 ** 53), 2 ** 30 - 0.5];
+    for (const value of [...special, 0.1 + 0.2, 1 / 3, 1.7976931348623157e308, 5e-324, 1_755_700_000_123, 1_755_700_000_123.5])
+      expect(written(value)).toBe(String(value));
+    let seed = 3;
+    const random = () => {
+      seed = (seed * 16807) % 2147483647;
+      return seed / 2147483647;
+    };
+    for (let i = 0; i < 100_000; i++) {
+      const magnitude = 10 ** Math.floor(random() * 14 - 4);
+      const raw = Math.round((random() - 0.5) * magnitude * 1e6);
+      for (const value of [raw / 10 ** (i % 8), raw * 0.1 ** (i % 8), (random() - 0.5) * magnitude, Math.fround(random() * magnitude)]) {
+        if (written(value) !== String(value)) expect(written(value)).toBe(String(value));
+      }
+    }
   });
 
   it("before any sync maps monotonic stamps through the local wall clock", () => {
