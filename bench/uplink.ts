@@ -97,7 +97,7 @@ async function scenario(
   port: number,
   child: ChildProcess,
   name: string,
-  frameInterval: string,
+  uplinkOptions: Record<string, unknown>,
   run: (emit: (p: PointInput[]) => boolean, queue: SourceQueue) => Promise<number>,
 ) {
   const clock = new BridgeClock();
@@ -113,7 +113,7 @@ async function scenario(
   pipeline.addQueue(queue);
   const origin = pipeline.addAdapter({ id: "bench", sourceId, prefix: "bench.", stream: "always" });
   const uplink = new Uplink({
-    options: plexusSection.parse({ url: `http://127.0.0.1:${port}`, source_id: sourceId, frame_interval: frameInterval }),
+    options: plexusSection.parse({ url: `http://127.0.0.1:${port}`, source_id: sourceId, ...uplinkOptions }),
     apiKey: "plx_bench",
     source: queue,
     clock,
@@ -163,7 +163,7 @@ async function main() {
   console.log(`bench/uplink: pipeline → queue → WebSocket → local gateway (child process), node ${process.version}`);
   console.log("(max-rate rows: the producer outruns delivery, so their latency is time spent queued; the paced row measures latency)");
 
-  const flat = (frameInterval: string) => async (emit: (p: PointInput[]) => boolean, queue: SourceQueue) => {
+  const flat = async (emit: (p: PointInput[]) => boolean, queue: SourceQueue) => {
     const batches = makeBatches(1000);
     let sent = 0;
     for (let b = 0; sent < total; b++) {
@@ -172,11 +172,15 @@ async function main() {
       // An adapter emits from I/O callbacks: yield to the event loop between emits like one.
       await new Promise((resolve) => setImmediate(resolve));
     }
-    void frameInterval;
     return sent;
   };
-  await scenario(port, child, "max rate, frame_interval 5ms", "5ms", flat("5ms"));
-  await scenario(port, child, "max rate, frame_interval 2ms", "2ms", flat("2ms"));
+  // Default delivery: one frame in flight, the next sent after its pong (nothing can be dropped
+  // silently). Pipelined: windows of 50 frames, 4 in flight (faster on long links, not loss-proof).
+  const pipelined = { ack_window_frames: 50, max_unacked_windows: 4 };
+  await scenario(port, child, "max rate, default delivery, 5ms", {}, flat);
+  await scenario(port, child, "max rate, default delivery, 2ms", { frame_interval: "2ms" }, flat);
+  await scenario(port, child, "max rate, pipelined 50×4, 5ms", pipelined, flat);
+  await scenario(port, child, "max rate, pipelined 50×4, 2ms", { ...pipelined, frame_interval: "2ms" }, flat);
 
   const paced = async (emit: (p: PointInput[]) => boolean) => {
     // 100,000 points/s: 1,000 points every 10 ms, on schedule.
@@ -192,7 +196,7 @@ async function main() {
     }
     return sent;
   };
-  await scenario(port, child, "100,000 points/s paced, 5ms", "5ms", paced);
+  await scenario(port, child, "100,000 points/s paced, default", {}, paced);
   child.send({ cmd: "exit" });
 }
 

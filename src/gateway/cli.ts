@@ -20,6 +20,9 @@ const USAGE = `usage: plexus-bridge gateway [options]
   --latency DURATION       one-way latency added in each direction (e.g. 150ms)
   --drop-every DURATION    drop every device connection this often (no close frame)
   --going-away-every DUR   close every device connection with 1001 this often
+  --stall-every DURATION   hold what devices send this often, then deliver it at once (a TCP
+                           retransmission on a lossy link; frames arrive back to back)
+  --stall-for DURATION     how long each stall holds (default 200ms)
   --skew DURATION          server clock ahead by this much (e.g. 180d); prefix "-" for behind
   --rate-limit-every N     answer every Nth telemetry frame with RATE_LIMITED
   --summary-interval DUR   per-source summary period on stderr (default 5s; 0 = off)
@@ -63,6 +66,8 @@ export async function runGatewayCommand(argv: string[]): Promise<number> {
         latency: { type: "string" },
         "drop-every": { type: "string" },
         "going-away-every": { type: "string" },
+        "stall-every": { type: "string" },
+        "stall-for": { type: "string" },
         skew: { type: "string" },
         "rate-limit-every": { type: "string" },
         "summary-interval": { type: "string", default: "5s" },
@@ -105,6 +110,8 @@ export async function runGatewayCommand(argv: string[]): Promise<number> {
       faults: {
         dropEveryMs: duration(values["drop-every"], "--drop-every"),
         goingAwayEveryMs: duration(values["going-away-every"], "--going-away-every"),
+        stallEveryMs: duration(values["stall-every"], "--stall-every"),
+        stallForMs: duration(values["stall-for"], "--stall-for") || (values["stall-every"] ? 200 : 0),
         skewMs: duration(values.skew, "--skew"),
         rateLimitEvery,
       },

@@ -38,6 +38,12 @@ export interface GatewayFaults {
   dropEveryMs: number;
   /** Close every device connection with 1001 going-away this often. 0: never. */
   goingAwayEveryMs: number;
+  /**
+   * Every stallEveryMs, hold what devices send for stallForMs and deliver it in one piece (a TCP
+   * retransmission on a lossy link): frames paced apart arrive back to back. 0: never.
+   */
+  stallEveryMs: number;
+  stallForMs: number;
   /** Refuse every connection and request (as if the gateway were down). */
   offline: boolean;
   /** Refuse WebSocket upgrades only (a proxy that does not pass WebSockets); HTTP ingest still works. */
@@ -53,6 +59,8 @@ export const DEFAULT_FAULTS: GatewayFaults = {
   rateLimitEvery: 0,
   dropEveryMs: 0,
   goingAwayEveryMs: 0,
+  stallEveryMs: 0,
+  stallForMs: 0,
   offline: false,
   refuseWebSocket: false,
   httpStatuses: [],

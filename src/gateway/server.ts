@@ -230,11 +230,13 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
 
   const bindHost = options.host ?? "127.0.0.1";
   const latency = options.latencyMs ?? 0;
+  const stall = faults.stallEveryMs > 0 && faults.stallForMs > 0 ? { everyMs: faults.stallEveryMs, forMs: faults.stallForMs } : undefined;
+  const proxied = latency > 0 || stall !== undefined;
   await new Promise<void>((resolve, reject) =>
-    server.once("error", reject).listen(latency > 0 ? 0 : (options.port ?? 0), bindHost, resolve),
+    server.once("error", reject).listen(proxied ? 0 : (options.port ?? 0), bindHost, resolve),
   );
   const serverPort = (server.address() as AddressInfo).port;
-  const proxy = latency > 0 ? await startLatencyProxy(bindHost, options.port ?? 0, serverPort, () => latency) : undefined;
+  const proxy = proxied ? await startLatencyProxy(bindHost, options.port ?? 0, serverPort, { latencyMs: () => latency, stall }) : undefined;
   const port = proxy?.port ?? serverPort;
 
   const each = (action: (connection: DeviceConnection) => void) => {

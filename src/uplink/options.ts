@@ -31,7 +31,14 @@ export const plexusSection = z
     flush_interval: duration()
       .default(10)
       .describe("A trickle of points gathers into at most one frame per flush_interval; points after a quiet spell go at once."),
-    ack_window_frames: z.number().int().min(1).default(50).describe("Frames sent before a ping barrier."),
+    ack_window_frames: z
+      .number()
+      .int()
+      .min(1)
+      .default(1)
+      .describe(
+        "Frames sent before a ping barrier. Above 1 (with max_unacked_windows above 1) delivery is faster on long links, but a link that stalls and bursts can make the gateway drop frames silently while still answering the barrier.",
+      ),
     heartbeat_interval: duration().default(30_000).describe("Heartbeat period."),
     resync_interval: duration()
       .default(6 * 3_600_000)
@@ -43,8 +50,10 @@ export const plexusSection = z
       .int()
       .min(1)
       .max(64)
-      .default(4)
-      .describe("Ack windows in flight at once; bounds duplicates after a drop (windows × frames × points)."),
+      .default(1)
+      .describe(
+        "Ack windows in flight at once. 1 (the default) with ack_window_frames 1 means one frame in flight: no frame can be dropped silently, at one frame per round trip.",
+      ),
     reconnect_min: duration().default(1000).describe("First reconnect delay; doubles per failure (±25 % jitter)."),
     reconnect_max: duration().default(60_000).describe("Longest reconnect delay."),
     stable_after: duration().default(30_000).describe("A connection up this long counts as stable: the reconnect delay starts over."),

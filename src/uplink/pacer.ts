@@ -3,6 +3,9 @@
  * one (the gateway silently drops frames of a source under 0.5 ms apart, so a pong only means
  * "stored" when frames are paced), and not before a pause (RATE_LIMITED) ends.
  */
+/** Twice the gateway's 0.5 ms, for clocks that count in whole milliseconds. */
+const AFTER_PONG_GAP_MS = 1;
+
 export class FramePacer {
   private nextFrameAt = 0;
   private pausedUntil = 0;
@@ -26,6 +29,14 @@ export class FramePacer {
 
   sent(): void {
     this.lastFrameAt = this.now();
+  }
+
+  /**
+   * A pong came back: the gateway handled every frame sent before its ping. A frame sent after
+   * this gap cannot be handled within 0.5 ms of those, however the network bunches bytes.
+   */
+  acknowledged(): void {
+    this.nextFrameAt = Math.max(this.nextFrameAt, this.now() + AFTER_PONG_GAP_MS);
   }
 
   pauseFor(ms: number): void {

@@ -50,6 +50,12 @@ const FRAME_HARD_LIMIT = WS_MESSAGE_LIMIT - 4096;
  */
 const SEND_BUFFER_LIMIT = 2 * 1024 * 1024;
 
+/** A batch taken from the queue and its telemetry frame, ready to send. */
+interface PreparedFrame {
+  batch: Batch;
+  frame: Buffer;
+}
+
 export class WsSession {
   private ws: WebSocket | undefined;
   private authenticated = false;
@@ -60,6 +66,12 @@ export class WsSession {
   private readonly barriers = new BarrierQueue();
   private readonly inFlight: InFlight;
   private window: Batch[] = [];
+  /**
+   * The next frame, taken and encoded before waiting for a window slot or the pacer: with one
+   * frame in flight (the default) its encoding overlaps the previous frame's round trip. It is
+   * in flight, so a teardown gives it back.
+   */
+  private next: PreparedFrame | undefined;
   /** Error frames that arrived while no barrier was pending: they concern the open window. */
   private windowErrors: ErrorFrame[] = [];
   private readonly suspects: Batch[] = [];
@@ -242,6 +254,7 @@ export class WsSession {
   private settle(barrier: Barrier): void {
     const { counters, log } = this.ctx;
     if (barrier.kind !== "control") counters.rttMs = this.ctx.clock.monotonicMs() - barrier.sentAtMono;
+    if (barrier.kind === "telemetry" || barrier.kind === "probe") this.pacer.acknowledged();
     if (barrier.kind === "sync" || barrier.kind === "probe") {
       barrier.settle?.(barrier.errors);
       return;
@@ -269,6 +282,9 @@ export class WsSession {
     log.warn("gateway refused a telemetry window: resending after a pause", { error: errorText(barrier.errors[0]), pause_ms: delay });
     this.pacer.pauseFor(delay);
     for (const batch of barrier.batches) this.inFlight.giveBack(batch);
+    // A frame prepared after the refused window goes back too, so the resend keeps the queue's order.
+    if (this.next) this.inFlight.giveBack(this.next.batch);
+    this.next = undefined;
   }
 
   private closeWindow(): void {
@@ -319,7 +335,7 @@ export class WsSession {
   }
 
   private async sendLoop(): Promise<void> {
-    const { source, options, clock } = this.ctx;
+    const { options, clock } = this.ctx;
     for (;;) {
       if (this.closed) return;
       if (this.suspects.length > 0) {
@@ -328,6 +344,7 @@ export class WsSession {
         continue;
       }
       if (this.draining && (!this.draining.emptyQueue || clock.monotonicMs() >= this.draining.untilMono)) break;
+      this.next ??= this.prepareFrame();
       if (this.barriers.count("telemetry") >= options.max_unacked_windows) {
         await this.waitForEvent(options.ack_timeout);
         continue;
@@ -337,10 +354,7 @@ export class WsSession {
         await this.waitForEvent(5);
         continue;
       }
-      // Take and encode the next frame while the pacer's interval runs, not after it: at high
-      // rates the frame is full either way, and the interval no longer adds the encoding time.
-      const batch = source.take(this.maxPoints, options.frame_max_bytes);
-      if (!batch) {
+      if (!this.next) {
         this.closeWindow();
         if (this.draining && this.barriers.count() === 0) break;
         const woke = await this.waitForEvent(this.draining ? 50 : options.ack_timeout, true);
@@ -350,14 +364,8 @@ export class WsSession {
         if (woke === "queue" && gather > 0 && !this.draining) await sleep(gather, this.closedSignal.signal);
         continue;
       }
-      this.inFlight.add(batch);
-      const frame = encodeTelemetryFrame(batch.points, clock);
-      if (frame.length > FRAME_HARD_LIMIT && batch.points.length > 1) {
-        this.maxPoints = Math.max(1, Math.floor((batch.points.length * FRAME_HARD_LIMIT) / frame.length / 2));
-        this.ctx.log.warn("frame over the message limit: taking smaller batches", { bytes: frame.length, max_points: this.maxPoints });
-        this.inFlight.giveBack(batch);
-        continue;
-      }
+      const { batch, frame } = this.next;
+      this.next = undefined;
       await this.pace();
       this.sendFrame(frame, batch.points.length);
       this.window.push(batch);
@@ -367,6 +375,21 @@ export class WsSession {
     this.closeWindow();
     while (this.barriers.count() > 0 && clock.monotonicMs() < this.draining!.untilMono) await this.waitForEvent(50);
     this.close(1000, "bridge stopping");
+  }
+
+  /** Takes the next batch and encodes it; a frame over the message limit is given back and retaken smaller. */
+  private prepareFrame(): PreparedFrame | undefined {
+    const { source, options, clock } = this.ctx;
+    for (;;) {
+      const batch = source.take(this.maxPoints, options.frame_max_bytes);
+      if (!batch) return undefined;
+      this.inFlight.add(batch);
+      const frame = encodeTelemetryFrame(batch.points, clock);
+      if (frame.length <= FRAME_HARD_LIMIT || batch.points.length === 1) return { batch, frame };
+      this.maxPoints = Math.max(1, Math.floor((batch.points.length * FRAME_HARD_LIMIT) / frame.length / 2));
+      this.ctx.log.warn("frame over the message limit: taking smaller batches", { bytes: frame.length, max_points: this.maxPoints });
+      this.inFlight.giveBack(batch);
+    }
   }
 
   private sendFrame(frame: Buffer, points: number): void {
@@ -426,6 +449,7 @@ export class WsSession {
     this.window = [];
     this.windowErrors = [];
     this.suspects.length = 0;
+    this.next = undefined;
     const given = this.inFlight.giveBackAll();
     if (given > 0) this.ctx.log.debug("gave unacknowledged batches back to the queue", { batches: given });
     this.poke();
