@@ -232,9 +232,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const latency = options.latencyMs ?? 0;
   const stall = faults.stallEveryMs > 0 && faults.stallForMs > 0 ? { everyMs: faults.stallEveryMs, forMs: faults.stallForMs } : undefined;
   const proxied = latency > 0 || stall !== undefined;
-  await new Promise<void>((resolve, reject) =>
-    server.once("error", reject).listen(proxied ? 0 : (options.port ?? 0), bindHost, resolve),
-  );
+  await new Promise<void>((resolve, reject) => server.once("error", reject).listen(proxied ? 0 : (options.port ?? 0), bindHost, resolve));
   const serverPort = (server.address() as AddressInfo).port;
   const proxy = proxied ? await startLatencyProxy(bindHost, options.port ?? 0, serverPort, { latencyMs: () => latency, stall }) : undefined;
   const port = proxy?.port ?? serverPort;
