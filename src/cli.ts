@@ -4,7 +4,9 @@
  * the uplink and `gateway` never loads an adapter.
  */
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { packageRoot } from "./package-root.js";
 
 const USAGE = `usage: plexus-bridge <command> [options]
 
@@ -23,14 +25,8 @@ Common options: --log-format text|json, --log-level debug|info|warn|error.
 `;
 
 export function packageVersion(): string {
-  const file = fileURLToPath(new URL("../package.json", import.meta.url));
-  try {
-    return (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
-  } catch {
-    // Compiled into dist/src: package.json is one folder further up.
-    const up = fileURLToPath(new URL("../../package.json", import.meta.url));
-    return (JSON.parse(readFileSync(up, "utf8")) as { version: string }).version;
-  }
+  const file = join(packageRoot(), "package.json");
+  return (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
 }
 
 export async function main(argv: readonly string[]): Promise<number> {

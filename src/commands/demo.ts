@@ -4,9 +4,10 @@
  * captures replayed: a MAVLink flight log, a CAN bus with its DBC), and prints what the gateway
  * stores: points per source and the latest value of a few metrics.
  */
-import { fileURLToPath } from "node:url";
+import path from "node:path";
 import { parseDuration } from "../config/units.js";
 import { startGateway } from "../gateway/server.js";
+import { packageRoot } from "../package-root.js";
 import { EXIT_USAGE } from "./shared.js";
 
 /** Metrics worth a glance in the demo's summary, when the replays carry them. */
@@ -24,7 +25,7 @@ const HEADLINE = [
 const USAGE = "usage: plexus-bridge demo [--duration 30s] [-c FILE] [--log-level LEVEL]\n";
 
 export function demoConfigPath(): string {
-  return fileURLToPath(new URL("../../config/demo.yaml", import.meta.url));
+  return path.join(packageRoot(), "config", "demo.yaml");
 }
 
 export async function runDemoCommand(argv: readonly string[]): Promise<number> {

@@ -1,10 +1,9 @@
 /** The JSON Schema editors use to autocomplete and check config files, built from the same zod schemas. */
-import { existsSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import type { AdapterDefinition } from "../adapter-contract.js";
 import { loadAllAdapters } from "../adapters.js";
+import { packageRoot } from "../package-root.js";
 import { fullConfigSchema } from "./schema.js";
 
 /** Every registered adapter type by default; tests pass their own definitions. */
@@ -34,17 +33,6 @@ function keepUnitDefaults(context: { zodSchema: z.core.$ZodTypes; jsonSchema: z.
 /** The text written to config/plexus-bridge.schema.json: stable, so `schema --check` can compare bytes. */
 export async function jsonSchemaText(definitions?: readonly AdapterDefinition[]): Promise<string> {
   return `${JSON.stringify(await buildJsonSchema(definitions), null, 2)}\n`;
-}
-
-/** The package root (the folder with package.json), from src/config or dist/src/config alike. */
-export function packageRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(path.join(dir, "package.json"))) {
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error("package.json not found above the config module");
-    dir = parent;
-  }
-  return dir;
 }
 
 export function committedSchemaPath(): string {
