@@ -41,6 +41,8 @@ function run(name: string, options: Partial<QueueOptions>, withSpool: boolean) {
         join(dir, "bench.db"),
         { bootId: bootId(), runId: "bench", monoNow: () => clock.monotonicMs(), wallNow: () => Date.now() },
         log,
+        // As the daemon opens it: `always` syncs every commit to the device (power-cut safe).
+        { syncEveryCommit: parsed.durability === "always" },
       )
     : undefined;
   const origin = pipeline.addAdapter({ id: "bench", sourceId: "bench", prefix: "bench.", tags: { site: "lab" }, stream: "always" });

@@ -252,14 +252,7 @@ export class Daemon implements BridgeControl {
   private ensureSource(sourceId: string): void {
     if (this.pipeline.queue(sourceId)) return;
     const queueOptions = { ...this.config.queue, ...this.options.queueOverride };
-    const spool =
-      queueOptions.durability === "memory"
-        ? undefined
-        : new Spool(
-            join(this.options.stateDir, "spool", `${sourceId}.db`),
-            { bootId: bootId(), runId: this.runId, monoNow: () => this.clock.monotonicMs(), wallNow: () => Date.now() },
-            this.log.child("spool"),
-          );
+    const spool = queueOptions.durability === "memory" ? undefined : this.openSpool(sourceId, queueOptions);
     const queue = new SourceQueue(sourceId, queueOptions, this.pipeline.countersFor(sourceId), this.log.child(`queue ${sourceId}`), spool);
     this.pipeline.addQueue(queue);
     const sink = this.options.sinkFactory({
@@ -274,6 +267,28 @@ export class Daemon implements BridgeControl {
     this.sinks.set(sourceId, sink);
     // A source added by a reload starts at once; at start-up, start() starts them all.
     if (this.running) void sink.start();
+  }
+
+  /**
+   * A spool that cannot be opened (a read-only or full state dir, permissions) must not stop the
+   * bridge: the source runs from memory, and what memory cannot hold is dropped and counted.
+   */
+  private openSpool(sourceId: string, queueOptions: QueueOptions): Spool | undefined {
+    const path = join(this.options.stateDir, "spool", `${sourceId}.db`);
+    try {
+      return new Spool(
+        path,
+        { bootId: bootId(), runId: this.runId, monoNow: () => this.clock.monotonicMs(), wallNow: () => Date.now() },
+        this.log.child("spool"),
+        { syncEveryCommit: queueOptions.durability === "always" },
+      );
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      this.log.error(
+        `cannot open the spool ${path} (${typeof code === "string" ? `${code}: ` : ""}${describeError(error)}); ${sourceId} queues in memory only until the next start`,
+      );
+      return undefined;
+    }
   }
 
   private sensorsOf(sourceId: string) {

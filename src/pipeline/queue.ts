@@ -7,7 +7,7 @@
 import type { Logger } from "../log.js";
 import type { Batch, BatchSource, QueuedPoint } from "./batch-source.js";
 import type { QueueOptions } from "./queue-options.js";
-import type { Spool } from "./spool.js";
+import type { Spool, SpoolRow } from "./spool.js";
 import { addReason, type PointCounters } from "./stats.js";
 
 /**
@@ -49,6 +49,8 @@ export interface QueueAccounting {
 const SPILL_INTERVAL_MS = 100;
 const SPOOL_ROW_POINTS = 2000;
 const BLOCK_GRACE = 2;
+/** After a failed spool write (disk full, read-only, I/O error), memory alone serves this long before the next try. */
+const SPOOL_RETRY_MS = 10_000;
 
 export class SourceQueue implements BatchSource {
   private staging: Segment[] = [];
@@ -70,6 +72,10 @@ export class SourceQueue implements BatchSource {
   private timer: NodeJS.Timeout | undefined;
   private readonly highPoints: number;
   private readonly highBytes: number;
+  /** Until when (monotonic ms) the spool is not used after a failed write; 0 = usable. */
+  private spoolFailedUntil = 0;
+  /** Fully acknowledged spool rows whose delete failed: retried, never counted again. */
+  private undeleted: { id: number; count: number; bytes: number }[] = [];
 
   constructor(
     readonly sourceId: string,
@@ -237,17 +243,25 @@ export class SourceQueue implements BatchSource {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     for (const batch of [...this.inflight].sort((a, b) => a.seq - b.seq)) this.giveBack(batch);
+    let reason = "shutdown with durability: memory";
     if (this.spool && this.options.durability !== "memory") {
+      // One last try even if the spool failed a moment ago.
+      this.spoolFailedUntil = 0;
+      this.retryDeletes();
       this.spillStaging();
       this.spillMemory();
-    } else {
-      for (const segment of [...this.staging, ...this.memory]) {
-        for (let i = segment.pos; i < segment.points.length; i++)
-          this.drop(segment.origins[i], 1, "shutdown with durability: memory", true);
-      }
-      this.staging = [];
-      this.memory = [];
+      reason = this.spoolUsable() ? "shutdown: spool full" : "shutdown: spool write failed";
+    } else if (this.options.durability !== "memory") {
+      reason = "shutdown: no spool";
     }
+    // What is not on disk now is lost with the process: count it, so the identity still holds.
+    for (const segment of [...this.staging, ...this.memory]) {
+      for (let i = segment.pos; i < segment.points.length; i++) {
+        if ((segment.rows ? segment.rows[i] : segment.row) === 0) this.drop(segment.origins[i], 1, reason, true);
+      }
+    }
+    this.staging = [];
+    this.memory = [];
     this.spool?.close();
     this.wakeDrained();
   }
@@ -259,7 +273,36 @@ export class SourceQueue implements BatchSource {
   }
 
   private hasUnloadedRows(): boolean {
-    return this.spool !== undefined && this.spool.points > this.loadedRowPoints;
+    return this.spool !== undefined && this.spoolUsable() && this.spool.points > this.loadedRowPoints;
+  }
+
+  private spoolUsable(): boolean {
+    return this.spoolFailedUntil === 0 || performance.now() >= this.spoolFailedUntil;
+  }
+
+  /**
+   * Runs spool I/O. A failure (SQLITE_FULL, a read-only or failing disk) must not take the
+   * bridge down: it is logged, the spool rests for a while, and the queue goes on in memory.
+   */
+  private spoolIo(what: string, work: () => void): boolean {
+    if (!this.spoolUsable()) return false;
+    try {
+      work();
+      if (this.spoolFailedUntil !== 0) {
+        this.spoolFailedUntil = 0;
+        this.log.info("spool writable again");
+      }
+      return true;
+    } catch (error) {
+      if (this.spoolFailedUntil === 0) {
+        const code = (error as { code?: unknown }).code;
+        this.log.error(
+          `spool ${what} failed (${typeof code === "string" ? `${code}: ` : ""}${(error as Error).message}); queueing in memory only, retrying in ${SPOOL_RETRY_MS / 1000} s`,
+        );
+      }
+      this.spoolFailedUntil = performance.now() + SPOOL_RETRY_MS;
+      return false;
+    }
   }
 
   private headSegment(): Segment | undefined {
@@ -274,7 +317,8 @@ export class SourceQueue implements BatchSource {
   }
 
   private loadRows(): boolean {
-    const rows = this.spool!.read(this.spoolCursor, 4);
+    let rows: SpoolRow[] = [];
+    if (!this.spoolIo("read", () => (rows = this.spool!.read(this.spoolCursor, 4)))) return false;
     for (const row of rows) {
       this.spoolCursor = row.id;
       if (this.loadedRows.has(row.id)) continue;
@@ -290,11 +334,22 @@ export class SourceQueue implements BatchSource {
   private releaseRowPoint(rowId: number): void {
     const row = this.loadedRows.get(rowId);
     if (!row) return;
-    if (--row.remaining === 0) {
-      this.loadedRows.delete(rowId);
-      this.loadedRowPoints -= row.count;
-      this.spool!.delete(rowId, row.count, row.bytes);
+    if (--row.remaining === 0) this.deleteRow(rowId, row.count, row.bytes);
+  }
+
+  /** Deletes a fully acknowledged row; if the disk refuses, it stays loaded (never replayed or dropped here) and is retried. */
+  private deleteRow(id: number, count: number, bytes: number): void {
+    if (this.spoolIo("delete", () => this.spool!.delete(id, count, bytes))) {
+      this.loadedRows.delete(id);
+      this.loadedRowPoints -= count;
+    } else {
+      this.undeleted.push({ id, count, bytes });
     }
+  }
+
+  private retryDeletes(): void {
+    if (this.undeleted.length === 0 || !this.spoolUsable()) return;
+    for (const row of this.undeleted.splice(0)) this.deleteRow(row.id, row.count, row.bytes);
   }
 
   /** Points recovered from an earlier run count as received by origin 0 ("spool"). */
@@ -305,11 +360,14 @@ export class SourceQueue implements BatchSource {
   }
 
   private spoolHasRoom(): boolean {
-    return this.spool !== undefined && this.spool.bytes < this.options.spool_max_bytes;
+    return this.spool !== undefined && this.spoolUsable() && this.spool.bytes < this.options.spool_max_bytes;
   }
 
   private spillIfDue(): void {
     if (!this.spool) return;
+    this.retryDeletes();
+    // Rows that waited while the spool was failing can be read again.
+    if (this.waiters.length > 0 && this.hasWaiting()) this.wake();
     if (this.options.durability === "always") {
       this.persistMemory();
     } else if (!this.uplinkUp) {
@@ -328,6 +386,8 @@ export class SourceQueue implements BatchSource {
   /**
    * `durability: always`: writes memory segments to the spool and keeps them in memory, moved to
    * the end of staging as loaded rows, so taking them reads nothing back from disk.
+   * The queue's state changes only once the transaction has committed: a failed write (a full
+   * disk) leaves every point where it was.
    */
   private persistMemory(): void {
     if (!this.spool || this.memory.length === 0 || this.hasUnloadedRows()) {
@@ -335,44 +395,71 @@ export class SourceQueue implements BatchSource {
       this.spillMemory();
       return;
     }
-    this.spool.transaction(() => {
-      while (this.memory.length > 0) {
-        if (!this.spoolHasRoom() && !this.ensureSpoolRoom()) return;
-        const segment = this.memory.shift()!;
-        const points = segment.pos === 0 ? segment.points : segment.points.slice(segment.pos);
-        const sizes = segment.pos === 0 ? segment.sizes : segment.sizes.slice(segment.pos);
-        const origins = segment.pos === 0 ? segment.origins : segment.origins.slice(segment.pos);
-        let bytes = 0;
-        for (const size of sizes) bytes += size;
-        const ord = ordinalAt(segment, segment.pos);
-        const id = this.spool!.append(points, origins, sizes, bytes, ord);
-        this.spoolCursor = id;
-        this.loadedRows.set(id, { remaining: points.length, count: points.length, bytes });
-        this.loadedRowPoints += points.length;
-        this.staging.push({ points, origins, sizes, pos: 0, row: id, ord });
-      }
-    });
+    const written: Segment[] = [];
+    const dropped: number[][] = [];
+    const ok = this.spoolIo("write", () =>
+      this.spool!.transaction(() => {
+        for (const segment of this.memory) {
+          if (!this.ensureSpoolRoom(dropped)) break;
+          const points = segment.pos === 0 ? segment.points : segment.points.slice(segment.pos);
+          const sizes = segment.pos === 0 ? segment.sizes : segment.sizes.slice(segment.pos);
+          const origins = segment.pos === 0 ? segment.origins : segment.origins.slice(segment.pos);
+          let bytes = 0;
+          for (const size of sizes) bytes += size;
+          const ord = ordinalAt(segment, segment.pos);
+          const id = this.spool!.append(points, origins, sizes, bytes, ord);
+          written.push({ points, origins, sizes, pos: 0, row: id, ord });
+        }
+      }),
+    );
+    if (!ok) return;
+    this.countSpoolDrops(dropped);
+    for (const segment of written) {
+      this.memory.shift();
+      this.spoolCursor = segment.row;
+      this.loadedRows.set(segment.row, { remaining: segment.points.length, count: segment.points.length, bytes: this.bytesOf(segment) });
+      this.loadedRowPoints += segment.points.length;
+      this.staging.push(segment);
+    }
   }
 
   /** Writes memory segments (oldest first) to the spool, as rows after everything spooled. */
   private spillMemory(downToPoints = 0): void {
     if (!this.spool || this.memory.length === 0) return;
-    this.spool.transaction(() => {
-      while (this.memory.length > 0 && this.memPoints > downToPoints) {
-        if (!this.ensureSpoolRoom()) return;
+    const written: { points: number; bytes: number }[] = [];
+    const dropped: number[][] = [];
+    const ok = this.spoolIo("write", () =>
+      this.spool!.transaction(() => {
+        let index = 0;
+        let pos = this.memory[0].pos;
+        let left = this.memPoints;
+        while (index < this.memory.length && left > downToPoints) {
+          if (!this.ensureSpoolRoom(dropped)) return;
+          const segment = this.memory[index];
+          const end = Math.min(segment.points.length, pos + SPOOL_ROW_POINTS);
+          const points = segment.points.slice(pos, end);
+          const sizes = segment.sizes.slice(pos, end);
+          let bytes = 0;
+          for (const size of sizes) bytes += size;
+          this.spool!.append(points, segment.origins.slice(pos, end), sizes, bytes, ordinalAt(segment, pos));
+          written.push({ points: points.length, bytes });
+          left -= points.length;
+          pos = end;
+          if (pos === segment.points.length && ++index < this.memory.length) pos = this.memory[index].pos;
+        }
+      }),
+    );
+    if (ok) {
+      this.countSpoolDrops(dropped);
+      // The same walk again, now that the rows are on disk.
+      for (const { points, bytes } of written) {
         const segment = this.memory[0];
-        const end = Math.min(segment.points.length, segment.pos + SPOOL_ROW_POINTS);
-        const points = segment.points.slice(segment.pos, end);
-        const sizes = segment.sizes.slice(segment.pos, end);
-        let bytes = 0;
-        for (const size of sizes) bytes += size;
-        this.spool!.append(points, segment.origins.slice(segment.pos, end), sizes, bytes, ordinalAt(segment, segment.pos));
-        segment.pos = end;
+        segment.pos += points;
         if (segment.pos === segment.points.length) this.memory.shift();
-        this.memPoints -= points.length;
+        this.memPoints -= points;
         this.memBytes -= bytes;
       }
-    });
+    }
     this.wakeDrained();
   }
 
@@ -381,45 +468,67 @@ export class SourceQueue implements BatchSource {
     if (!this.spool) return;
     const memoryOnly = this.staging.filter((segment) => (segment.rows ? segment.rows.includes(0) : segment.row === 0));
     if (memoryOnly.length === 0) return;
-    this.spool.transaction(() => {
-      for (const segment of memoryOnly.reverse()) {
-        const keep: number[] = [];
-        for (let i = segment.pos; i < segment.points.length; i++) {
-          if ((segment.rows ? segment.rows[i] : segment.row) === 0) keep.push(i);
+    const written: { segment: Segment; keep: number[]; id: number; count: number; bytes: number }[] = [];
+    const ok = this.spoolIo("write", () =>
+      this.spool!.transaction(() => {
+        for (const segment of memoryOnly.reverse()) {
+          const keep: number[] = [];
+          for (let i = segment.pos; i < segment.points.length; i++) {
+            if ((segment.rows ? segment.rows[i] : segment.row) === 0) keep.push(i);
+          }
+          if (keep.length === 0) continue;
+          const points = keep.map((i) => segment.points[i]);
+          const sizes = keep.map((i) => segment.sizes[i]);
+          const bytes = sizes.reduce((a, b) => a + b, 0);
+          const id = this.spool!.prepend(
+            points,
+            keep.map((i) => segment.origins[i]),
+            sizes,
+            bytes,
+            ordinalAt(segment, keep[0]),
+          );
+          written.push({ segment, keep, id, count: points.length, bytes });
         }
-        if (keep.length === 0) continue;
-        const points = keep.map((i) => segment.points[i]);
-        const sizes = keep.map((i) => segment.sizes[i]);
-        const bytes = sizes.reduce((a, b) => a + b, 0);
-        const id = this.spool!.prepend(
-          points,
-          keep.map((i) => segment.origins[i]),
-          sizes,
-          bytes,
-          ordinalAt(segment, keep[0]),
-        );
-        this.loadedRows.set(id, { remaining: points.length, count: points.length, bytes });
-        this.loadedRowPoints += points.length;
-        const rows = segment.rows ?? new Array<number>(segment.points.length).fill(segment.row);
-        for (const i of keep) rows[i] = id;
-        segment.rows = rows;
-      }
-    });
+      }),
+    );
+    if (!ok) return;
+    for (const { segment, keep, id, count, bytes } of written) {
+      this.loadedRows.set(id, { remaining: count, count, bytes });
+      this.loadedRowPoints += count;
+      const rows = segment.rows ?? new Array<number>(segment.points.length).fill(segment.row);
+      for (const i of keep) rows[i] = id;
+      segment.rows = rows;
+    }
   }
 
-  /** Applies when_full to the spool. False when nothing more can be written. */
-  private ensureSpoolRoom(): boolean {
+  /**
+   * Applies when_full to the spool (inside a spool transaction). False when nothing more can be
+   * written. The origins of the points it deletes go to `dropped`, counted once the transaction commits.
+   */
+  private ensureSpoolRoom(dropped: number[][]): boolean {
     if (this.spoolHasRoom()) return true;
-    if (this.options.when_full !== "drop_oldest") return false;
+    if (this.options.when_full !== "drop_oldest" || !this.spoolUsable()) return false;
     while (!this.spoolHasRoom()) {
       const oldest = this.spool!.oldestRow();
       if (!oldest || this.loadedRows.has(oldest.id)) return false;
       const [row] = this.spool!.read(oldest.id - 1, 1);
       this.spool!.delete(oldest.id, oldest.count, oldest.bytes);
-      for (const origin of row.origins) this.drop(origin, 1, "spool full (when_full: drop_oldest)", true);
-      this.log.warn(`spool full: dropped the oldest ${oldest.count} points`);
+      dropped.push(row.origins);
     }
     return true;
+  }
+
+  private countSpoolDrops(dropped: number[][]): void {
+    for (const origins of dropped) {
+      for (const origin of origins) this.drop(origin, 1, "spool full (when_full: drop_oldest)", true);
+      this.log.warn(`spool full: dropped the oldest ${origins.length} points`);
+    }
+  }
+
+  private bytesOf(segment: Segment): number {
+    let bytes = 0;
+    for (let i = segment.pos; i < segment.sizes.length; i++) bytes += segment.sizes[i];
+    return bytes;
   }
 
   /** Memory is full: spill, or apply when_full. False means the incoming points must be dropped. */

@@ -32,6 +32,17 @@ export interface SpoolIdentity {
   wallNow(): number;
 }
 
+export interface SpoolOptions {
+  /**
+   * Sync every commit to the device (`durability: always` promises points survive a power cut).
+   * Without it a commit survives a SIGKILL, and a power cut can lose the last few seconds.
+   */
+  syncEveryCommit?: boolean;
+}
+
+/** SQLite's result codes for a file that is not a readable database: only these move a spool aside. */
+const CORRUPT = /^SQLITE_(CORRUPT|NOTADB)/;
+
 /** Bumped whenever the row encoding changes: an older spool is moved aside, never misread. */
 const SPOOL_FORMAT = 1;
 
@@ -49,6 +60,8 @@ type Row = {
   sizes: string;
 };
 
+class SpoolFormatError extends Error {}
+
 export class Spool {
   private db!: BetterSqlite3.Database;
   private insert!: BetterSqlite3.Statement;
@@ -64,6 +77,7 @@ export class Spool {
     readonly path: string,
     private readonly identity: SpoolIdentity,
     private readonly log: Logger,
+    private readonly options: SpoolOptions = {},
   ) {
     this.open();
   }
@@ -80,6 +94,14 @@ export class Spool {
     try {
       this.openDatabase();
     } catch (error) {
+      // A spool that cannot be opened for another reason (a read-only or full disk, permissions)
+      // still holds points: leave it where it is for the next start, and let the caller go on without.
+      if (!(error instanceof SpoolFormatError) && !CORRUPT.test(String((error as { code?: unknown }).code))) {
+        try {
+          this.db?.close();
+        } catch {}
+        throw error;
+      }
       // A corrupt spool must never become a crash loop: keep the file for forensics, start empty.
       const aside = `${this.path}.corrupt-${new Date().toISOString().replace(/[:.]/g, "-")}`;
       this.log.error(
@@ -98,17 +120,26 @@ export class Spool {
   private openDatabase(): void {
     this.db = new Database(this.path);
     this.db.pragma("journal_mode = WAL");
-    // NORMAL in WAL mode survives a process crash (SIGKILL); only a power cut can lose the last commits.
-    this.db.pragma("synchronous = NORMAL");
+    // NORMAL in WAL mode survives a process crash (SIGKILL); only a power cut can lose the last
+    // commits. FULL syncs the WAL at every commit, so a power cut loses nothing committed.
+    this.db.pragma(`synchronous = ${this.options.syncEveryCommit ? "FULL" : "NORMAL"}`);
     this.db.pragma("wal_autocheckpoint = 16384");
     this.db.exec(
       "CREATE TABLE IF NOT EXISTS rows (id INTEGER PRIMARY KEY AUTOINCREMENT, boot TEXT NOT NULL, run TEXT NOT NULL, mono REAL NOT NULL, wall REAL NOT NULL, ord REAL NOT NULL, count INTEGER NOT NULL, bytes INTEGER NOT NULL, points TEXT NOT NULL, origins TEXT NOT NULL, sizes TEXT NOT NULL)",
     );
     const version = this.db.pragma("user_version", { simple: true }) as number;
     if (version === 0) this.db.pragma(`user_version = ${SPOOL_FORMAT}`);
-    else if (version !== SPOOL_FORMAT) throw new Error(`spool format ${version}, this version reads format ${SPOOL_FORMAT}`);
+    else if (version !== SPOOL_FORMAT) throw new SpoolFormatError(`spool format ${version}, this version reads format ${SPOOL_FORMAT}`);
     const check = this.db.pragma("quick_check", { simple: true });
-    if (check !== "ok") throw new Error(`integrity check failed: ${check}`);
+    if (check !== "ok") throw new SpoolFormatError(`integrity check failed: ${check}`);
+    // Row id 0 means "memory only" to the queue; earlier versions could prepend a row with id 0,
+    // which was then never deleted (replayed at every start). Shift rows <= 0 down by one, in order.
+    if (this.db.prepare("SELECT 1 FROM rows WHERE id = 0").get()) {
+      this.db.transaction(() => {
+        this.db.exec(`UPDATE rows SET id = id - ${2 ** 40} WHERE id <= 0`);
+        this.db.exec(`UPDATE rows SET id = id + ${2 ** 40 - 1} WHERE id <= ${-(2 ** 40)}`);
+      })();
+    }
     const totals = this.db.prepare("SELECT COALESCE(SUM(bytes),0) AS bytes, COALESCE(SUM(count),0) AS points FROM rows").get() as {
       bytes: number;
       points: number;
@@ -138,7 +169,8 @@ export class Spool {
   /** Writes points ahead of every row (points given back that are older than what is spooled). */
   prepend(points: QueuedPoint[], origins: number[], sizes: number[], bytes: number, ord: number): number {
     const min = (this.minId.get() as { id: number | null }).id;
-    const id = (min ?? 1) - 1;
+    // Never 0: the queue reads row 0 as "memory only" and would never delete the row.
+    const id = min === null || min === 1 ? -1 : min - 1;
     this.insertAt.run(id, ...this.encode(points, origins, sizes, bytes, ord));
     this._bytes += bytes;
     this._points += points.length;
@@ -160,9 +192,17 @@ export class Spool {
     return this.oldest.get() as { id: number; count: number; bytes: number } | undefined;
   }
 
-  /** Runs several writes as one transaction (one fsync on the WAL). */
+  /** Runs several writes as one transaction (one fsync on the WAL); on failure, nothing of it counts. */
   transaction<T>(work: () => T): T {
-    return this.db.transaction(work)();
+    const bytes = this._bytes;
+    const points = this._points;
+    try {
+      return this.db.transaction(work)();
+    } catch (error) {
+      this._bytes = bytes;
+      this._points = points;
+      throw error;
+    }
   }
 
   close(): void {
