@@ -105,3 +105,43 @@ export class InFlight {
     return all.length;
   }
 }
+
+/**
+ * One outstanding `source.available()` per source, however often the uplink waits. The queue
+ * keeps every waiter until points arrive, so asking afresh on each idle wait (every second over
+ * HTTP, every ack_timeout over the WebSocket, for months on an on-demand source) piles them up.
+ */
+export class Availability {
+  private armed = false;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(private readonly source: BatchSource) {}
+
+  /** Calls `listener` once, when the source has something to take; the function returned cancels it. */
+  onAvailable(listener: () => void): () => void {
+    this.listeners.add(listener);
+    if (!this.armed) {
+      this.armed = true;
+      const fire = () => {
+        this.armed = false;
+        const listeners = [...this.listeners];
+        this.listeners.clear();
+        for (const each of listeners) each();
+      };
+      this.source.available().then(fire, fire);
+    }
+    return () => this.listeners.delete(listener);
+  }
+}
+
+const availabilities = new WeakMap<BatchSource, Availability>();
+
+/** The Availability of a source, shared by every connection of its uplink. */
+export function availabilityOf(source: BatchSource): Availability {
+  let availability = availabilities.get(source);
+  if (!availability) {
+    availability = new Availability(source);
+    availabilities.set(source, availability);
+  }
+  return availability;
+}

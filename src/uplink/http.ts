@@ -1,7 +1,8 @@
 /**
  * Delivery over `POST /ingest`: one request per batch, answered per request, so a 200 is the
  * acknowledgement. 400 → bisect and quarantine the offending point; 413 → split; 401/403 → stop
- * and say why; 429, 5xx and network errors → retry with backoff and jitter.
+ * and say why (the uplink checks the key again after its backoff); 429, 5xx and network errors →
+ * retry with backoff and jitter.
  */
 import { Agent as HttpAgent, request as httpRequest } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
@@ -11,7 +12,7 @@ import { Backoff, sleep } from "../backoff.js";
 import type { BridgeClock } from "../clock.js";
 import type { Logger } from "../log.js";
 import type { Batch, BatchSource } from "../pipeline/batch-source.js";
-import { InFlight } from "./ack-window.js";
+import { availabilityOf, InFlight } from "./ack-window.js";
 import { findRefused, type ProbeOutcome } from "./bisect.js";
 import type { UplinkCounters } from "./counters.js";
 import type { PlexusOptions } from "./options.js";
@@ -79,7 +80,7 @@ export class HttpSender {
       while (!signal.aborted) {
         const batch = source.take(options.frame_max_points, options.frame_max_bytes);
         if (!batch) {
-          await Promise.race([source.available(), sleep(1000, signal)]);
+          await this.idle(1000, signal);
           if (!signal.aborted && options.flush_interval > 0) await sleep(options.flush_interval, signal);
           continue;
         }
@@ -94,6 +95,21 @@ export class HttpSender {
       throw error;
     } finally {
       this.agent.destroy();
+    }
+  }
+
+  /** Waits until the queue has points, `ms` passes or `signal` aborts, leaving no waiter behind. */
+  private async idle(ms: number, signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return;
+    const wake = new AbortController();
+    const cancel = availabilityOf(this.ctx.source).onAvailable(() => wake.abort());
+    const onAbort = () => wake.abort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      await sleep(ms, wake.signal);
+    } finally {
+      cancel();
+      signal.removeEventListener("abort", onAbort);
     }
   }
 

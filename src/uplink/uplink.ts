@@ -3,6 +3,7 @@
  * source's queue, reconnects with backoff, re-syncs the clock on schedule, answers dashboard
  * commands and reports adapter errors. One Uplink per source_id.
  */
+import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { Backoff, sleep } from "../backoff.js";
 import type { BridgeControl } from "../bridge-control.js";
@@ -14,7 +15,7 @@ import { newCounters, type UplinkCounters } from "./counters.js";
 import { DeviceErrorReporter, type Severity } from "./device-errors.js";
 import { type DeliveryContext, HttpSender } from "./http.js";
 import { type PlexusOptions, SOURCE_ID_PATTERN } from "./options.js";
-import { assertSecure, type DeviceSensor, deviceWebSocketUrl, ingestUrl } from "./protocol.js";
+import { assertSecure, CLOSE_GOING_AWAY, type DeviceSensor, deviceWebSocketUrl, ingestUrl } from "./protocol.js";
 import { RedactingLogger, redactor } from "./redact.js";
 import { defaultStateDir, UplinkState as PersistedState } from "./state.js";
 import { type SessionEnd, WsSession } from "./websocket.js";
@@ -76,6 +77,9 @@ export class Uplink extends EventEmitter {
   private shortLived = 0;
   private wsFailures = 0;
   private httpUntilMono = 0;
+  /** Connections in a row that the gateway closed with 1001 before they were stable. */
+  private goingAwayInRow = 0;
+  private installIdValue: string | undefined;
 
   constructor(private readonly o: UplinkOptions) {
     super();
@@ -170,6 +174,7 @@ export class Uplink extends EventEmitter {
   private setStatus(status: UplinkStatus, detail?: string): void {
     if (this.status === status) return;
     this.status = status;
+    if (detail !== undefined) detail = this.redact(detail);
     this.o.onState?.(status, detail);
     this.emit("state", status, detail);
   }
@@ -181,7 +186,8 @@ export class Uplink extends EventEmitter {
       const delay = useHttp ? await this.runHttp() : await this.runWebSocket();
       if (this.stopping) break;
       if (delay > 0) {
-        this.setStatus("backoff", `retry in ${delay} ms`);
+        // A refused key stays visible in the status while waiting to try again.
+        if (this.status !== "auth_failed") this.setStatus("backoff", `retry in ${delay} ms`);
         await sleep(delay, this.stopController.signal);
       }
     }
@@ -198,7 +204,7 @@ export class Uplink extends EventEmitter {
     this.setStatus("connecting");
     const session = new WsSession({
       ...this.delivery(this.wsUrl),
-      installId: this.persisted.installId(),
+      installId: this.installId(),
       agentVersion: this.o.agentVersion,
       sensors: this.o.sensors,
       counters: this.counters,
@@ -223,6 +229,25 @@ export class Uplink extends EventEmitter {
     return this.afterSession(end);
   }
 
+  /**
+   * The install id, read (or created) once. A state directory that cannot be written (a read-only
+   * root, a full disk) must not keep the source from delivering: an id for this run then.
+   */
+  private installId(): string {
+    if (this.installIdValue === undefined) {
+      try {
+        this.installIdValue = this.persisted.installId();
+      } catch (error) {
+        this.installIdValue = randomUUID().replaceAll("-", "");
+        this.log.warn("cannot keep the install id in the state directory: using a new one for this run", {
+          state_dir: this.persisted.dir,
+          error: (error as Error).message,
+        });
+      }
+    }
+    return this.installIdValue;
+  }
+
   private onAuthenticated(assigned: string | undefined): void {
     const configured = this.o.source.sourceId;
     if (typeof assigned === "string" && assigned !== this.announcedSourceId) {
@@ -234,7 +259,14 @@ export class Uplink extends EventEmitter {
     if (typeof assigned === "string" && assigned !== this.announcedSourceId) {
       this.log.warn("the gateway assigned another source_id: adopting it", { configured, assigned });
       this.announcedSourceId = assigned;
-      this.persisted.saveAdoptedSourceId(configured, assigned);
+      try {
+        this.persisted.saveAdoptedSourceId(configured, assigned);
+      } catch (error) {
+        this.log.warn("cannot save the assigned source_id in the state directory: adopted for this run only", {
+          state_dir: this.persisted.dir,
+          error: (error as Error).message,
+        });
+      }
     }
     this.wsFailures = 0;
     this.o.source.setUplinkUp(true);
@@ -278,13 +310,20 @@ export class Uplink extends EventEmitter {
     if (end.upForMs >= options.stable_after) {
       this.backoff.reset();
       this.shortLived = 0;
-    } else if (end.code !== 1001 && ++this.shortLived === FLAPPING_AFTER) {
+    } else if (end.code !== CLOSE_GOING_AWAY && ++this.shortLived === FLAPPING_AFTER) {
       this.log.warn(
         `connection keeps closing soon after authenticating: is another bridge or adapter publishing as source_id "${this.announcedSourceId}"? The gateway keeps one connection per source`,
       );
     }
-    // Going away (a gateway restarting or draining): come back promptly, a little jitter apart.
-    if (end.code === 1001) return Math.round(50 + Math.random() * 200);
+    // Going away (a gateway restarting or draining): come back promptly, a little jitter apart. Only
+    // once in a row, though: a gateway that closes every new connection with 1001 gets the backoff,
+    // not a reconnect (and device_auth) several times a second.
+    if (end.code === CLOSE_GOING_AWAY) {
+      this.goingAwayInRow = end.upForMs >= options.stable_after ? 1 : this.goingAwayInRow + 1;
+      if (this.goingAwayInRow === 1) return Math.round(50 + Math.random() * 200);
+    } else {
+      this.goingAwayInRow = 0;
+    }
     return this.backoff.next();
   }
 
@@ -302,12 +341,16 @@ export class Uplink extends EventEmitter {
     try {
       const end = await sender.run(abort.signal);
       if (end.kind === "unauthorized") {
+        // Stop delivering and say why, but check the key again now and then (an empty request, the
+        // backoff up to reconnect_max): a key whose scope is fixed on the server works again without a restart.
+        const delay = this.backoff.next();
         this.counters.lastError = `HTTP ${end.status}: ${end.message}`;
         this.log.error(
-          `gateway refused the API key (HTTP ${end.status}: ${end.message}): this source stops delivering; fix plexus.api_key`,
+          `gateway refused the API key (HTTP ${end.status}: ${end.message}): this source is not delivering; fix plexus.api_key (a plx_ key with write scope)`,
+          { retry_in_ms: delay },
         );
         this.setStatus("auth_failed", end.message);
-        this.stopController.abort();
+        return delay;
       }
       return 0;
     } finally {

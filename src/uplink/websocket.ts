@@ -5,9 +5,9 @@
  */
 
 import WebSocket from "ws";
-import { Backoff, sleep } from "../backoff.js";
+import { Backoff, orAbort, sleep } from "../backoff.js";
 import type { Batch } from "../pipeline/batch-source.js";
-import { type Barrier, BarrierQueue, InFlight } from "./ack-window.js";
+import { availabilityOf, type Barrier, BarrierQueue, InFlight } from "./ack-window.js";
 import { findRefused } from "./bisect.js";
 import { encodeTelemetryFrame } from "./frame-encoder.js";
 import type { DeliveryContext } from "./http.js";
@@ -308,13 +308,10 @@ export class WsSession {
     const woke = await new Promise<"queue" | "other">((resolve) => {
       const timer = setTimeout(() => done("other"), ms);
       this.wake = () => done("other");
-      if (queue)
-        this.ctx.source.available().then(
-          () => done("queue"),
-          () => done("other"),
-        );
+      const cancel = queue ? availabilityOf(this.ctx.source).onAvailable(() => done("queue")) : undefined;
       function done(reason: "queue" | "other") {
         clearTimeout(timer);
+        cancel?.();
         resolve(reason);
       }
     });
@@ -407,16 +404,10 @@ export class WsSession {
     const barrier = this.barriers.open("probe", this.ctx.clock.monotonicMs());
     const answered = new Promise<ErrorFrame[]>((resolve) => (barrier.settle = resolve));
     this.ping(barrier);
-    const result = await Promise.race([answered, this.closedPromise()]);
+    // orAbort leaves no listener on the session's signal: a long isolation sends many probes.
+    const result = await orAbort<ErrorFrame[] | undefined>(answered, this.closedSignal.signal, undefined);
     if (!result) throw new SessionClosed();
     return result;
-  }
-
-  private closedPromise(): Promise<undefined> {
-    return new Promise((resolve) => {
-      if (this.closed) return resolve(undefined);
-      this.closedSignal.signal.addEventListener("abort", () => resolve(undefined), { once: true });
-    });
   }
 
   /**
