@@ -6,6 +6,7 @@
 import { Daemon } from "../daemon.js";
 import { type TailFormat, TailSink } from "../tail.js";
 import { defaultStateDir } from "../uplink/state.js";
+import { SerialReloads } from "./serial-reloads.js";
 import { EXIT_USAGE, loadOrExit, makeLogger, parseCommonFlags, reloader, untilStopped } from "./shared.js";
 
 const USAGE = "usage: plexus-bridge tail [-c FILE] [--format ndjson|table] [--adapter ID]... [--log-level LEVEL]\n";
@@ -58,12 +59,20 @@ export async function runTailCommand(argv: readonly string[]): Promise<number> {
       return sink;
     },
   });
-  const { stopped, finish } = untilStopped(daemon, log, reloader(flags.file, daemon, log));
+  const reloads = new SerialReloads();
+  const reload = reloader(flags.file, daemon, log);
+  const { stopped, finish } = untilStopped(daemon, log, () => reloads.run(reload));
   void daemon.allFinished().then(async () => {
     for (const sink of sinks) await sink.idle();
     finish(0);
   });
-  await daemon.start();
+  try {
+    await daemon.start();
+    reloads.started(true);
+  } catch (error) {
+    reloads.started(false);
+    throw error;
+  }
   const code = await stopped;
   await daemon.stop();
   return code;

@@ -124,6 +124,9 @@ export class Spool {
     // commits. FULL syncs the WAL at every commit, so a power cut loses nothing committed.
     this.db.pragma(`synchronous = ${this.options.syncEveryCommit ? "FULL" : "NORMAL"}`);
     this.db.pragma("wal_autocheckpoint = 16384");
+    // A checkpoint reuses the WAL but leaves the file at its largest; after a long outage that
+    // could hold hundreds of MB of an SD card for good. Truncate it back to 64 MiB after each.
+    this.db.pragma("journal_size_limit = 67108864");
     this.db.exec(
       "CREATE TABLE IF NOT EXISTS rows (id INTEGER PRIMARY KEY AUTOINCREMENT, boot TEXT NOT NULL, run TEXT NOT NULL, mono REAL NOT NULL, wall REAL NOT NULL, ord REAL NOT NULL, count INTEGER NOT NULL, bytes INTEGER NOT NULL, points TEXT NOT NULL, origins TEXT NOT NULL, sizes TEXT NOT NULL)",
     );
