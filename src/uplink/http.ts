@@ -60,6 +60,8 @@ export class HttpSender {
   private readonly inFlight: InFlight;
   private readonly retry: Backoff;
   private readonly agent: HttpAgent | HttpsAgent;
+  /** Points of the batch being delivered that the gateway reported as `dropped`. */
+  private leftOut = 0;
 
   constructor(private readonly ctx: HttpContext) {
     this.inFlight = new InFlight(ctx.source, ctx.counters);
@@ -114,8 +116,14 @@ export class HttpSender {
   }
 
   private async deliver(batch: Batch, signal: AbortSignal): Promise<void> {
+    this.leftOut = 0;
     const refused = await findRefused(0, batch.points.length, (from, to) => this.postRange(batch, from, to, signal));
     quarantineRefused(batch, refused, this.ctx);
+    // The gateway said how many it left out, not which: count that many as dropped rather than
+    // acknowledged, so the accounting identity holds. Which adapter they are charged to is a guess
+    // (the batch's last points); the total is exact.
+    const leftOut = Math.min(this.leftOut, batch.points.length);
+    for (let i = 0; i < leftOut; i++) this.ctx.source.quarantine(batch, batch.points.length - 1, "left out by the gateway (HTTP dropped)");
     this.inFlight.ack(batch);
   }
 
@@ -134,6 +142,7 @@ export class HttpSender {
         const dropped = typeof body.dropped === "number" ? body.dropped : 0;
         if (dropped > 0) {
           counters.pointsDroppedByServer += dropped;
+          if (batch) this.leftOut += dropped;
           log.warn("gateway reports points it left out", { dropped });
         }
         if (batch) {

@@ -157,6 +157,12 @@ describe("http transport", () => {
     await waitUntil(() => q.counters().pending === 0, 5000, "drained");
     expect(uplink.stats().pointsDroppedByServer).toBe(3);
     expect(log.lines.some((l) => l.message === "gateway reports points it left out")).toBe(true);
+    // The queue's accounting agrees: 3 dropped with their reason, not acknowledged, and the identity holds.
+    const counters = q.counters();
+    expect(counters.acknowledged).toBe(7);
+    expect(counters.dropped).toBe(3);
+    expect(Object.keys(counters.dropped_reasons).join()).toMatch(/left out by the gateway/);
+    expect(counters.received).toBe(counters.invalid + counters.dropped + counters.acknowledged + counters.pending);
     await uplink.stop(0);
     uplink = undefined;
     server.close();
