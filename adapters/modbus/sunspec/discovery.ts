@@ -5,7 +5,7 @@
  * `mppt.module1.DCA`), the SunSpec names every inverter manual uses.
  */
 
-import { ModbusExceptionError } from "../errors.js";
+import { ModbusExceptionError, ModbusTimeoutError } from "../errors.js";
 import type { RegisterPoint } from "../register-map.js";
 import { SUNSPEC_MODELS, type SunSpecModelDef, type SunSpecPointDef } from "./models.js";
 
@@ -66,15 +66,26 @@ export async function discoverSunSpec(read: ReadHolding): Promise<Discovery | un
   return { base, models, unknown, points };
 }
 
+/**
+ * Probes the bases in turn. Some devices answer an address where nothing is mapped with silence
+ * rather than an exception: a timeout at one base means "not here" as long as another base
+ * answers. Silence at every base means the device itself is not answering.
+ */
 async function findMarker(read: ReadHolding): Promise<number | undefined> {
+  let silence: unknown;
+  let answered = false;
   for (const base of SUNSPEC_BASES) {
     try {
       const words = await read(base, 2);
+      answered = true;
       if (words[0] === MARKER[0] && words[1] === MARKER[1]) return base;
     } catch (error) {
-      if (!(error instanceof ModbusExceptionError)) throw error;
+      if (error instanceof ModbusExceptionError) answered = true;
+      else if (error instanceof ModbusTimeoutError) silence ??= error;
+      else throw error;
     }
   }
+  if (!answered && silence !== undefined) throw silence;
   return undefined;
 }
 

@@ -159,4 +159,49 @@ describe("SunSpec discovery", () => {
     expect(adapter.devices[0].lastPollRequests).toBe(2);
     expect(adapter.devices[0].readPlan.map((r) => r.count).every((n) => n <= 125)).toBe(true);
   });
+
+  it("a device silent at one probe address (some stay silent where nothing is mapped) is still found at the next", async () => {
+    const inverter = fixture("inverter_123.json").models as ModelData[];
+    server = new ModbusTestServer("tcp");
+    await server.listen();
+    layOut(
+      server.unit(1),
+      50000,
+      inverter.filter((m) => m.ID === 1),
+    );
+    server.exceptionAt(1, "holding", 40000, 2);
+    server.delayFor = (request) => (request.address === 0 ? 5000 : undefined); // no answer at 0
+    const harness = new AdapterHarness({ id: "pv" });
+    const adapter = harness.create(modbus, {
+      url: `tcp://127.0.0.1:${server.port}`,
+      interval: "200ms",
+      timeout: "150ms",
+      retries: 0,
+      devices: [{ unit_id: 1, name: "inv", sunspec: true }],
+    }) as ModbusAdapter;
+    await adapter.start();
+    stopAdapter = () => adapter.stop();
+    await expect.poll(() => harness.points.some((p) => p.metric === "inv.common.SN"), { timeout: 10_000 }).toBe(true);
+    const found = harness.log.lines.filter((l) => l.message === "SunSpec models found");
+    expect(found.map((l) => l.fields?.base)).toEqual([50000]);
+  });
+
+  it("a device silent at every probe address is down, not a device without SunSpec", async () => {
+    server = new ModbusTestServer("tcp");
+    await server.listen();
+    server.unit(1);
+    server.silent.add(1);
+    const harness = new AdapterHarness({ id: "pv" });
+    const adapter = harness.create(modbus, {
+      url: `tcp://127.0.0.1:${server.port}`,
+      interval: "200ms",
+      timeout: "100ms",
+      retries: 0,
+      devices: [{ unit_id: 1, name: "inv", sunspec: true }],
+    }) as ModbusAdapter;
+    await adapter.start();
+    stopAdapter = () => adapter.stop();
+    await expect.poll(() => harness.states.some((s) => s.detail?.includes("inv")), { timeout: 5000 }).toBe(true);
+    expect(harness.log.lines.some((l) => l.message.startsWith("no SunSpec marker"))).toBe(false);
+  });
 });
