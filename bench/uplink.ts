@@ -106,7 +106,7 @@ async function scenario(
   const sourceId = `bench-${name.replace(/\W+/g, "-").toLowerCase()}`;
   const queue = new SourceQueue(
     sourceId,
-    queueSection.parse({ durability: "memory", memory_max_points: 2_000_000 }),
+    queueSection.parse({ durability: "memory" }), // the shipped memory bounds
     pipeline.countersFor(sourceId),
     log,
   );
