@@ -22,12 +22,20 @@ export interface SyncState {
   syncedAtMono: number;
   /** Round trip measured at the last sync. */
   rttMs: number;
+  /** How far off the offset could be when it was learned, ms. */
+  uncertaintyMs: number;
 }
+
+/**
+ * How fast an offset goes stale: a cheap crystal drifts up to about 100 ppm (8.6 s a day), so an
+ * offset's uncertainty grows by 0.1 ms for every second since it was learned.
+ */
+const DRIFT_PER_MS = 100e-6;
 
 const hrtimeMs = () => Number(process.hrtime.bigint()) / 1e6;
 
 export class BridgeClock implements Clock {
-  private state: SyncState = { synced: false, offsetMs: 0, syncedAtMono: 0, rttMs: 0 };
+  private state: SyncState = { synced: false, offsetMs: 0, syncedAtMono: 0, rttMs: 0, uncertaintyMs: 0 };
   private localOffsetMs: number | undefined;
 
   constructor(
@@ -53,15 +61,27 @@ export class BridgeClock implements Clock {
 
   /**
    * Learns the offset from the server's time. `serverTimeMs` was stamped by the server about
-   * half a round trip before `receivedAtMono`.
+   * half a round trip before `receivedAtMono`, so the offset is good to ±`uncertaintyMs`
+   * (half the round trip, unless the source of the time is coarser).
+   *
+   * A sample worse than the one held, once the held one's drift is counted, is not taken: a
+   * reconnect over a congested link (a 2 s round trip on cellular) must not move every later
+   * timestamp by up to a second when the offset learned an hour ago is still good to a few ms.
+   * Returns whether the sample was taken.
    */
-  syncFromServer(serverTimeMs: number, rttMs: number, receivedAtMono: number): void {
+  syncFromServer(serverTimeMs: number, rttMs: number, receivedAtMono: number, uncertaintyMs = rttMs / 2): boolean {
+    if (this.state.synced) {
+      const held = this.state.uncertaintyMs + DRIFT_PER_MS * (receivedAtMono - this.state.syncedAtMono);
+      if (held < uncertaintyMs) return false;
+    }
     this.state = {
       synced: true,
       offsetMs: serverTimeMs + rttMs / 2 - receivedAtMono,
       syncedAtMono: receivedAtMono,
       rttMs,
+      uncertaintyMs,
     };
+    return true;
   }
 
   /** Maps a monotonic stamp to wall time: server-aligned once synced, the local wall clock before. */

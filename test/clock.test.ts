@@ -46,4 +46,27 @@ describe("BridgeClock", () => {
     clock.wallMs += 60_000; // the box's clock is stepped: unsynced times follow the local clock
     expect(clock.toWall(stamp) - first).toBe(60_000);
   });
+
+  it("keeps a precise offset over a reconnect whose round trip was much worse, until drift makes it the worse one", () => {
+    const clock = new FakeClock();
+    const server = Date.UTC(2026, 6, 1);
+    expect(clock.syncFromServer(server, 20, clock.monotonicMs())).toBe(true); // ±10 ms
+    const precise = clock.sync.offsetMs;
+    clock.advance(60_000);
+    // A reconnect over a congested link: 2 s round trip, and the one-way delays were lopsided.
+    expect(clock.syncFromServer(server + 60_000 + 700, 2000, clock.monotonicMs())).toBe(false);
+    expect(clock.sync.offsetMs).toBe(precise);
+    // Six hours on, the held offset may have drifted by up to 2.16 s (100 ppm): the ±1 s sample wins.
+    clock.advance(6 * 3_600_000);
+    expect(clock.syncFromServer(server + 60_000 + 6 * 3_600_000, 2000, clock.monotonicMs())).toBe(true);
+    expect(clock.sync.rttMs).toBe(2000);
+  });
+
+  it("a coarse sample (an HTTP Date header, ±0.5 s) gives way to a WebSocket sync at once", () => {
+    const clock = new FakeClock();
+    clock.syncFromServer(Date.UTC(2026, 6, 1), 30, clock.monotonicMs(), 515);
+    clock.advance(1000);
+    expect(clock.syncFromServer(Date.UTC(2026, 6, 1) + 1000, 40, clock.monotonicMs())).toBe(true);
+    expect(clock.sync.uncertaintyMs).toBe(20);
+  });
 });

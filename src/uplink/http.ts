@@ -239,7 +239,8 @@ export class HttpSender {
     const localWall = clock.toWall(receivedAtMono);
     if (Math.abs(serverMid - localWall) <= 2000) return;
     const rtt = receivedAtMono - sentAtMono;
-    clock.syncFromServer(serverMid, rtt, receivedAtMono);
+    // A Date header counts whole seconds: good to ±0.5 s on top of the round trip.
+    clock.syncFromServer(serverMid, rtt, receivedAtMono, 500 + rtt / 2);
     log.warn("local clock is off: using the gateway's Date header (±0.5 s) until a WebSocket sync", {
       off_by_s: Math.round((serverMid - localWall) / 1000),
     });

@@ -203,10 +203,17 @@ export class WsSession {
       const rtt = clock.monotonicMs() - sync.sentAtMono;
       counters.rttMs = rtt;
       if (typeof serverTime === "number" && Number.isFinite(serverTime)) {
-        clock.syncFromServer(serverTime, rtt, receivedAtMono);
-        // How far the box's own wall clock is from the gateway's: what an operator wants to know.
-        const localError = Date.now() - clock.now();
-        log.info("clock synced to the gateway", { local_clock_off_ms: Math.round(localError), rtt_ms: Math.round(rtt * 10) / 10 });
+        const rttMs = Math.round(rtt * 10) / 10;
+        if (clock.syncFromServer(serverTime, rtt, receivedAtMono)) {
+          // How far the box's own wall clock is from the gateway's: what an operator wants to know.
+          const localError = Date.now() - clock.now();
+          log.info("clock synced to the gateway", { local_clock_off_ms: Math.round(localError), rtt_ms: rttMs });
+        } else {
+          log.info("clock: kept the earlier offset, more precise than this sync's", {
+            rtt_ms: rttMs,
+            held_rtt_ms: Math.round(clock.sync.rttMs * 10) / 10,
+          });
+        }
       } else {
         log.warn("authenticated carried no server_time_ms: timestamps use the local clock");
       }
