@@ -4,7 +4,7 @@
  * one object per line with metric, value, class, timestamp, tags, source_id, adapter.
  */
 import type { Sink, SinkContext } from "./daemon.js";
-import type { Batch } from "./pipeline/batch-source.js";
+import { availableWithin, type Batch } from "./pipeline/batch-source.js";
 
 export type TailFormat = "ndjson" | "table";
 
@@ -48,7 +48,7 @@ export class TailSink implements Sink {
   private async run(): Promise<void> {
     const queue = this.context.queue;
     while (!this.stopped) {
-      await Promise.race([queue.available(), new Promise((resolve) => setTimeout(resolve, 100))]);
+      await availableWithin(queue, 100);
       if (!(await this.printAll())) break;
     }
   }

@@ -35,8 +35,25 @@ export interface BatchSource {
    * batch and counted as dropped with `reason`; the rest of the batch stays in flight.
    */
   quarantine(batch: Batch, index: number, reason: string): void;
-  /** Resolves when take() would return something. */
-  available(): Promise<void>;
+  /**
+   * Calls `listener` once, soon after take() would return something (on a later tick if it would
+   * now). Returns a cancel function: a waiter that gave up (a timeout, a closed connection) must
+   * not stay held by the source for months of idling.
+   */
+  onAvailable(listener: () => void): () => void;
   /** The uplink tells the queue whether it is connected, so `spill` knows when to write to disk. */
   setUplinkUp(up: boolean): void;
+}
+
+/** Resolves when `source` has something to take or `ms` has passed, leaving no listener behind. */
+export function availableWithin(source: BatchSource, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    const cancel = source.onAvailable(done);
+    function done() {
+      clearTimeout(timer);
+      cancel();
+      resolve();
+    }
+  });
 }

@@ -67,7 +67,7 @@ export class SourceQueue implements BatchSource {
   /** Ordinal of the next point enqueued in this run. */
   private nextOrd = 0;
   private uplinkUp = false;
-  private waiters: (() => void)[] = [];
+  private readonly waiters = new Set<() => void>();
   private drainWaiters: (() => void)[] = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly highPoints: number;
@@ -222,9 +222,10 @@ export class SourceQueue implements BatchSource {
     this.drop(origin, 1, reason, true);
   }
 
-  available(): Promise<void> {
-    if (this.hasWaiting()) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push(resolve));
+  onAvailable(listener: () => void): () => void {
+    this.waiters.add(listener);
+    if (this.hasWaiting()) queueMicrotask(() => this.wake());
+    return () => this.waiters.delete(listener);
   }
 
   /** Resolves when producers may go on (below the high-water mark). */
@@ -367,7 +368,7 @@ export class SourceQueue implements BatchSource {
     if (!this.spool) return;
     this.retryDeletes();
     // Rows that waited while the spool was failing can be read again.
-    if (this.waiters.length > 0 && this.hasWaiting()) this.wake();
+    if (this.waiters.size > 0 && this.hasWaiting()) this.wake();
     if (this.options.durability === "always") {
       this.persistMemory();
     } else if (!this.uplinkUp) {
@@ -580,8 +581,10 @@ export class SourceQueue implements BatchSource {
   }
 
   private wake(): void {
-    if (this.waiters.length === 0) return;
-    for (const resolve of this.waiters.splice(0)) resolve();
+    if (this.waiters.size === 0) return;
+    const listeners = [...this.waiters];
+    this.waiters.clear();
+    for (const listener of listeners) listener();
   }
 
   private wakeDrained(): void {

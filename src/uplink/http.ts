@@ -12,7 +12,7 @@ import { Backoff, sleep } from "../backoff.js";
 import type { BridgeClock } from "../clock.js";
 import type { Logger } from "../log.js";
 import type { Batch, BatchSource } from "../pipeline/batch-source.js";
-import { availabilityOf, InFlight } from "./ack-window.js";
+import { InFlight } from "./ack-window.js";
 import { findRefused, type ProbeOutcome } from "./bisect.js";
 import type { UplinkCounters } from "./counters.js";
 import type { PlexusOptions } from "./options.js";
@@ -104,7 +104,7 @@ export class HttpSender {
   private async idle(ms: number, signal: AbortSignal): Promise<void> {
     if (signal.aborted) return;
     const wake = new AbortController();
-    const cancel = availabilityOf(this.ctx.source).onAvailable(() => wake.abort());
+    const cancel = this.ctx.source.onAvailable(() => wake.abort());
     const onAbort = () => wake.abort();
     signal.addEventListener("abort", onAbort, { once: true });
     try {

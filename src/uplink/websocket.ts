@@ -7,7 +7,7 @@
 import WebSocket from "ws";
 import { Backoff, orAbort, sleep } from "../backoff.js";
 import type { Batch } from "../pipeline/batch-source.js";
-import { availabilityOf, type Barrier, BarrierQueue, InFlight } from "./ack-window.js";
+import { type Barrier, BarrierQueue, InFlight } from "./ack-window.js";
 import { findRefused } from "./bisect.js";
 import { encodeTelemetryFrame } from "./frame-encoder.js";
 import type { DeliveryContext } from "./http.js";
@@ -315,7 +315,7 @@ export class WsSession {
     const woke = await new Promise<"queue" | "other">((resolve) => {
       const timer = setTimeout(() => done("other"), ms);
       this.wake = () => done("other");
-      const cancel = queue ? availabilityOf(this.ctx.source).onAvailable(() => done("queue")) : undefined;
+      const cancel = queue ? this.ctx.source.onAvailable(() => done("queue")) : undefined;
       function done(reason: "queue" | "other") {
         clearTimeout(timer);
         cancel?.();

@@ -10,6 +10,7 @@ import { main } from "../../src/cli.js";
 import { loadConfig } from "../../src/config/index.js";
 import { Daemon, type Sink, type SinkContext } from "../../src/daemon.js";
 import { ConsoleLogger } from "../../src/log.js";
+import { availableWithin } from "../../src/pipeline/batch-source.js";
 import { registerTestAdapter } from "./test-adapter.js";
 
 registerTestAdapter();
@@ -42,7 +43,7 @@ if (mode === "cli") {
         c.queue.setUplinkUp(true);
         void (async () => {
           while (!stopped) {
-            await Promise.race([c.queue.available(), new Promise((r) => setTimeout(r, 100))]);
+            await availableWithin(c.queue, 100);
             for (let batch = c.queue.take(1000, 1e9); batch; batch = c.queue.take(1000, 1e9)) {
               process.stdout.write(batch.points.map((p) => `value ${p.value} ${p.tags?.clock ?? "synced"}\n`).join(""));
               c.queue.ack(batch);

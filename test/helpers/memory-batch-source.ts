@@ -8,7 +8,7 @@ export class MemoryBatchSource implements BatchSource {
   private readonly waiting: QueuedPoint[] = [];
   private readonly returned: Batch[] = [];
   private readonly inFlight = new Set<Batch>();
-  private waiters: (() => void)[] = [];
+  private readonly waiters = new Set<() => void>();
   private seq = 0;
   acknowledged = 0;
   readonly quarantined: { point: QueuedPoint; reason: string }[] = [];
@@ -20,7 +20,7 @@ export class MemoryBatchSource implements BatchSource {
 
   push(...points: QueuedPoint[]): void {
     for (const point of points) this.waiting.push(point);
-    for (const resolve of this.waiters.splice(0)) resolve();
+    this.wake();
   }
 
   get pending(): number {
@@ -60,7 +60,7 @@ export class MemoryBatchSource implements BatchSource {
     let index = 0;
     while (index < this.returned.length && this.returned[index].seq < batch.seq) index++;
     this.returned.splice(index, 0, batch);
-    for (const resolve of this.waiters.splice(0)) resolve();
+    this.wake();
   }
 
   quarantine(batch: Batch, index: number, reason: string): void {
@@ -68,9 +68,16 @@ export class MemoryBatchSource implements BatchSource {
     this.quarantined.push({ point, reason });
   }
 
-  available(): Promise<void> {
-    if (this.waiting.length > 0 || this.returned.length > 0) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push(resolve));
+  onAvailable(listener: () => void): () => void {
+    this.waiters.add(listener);
+    if (this.waiting.length > 0 || this.returned.length > 0) queueMicrotask(() => this.wake());
+    return () => this.waiters.delete(listener);
+  }
+
+  private wake(): void {
+    const listeners = [...this.waiters];
+    this.waiters.clear();
+    for (const listener of listeners) listener();
   }
 
   setUplinkUp(up: boolean): void {

@@ -29,6 +29,24 @@ describe("SourceQueue (memory)", () => {
     expect(source.pending).toBe(0);
   });
 
+  it("onAvailable: a cancelled listener is released and never called; a live one fires once", async () => {
+    const r = rig({ durability: "memory" });
+    let cancelledCalls = 0;
+    for (let i = 0; i < 1000; i++) r.queue.onAvailable(() => cancelledCalls++)();
+    let liveCalls = 0;
+    r.queue.onAvailable(() => liveCalls++);
+    r.pipeline.ingest(r.origin, seqPoints(0, 10));
+    r.pipeline.ingest(r.origin, seqPoints(10, 10));
+    await Promise.resolve();
+    expect([cancelledCalls, liveCalls]).toEqual([0, 1]);
+    // With points waiting, a new listener fires on a later tick, not inside onAvailable().
+    let late = 0;
+    r.queue.onAvailable(() => late++);
+    expect(late).toBe(0);
+    await Promise.resolve();
+    expect(late).toBe(1);
+  });
+
   it("respects the byte limit of a batch but always makes progress", () => {
     const r = rig({ durability: "memory" });
     r.pipeline.ingest(r.origin, seqPoints(0, 100));

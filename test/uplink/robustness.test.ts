@@ -20,13 +20,25 @@ afterEach(async () => {
 const seqPoints = (from: number, count: number) => Array.from({ length: count }, (_, i) => ({ metric: "seq", value: from + i }));
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The queue, counting the available() waiters it holds (the queue keeps each until points arrive). */
+/** The queue, counting the onAvailable() listeners it holds (each until it fires or is cancelled). */
 function countingWaiters(source: BatchSource) {
   let outstanding = 0;
   const wrapped: BatchSource = Object.create(source);
-  wrapped.available = () => {
+  wrapped.onAvailable = (listener) => {
     outstanding++;
-    return source.available().finally(() => outstanding--);
+    let held = true;
+    const release = () => {
+      if (held) outstanding--;
+      held = false;
+    };
+    const cancel = source.onAvailable(() => {
+      release();
+      listener();
+    });
+    return () => {
+      release();
+      cancel();
+    };
   };
   return { source: wrapped, outstanding: () => outstanding };
 }
