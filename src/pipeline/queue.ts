@@ -28,6 +28,12 @@ interface Segment {
 
 const ordinalAt = (segment: Segment, index: number) => (segment.ords ? segment.ords[index] : segment.ord + index);
 
+function sum(sizes: readonly number[]): number {
+  let total = 0;
+  for (const size of sizes) total += size;
+  return total;
+}
+
 class QueueBatch implements Batch {
   constructor(
     readonly seq: number,
@@ -396,7 +402,7 @@ export class SourceQueue implements BatchSource {
       this.spillMemory();
       return;
     }
-    const written: Segment[] = [];
+    const written: { segment: Segment; bytes: number }[] = [];
     const dropped: number[][] = [];
     const ok = this.spoolIo("write", () =>
       this.spool!.transaction(() => {
@@ -405,20 +411,19 @@ export class SourceQueue implements BatchSource {
           const points = segment.pos === 0 ? segment.points : segment.points.slice(segment.pos);
           const sizes = segment.pos === 0 ? segment.sizes : segment.sizes.slice(segment.pos);
           const origins = segment.pos === 0 ? segment.origins : segment.origins.slice(segment.pos);
-          let bytes = 0;
-          for (const size of sizes) bytes += size;
+          const bytes = sum(sizes);
           const ord = ordinalAt(segment, segment.pos);
           const id = this.spool!.append(points, origins, sizes, bytes, ord);
-          written.push({ points, origins, sizes, pos: 0, row: id, ord });
+          written.push({ segment: { points, origins, sizes, pos: 0, row: id, ord }, bytes });
         }
       }),
     );
     if (!ok) return;
     this.countSpoolDrops(dropped);
-    for (const segment of written) {
+    for (const { segment, bytes } of written) {
       this.memory.shift();
       this.spoolCursor = segment.row;
-      this.loadedRows.set(segment.row, { remaining: segment.points.length, count: segment.points.length, bytes: this.bytesOf(segment) });
+      this.loadedRows.set(segment.row, { remaining: segment.points.length, count: segment.points.length, bytes });
       this.loadedRowPoints += segment.points.length;
       this.staging.push(segment);
     }
@@ -440,8 +445,7 @@ export class SourceQueue implements BatchSource {
           const end = Math.min(segment.points.length, pos + SPOOL_ROW_POINTS);
           const points = segment.points.slice(pos, end);
           const sizes = segment.sizes.slice(pos, end);
-          let bytes = 0;
-          for (const size of sizes) bytes += size;
+          const bytes = sum(sizes);
           this.spool!.append(points, segment.origins.slice(pos, end), sizes, bytes, ordinalAt(segment, pos));
           written.push({ points: points.length, bytes });
           left -= points.length;
@@ -480,7 +484,7 @@ export class SourceQueue implements BatchSource {
           if (keep.length === 0) continue;
           const points = keep.map((i) => segment.points[i]);
           const sizes = keep.map((i) => segment.sizes[i]);
-          const bytes = sizes.reduce((a, b) => a + b, 0);
+          const bytes = sum(sizes);
           const id = this.spool!.prepend(
             points,
             keep.map((i) => segment.origins[i]),
@@ -524,12 +528,6 @@ export class SourceQueue implements BatchSource {
       for (const origin of origins) this.drop(origin, 1, "spool full (when_full: drop_oldest)", true);
       this.log.warn(`spool full: dropped the oldest ${origins.length} points`);
     }
-  }
-
-  private bytesOf(segment: Segment): number {
-    let bytes = 0;
-    for (let i = segment.pos; i < segment.sizes.length; i++) bytes += segment.sizes[i];
-    return bytes;
   }
 
   /** Memory is full: spill, or apply when_full. False means the incoming points must be dropped. */

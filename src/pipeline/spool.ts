@@ -35,7 +35,8 @@ export interface SpoolIdentity {
 export interface SpoolOptions {
   /**
    * Sync every commit to the device (`durability: always` promises points survive a power cut).
-   * Without it a commit survives a SIGKILL, and a power cut can lose the last few seconds.
+   * Without it a commit survives a SIGKILL, and a power cut can lose what was written since the
+   * WAL was last synced (at a checkpoint).
    */
   syncEveryCommit?: boolean;
 }
