@@ -45,14 +45,20 @@ export interface BatchSource {
   setUplinkUp(up: boolean): void;
 }
 
-/** Resolves when `source` has something to take or `ms` has passed, leaving no listener behind. */
-export function availableWithin(source: BatchSource, ms: number): Promise<void> {
+/**
+ * Resolves when `source` has something to take, `ms` has passed or `signal` aborts, leaving no
+ * listener behind.
+ */
+export function availableWithin(source: BatchSource, ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(done, ms);
     const cancel = source.onAvailable(done);
+    signal?.addEventListener("abort", done, { once: true });
     function done() {
       clearTimeout(timer);
       cancel();
+      signal?.removeEventListener("abort", done);
       resolve();
     }
   });

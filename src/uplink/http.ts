@@ -11,7 +11,7 @@ import { gzip as gzipCallback } from "node:zlib";
 import { Backoff, sleep } from "../backoff.js";
 import type { BridgeClock } from "../clock.js";
 import type { Logger } from "../log.js";
-import type { Batch, BatchSource } from "../pipeline/batch-source.js";
+import { availableWithin, type Batch, type BatchSource } from "../pipeline/batch-source.js";
 import { InFlight } from "./ack-window.js";
 import { findRefused, type ProbeOutcome } from "./bisect.js";
 import type { UplinkCounters } from "./counters.js";
@@ -82,7 +82,7 @@ export class HttpSender {
       while (!signal.aborted) {
         const batch = source.take(options.frame_max_points, options.frame_max_bytes);
         if (!batch) {
-          await this.idle(1000, signal);
+          await availableWithin(source, 1000, signal);
           if (!signal.aborted && options.flush_interval > 0) await sleep(options.flush_interval, signal);
           continue;
         }
@@ -97,21 +97,6 @@ export class HttpSender {
       throw error;
     } finally {
       this.agent.destroy();
-    }
-  }
-
-  /** Waits until the queue has points, `ms` passes or `signal` aborts, leaving no waiter behind. */
-  private async idle(ms: number, signal: AbortSignal): Promise<void> {
-    if (signal.aborted) return;
-    const wake = new AbortController();
-    const cancel = this.ctx.source.onAvailable(() => wake.abort());
-    const onAbort = () => wake.abort();
-    signal.addEventListener("abort", onAbort, { once: true });
-    try {
-      await sleep(ms, wake.signal);
-    } finally {
-      cancel();
-      signal.removeEventListener("abort", onAbort);
     }
   }
 
