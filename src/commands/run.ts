@@ -7,7 +7,6 @@ import { Daemon } from "../daemon.js";
 import { describeError } from "../supervisor.js";
 import { notifySystemd, startWatchdog } from "../systemd.js";
 import { defaultStateDir, Uplink } from "../uplink/index.js";
-import { SerialReloads } from "./serial-reloads.js";
 import { EXIT_SOFTWARE, EXIT_USAGE, loadOrExit, makeLogger, parseCommonFlags, reloader, untilStopped } from "./shared.js";
 
 const USAGE = "usage: plexus-bridge run [-c FILE] [--log-format text|json] [--log-level LEVEL]\n";
@@ -44,19 +43,14 @@ export async function runRunCommand(argv: readonly string[]): Promise<number> {
       }),
   });
   log.info(`plexus-bridge ${agentVersion} starting: ${config.file}, state in ${stateDir}`);
-  const reloads = new SerialReloads();
-  const { stopped } = untilStopped(daemon, log, () =>
-    reloads.run(async () => {
-      notifySystemd("RELOADING=1");
-      await reloader(flags.file, daemon, log)();
-      notifySystemd("READY=1");
-    }),
-  );
+  const { stopped, start } = untilStopped(daemon, log, async () => {
+    notifySystemd("RELOADING=1");
+    await reloader(flags.file, daemon, log)();
+    notifySystemd("READY=1");
+  });
   try {
-    await daemon.start();
-    reloads.started(true);
+    await start();
   } catch (error) {
-    reloads.started(false);
     log.error(`could not start: ${describeError(error)}`);
     await daemon.stop();
     return EXIT_SOFTWARE;

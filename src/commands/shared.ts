@@ -13,6 +13,7 @@ import {
 import type { Daemon } from "../daemon.js";
 import { ConsoleLogger, type Logger, type LogLevel } from "../log.js";
 import { describeError } from "../supervisor.js";
+import { SerialReloads } from "./serial-reloads.js";
 
 export const EXIT_USAGE = 64;
 export const EXIT_SOFTWARE = 70;
@@ -136,19 +137,30 @@ export function reloader(file: string, daemon: Daemon, log: Logger): () => Promi
 /**
  * Resolves with the exit code once a signal or a core failure asks the bridge to stop (see
  * installProcessHandlers); `finish` ends the wait from inside (tail at the end of its replays).
+ * `start` starts the daemon; SIGHUP reloads wait for it and for each other (SerialReloads).
  */
 export function untilStopped(
   daemon: Daemon,
   log: Logger,
   reload?: () => Promise<void>,
-): { stopped: Promise<number>; finish(code: number): void } {
+): { stopped: Promise<number>; finish(code: number): void; start(): Promise<void> } {
+  const reloads = new SerialReloads();
   let finish: (code: number) => void = () => {};
   const stopped = new Promise<number>((resolve) => {
-    const uninstall = installProcessHandlers(daemon, log, (code) => finish(code), reload);
+    const uninstall = installProcessHandlers(daemon, log, (code) => finish(code), reload && (() => reloads.run(reload)));
     finish = (code) => {
       uninstall();
       resolve(code);
     };
   });
-  return { stopped, finish: (code) => finish(code) };
+  const start = async () => {
+    try {
+      await daemon.start();
+      reloads.started(true);
+    } catch (error) {
+      reloads.started(false);
+      throw error;
+    }
+  };
+  return { stopped, finish: (code) => finish(code), start };
 }

@@ -6,7 +6,6 @@
 import { Daemon } from "../daemon.js";
 import { type TailFormat, TailSink } from "../tail.js";
 import { defaultStateDir } from "../uplink/state.js";
-import { SerialReloads } from "./serial-reloads.js";
 import { EXIT_USAGE, loadOrExit, makeLogger, parseCommonFlags, reloader, untilStopped } from "./shared.js";
 
 const USAGE = "usage: plexus-bridge tail [-c FILE] [--format ndjson|table] [--adapter ID]... [--log-level LEVEL]\n";
@@ -59,20 +58,12 @@ export async function runTailCommand(argv: readonly string[]): Promise<number> {
       return sink;
     },
   });
-  const reloads = new SerialReloads();
-  const reload = reloader(flags.file, daemon, log);
-  const { stopped, finish } = untilStopped(daemon, log, () => reloads.run(reload));
+  const { stopped, finish, start } = untilStopped(daemon, log, reloader(flags.file, daemon, log));
   void daemon.allFinished().then(async () => {
     for (const sink of sinks) await sink.idle();
     finish(0);
   });
-  try {
-    await daemon.start();
-    reloads.started(true);
-  } catch (error) {
-    reloads.started(false);
-    throw error;
-  }
+  await start();
   const code = await stopped;
   await daemon.stop();
   return code;

@@ -127,9 +127,8 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
   // A plain-text uplink to another host would send the API key in clear: refuse it here, with its
   // position. It needs only the plexus section to be well formed, so it is reported together with
   // whatever else is wrong, not on a second run.
-  const plexusAlone = isPlainObject(root) ? plexusSection.safeParse(root.plexus) : undefined;
-  if (plexusAlone?.success) {
-    const checked = plexusAlone.data;
+  const checked = core.success ? core.data.plexus : isPlainObject(root) ? plexusSection.safeParse(root.plexus).data : undefined;
+  if (checked) {
     for (const message of plexusProblems(checked)) {
       const key = message.startsWith("plexus.http_url") && checked.http_url !== undefined ? "http_url" : "url";
       // A URL whose ${VAR} is unset is already reported at the reference; its stand-in value proves nothing.
