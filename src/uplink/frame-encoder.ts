@@ -4,8 +4,8 @@
  * strings per point, flattened and transcoded once more at the end, and garbage for all of it.
  * Here each point's constant head (`{"class":…,"metric":…,"value":`) is cached as bytes per
  * metric name, numbers are written digit by digit from their string form, and nothing else is
- * allocated per point. The bytes are exactly those of `encodeTelemetry` (protocol.ts), which
- * stays the reference (tests compare the two) and serves the HTTP path.
+ * allocated per point. Each point's bytes are exactly those of `pointJson` (point-json.ts, the
+ * spool's encoder), which the tests compare them with. WebSocket frames and HTTP bodies alike.
  */
 import type { BridgeClock } from "../clock.js";
 import type { QueuedPoint } from "../pipeline/batch-source.js";
@@ -95,11 +95,27 @@ class FrameWriter {
   }
 }
 
-/** The telemetry frame for points[from, to), as the bytes of `encodeTelemetry(points, clock, from, to)`. */
+/** The WebSocket telemetry frame for points[from, to). */
 export function encodeTelemetryFrame(points: readonly QueuedPoint[], clock: BridgeClock, from = 0, to = points.length): Buffer {
+  return encodeFrame(FRAME_HEAD, points, clock, from, to);
+}
+
+/** The `POST /ingest` body for points[from, to) of one source (none: the cheap key check). */
+export function encodeIngestBody(
+  sourceId: string,
+  points: readonly QueuedPoint[],
+  clock: BridgeClock,
+  from = 0,
+  to = points.length,
+): Buffer {
+  return encodeFrame(Buffer.from(`{"source_id":${quoted(sourceId)},"points":[`), points, clock, from, to);
+}
+
+/** `head`, then points[from, to) as a JSON array's items, then `]}`. */
+function encodeFrame(head: Uint8Array, points: readonly QueuedPoint[], clock: BridgeClock, from: number, to: number): Buffer {
   const monoToWall = wallOffset(clock);
-  const out = new FrameWriter(FRAME_HEAD.length + 2 + (to - from) * POINT_BYTES_GUESS);
-  out.bytes(FRAME_HEAD);
+  const out = new FrameWriter(head.length + 2 + (to - from) * POINT_BYTES_GUESS);
+  out.bytes(head);
   // Points of one emit() share a stamp: its digits are copied from the previous point's.
   let lastTimestamp = Number.NaN;
   let lastStart = 0;

@@ -15,8 +15,9 @@ import { availableWithin, type Batch, type BatchSource } from "../pipeline/batch
 import { InFlight } from "./ack-window.js";
 import { findRefused, type ProbeOutcome } from "./bisect.js";
 import type { UplinkCounters } from "./counters.js";
+import { encodeIngestBody } from "./frame-encoder.js";
 import type { PlexusOptions } from "./options.js";
-import { encodePoints, rejectedPointIndex } from "./protocol.js";
+import { rejectedPointIndex } from "./protocol.js";
 import { quarantineRefused } from "./quarantine.js";
 
 const gzip = promisify(gzipCallback);
@@ -155,8 +156,9 @@ export class HttpSender {
   private async post(batch: Batch | undefined, from: number, to: number, signal: AbortSignal): Promise<Response> {
     for (;;) {
       if (signal.aborted) throw new Aborted();
-      const points = batch ? encodePoints(batch.points, this.ctx.clock, from, to) : "[]";
-      const json = Buffer.from(`{"source_id":${JSON.stringify(this.ctx.sourceId)},"points":${points}}`);
+      const json = batch
+        ? encodeIngestBody(this.ctx.sourceId, batch.points, this.ctx.clock, from, to)
+        : encodeIngestBody(this.ctx.sourceId, [], this.ctx.clock);
       const compressed = json.length > GZIP_ABOVE_BYTES;
       const body = compressed ? await gzip(json) : json;
       const sentAtMono = this.ctx.clock.monotonicMs();

@@ -5,8 +5,6 @@
  */
 
 import type { BridgeClock } from "../clock.js";
-import type { QueuedPoint } from "../pipeline/batch-source.js";
-import { pointJson } from "../pipeline/point-json.js";
 
 /** What goes into device_auth.sensors for one adapter. */
 export interface DeviceSensor {
@@ -114,11 +112,6 @@ export function assertSecure(url: URL, allowInsecure: boolean, what: string): vo
   );
 }
 
-/** One point as JSON, its monotonic stamp (if any) mapped to server-aligned wall time; `mono` is never written. */
-export function encodePoint(point: QueuedPoint, clock: BridgeClock, monoToWall = wallOffset(clock)): string {
-  return pointJson(point, point.mono ? Math.round(point.timestamp + monoToWall) : point.timestamp);
-}
-
 /**
  * What to add to a monotonic stamp to get wall time, read once per frame: the server offset
  * once synced, else the local wall clock's current distance from the monotonic one.
@@ -127,22 +120,6 @@ export function wallOffset(clock: BridgeClock): number {
   if (clock.synced) return clock.sync.offsetMs;
   const mono = clock.monotonicMs();
   return clock.toWall(mono) - mono;
-}
-
-export function encodePoints(points: readonly QueuedPoint[], clock: BridgeClock, from = 0, to = points.length): string {
-  const monoToWall = wallOffset(clock);
-  // One growing string (a rope V8 flattens once) beats an array of parts and join() here.
-  let json = "[";
-  for (let i = from; i < to; i++) {
-    if (i > from) json += ",";
-    json += encodePoint(points[i], clock, monoToWall);
-  }
-  return json + "]";
-}
-
-/** A telemetry frame for points[from, to). */
-export function encodeTelemetry(points: readonly QueuedPoint[], clock: BridgeClock, from = 0, to = points.length): string {
-  return `{"type":"telemetry","points":${encodePoints(points, clock, from, to)}}`;
 }
 
 /** The `points[3]` an INVALID_MESSAGE detail names, if it names one. */

@@ -5,21 +5,24 @@ import { describe, expect, it } from "vitest";
 import { Backoff } from "../../src/backoff.js";
 import { BridgeClock, FakeClock } from "../../src/clock.js";
 import type { QueuedPoint } from "../../src/pipeline/batch-source.js";
+import { pointJson } from "../../src/pipeline/point-json.js";
 import { findRefused, type ProbeOutcome } from "../../src/uplink/bisect.js";
 import { plexusProblems } from "../../src/uplink/check.js";
 import { DeviceErrorReporter } from "../../src/uplink/device-errors.js";
-import { encodeTelemetryFrame } from "../../src/uplink/frame-encoder.js";
+import { encodeIngestBody, encodeTelemetryFrame } from "../../src/uplink/frame-encoder.js";
 import { MAX_NUMBER_CHARS, writeNumber } from "../../src/uplink/number-bytes.js";
-import {
-  assertSecure,
-  deviceWebSocketUrl,
-  encodePoint,
-  encodeTelemetry,
-  ingestUrl,
-  rejectedPointIndex,
-} from "../../src/uplink/protocol.js";
+import { assertSecure, deviceWebSocketUrl, ingestUrl, rejectedPointIndex, wallOffset } from "../../src/uplink/protocol.js";
 import { defaultStateDir, UplinkState } from "../../src/uplink/state.js";
 import { plexusOptions, tempDir } from "./helpers.js";
+
+/** The frame as the spool's string encoder (pointJson) writes each point: the reference for the byte encoder. */
+function referenceFrame(head: string, points: readonly QueuedPoint[], clock: BridgeClock, from = 0, to = points.length): string {
+  const monoToWall = wallOffset(clock);
+  const items = points.slice(from, to).map((p) => pointJson(p, p.mono ? Math.round(p.timestamp + monoToWall) : p.timestamp));
+  return `${head}${items.join(",")}]}`;
+}
+const encodeTelemetry = (points: readonly QueuedPoint[], clock: BridgeClock, from?: number, to?: number) =>
+  referenceFrame('{"type":"telemetry","points":[', points, clock, from, to);
 
 describe("URLs", () => {
   it("appends /ws/device to a bare base and maps http(s) to ws(s)", () => {
@@ -75,7 +78,7 @@ describe("telemetry encoding", () => {
       { class: "event", metric: "flag", value: true, timestamp: 1_700_000_000_001 },
       { class: "event", metric: "emoji😀", value: "label", timestamp: 1_700_000_000_002 },
     ];
-    const frame = JSON.parse(encodeTelemetry(points, clock));
+    const frame = JSON.parse(encodeTelemetryFrame(points, clock).toString());
     expect(frame).toEqual({
       type: "telemetry",
       points: [
@@ -85,12 +88,16 @@ describe("telemetry encoding", () => {
         { class: "event", metric: "emoji😀", value: "label", timestamp: 1_700_000_000_002 },
       ],
     });
-    expect(JSON.parse(encodeTelemetry(points, clock, 1, 3)).points).toHaveLength(2);
-    // The byte encoder the WebSocket uses writes exactly the same bytes.
+    expect(JSON.parse(encodeTelemetryFrame(points, clock, 1, 3).toString()).points).toHaveLength(2);
+    // The byte encoder writes exactly the bytes of the spool's string encoder, frame and HTTP body alike.
     expect(encodeTelemetryFrame(points, clock).toString()).toBe(encodeTelemetry(points, clock));
     expect(encodeTelemetryFrame(points, clock, 1, 3).toString()).toBe(encodeTelemetry(points, clock, 1, 3));
     const many = Array.from({ length: 3000 }, (_, i) => ({ ...points[i % points.length], value: i % 4 === 1 ? `é${i}` : i / 7 }));
     expect(encodeTelemetryFrame(many, clock).toString()).toBe(encodeTelemetry(many, clock));
+    expect(encodeIngestBody('line-"3"', many, clock, 5, 900).toString()).toBe(
+      referenceFrame('{"source_id":"line-\\"3\\"","points":[', many, clock, 5, 900),
+    );
+    expect(encodeIngestBody("line-3", [], clock).toString()).toBe('{"source_id":"line-3","points":[]}');
   });
 
   it("writes numbers exactly as String() does", () => {
@@ -116,9 +123,10 @@ describe("telemetry encoding", () => {
   it("before any sync maps monotonic stamps through the local wall clock", () => {
     const fresh = new FakeClock();
     const point: QueuedPoint = { class: "metric", metric: "m", value: 1, timestamp: fresh.mono - 40, mono: true };
-    expect(JSON.parse(encodePoint(point, fresh)).timestamp).toBe(fresh.wallMs - 40);
+    const timestampOf = (p: QueuedPoint, clock: BridgeClock) => JSON.parse(encodeTelemetryFrame([p], clock).toString()).points[0].timestamp;
+    expect(timestampOf(point, fresh)).toBe(fresh.wallMs - 40);
     const real = new BridgeClock();
-    const stamped = JSON.parse(encodePoint({ ...point, timestamp: real.monotonicMs() }, real)).timestamp;
+    const stamped = timestampOf({ ...point, timestamp: real.monotonicMs() }, real);
     expect(Math.abs(stamped - Date.now())).toBeLessThan(5);
   });
 
