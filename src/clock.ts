@@ -67,10 +67,11 @@ export class BridgeClock implements Clock {
    * A sample worse than the one held, once the held one's drift is counted, is not taken: a
    * reconnect over a congested link (a 2 s round trip on cellular) must not move every later
    * timestamp by up to a second when the offset learned an hour ago is still good to a few ms.
+   * `replace` takes the sample regardless (the scheduled re-sync, whose purpose is a fresh offset).
    * Returns whether the sample was taken.
    */
-  syncFromServer(serverTimeMs: number, rttMs: number, receivedAtMono: number, uncertaintyMs = rttMs / 2): boolean {
-    if (this.state.synced) {
+  syncFromServer(serverTimeMs: number, rttMs: number, receivedAtMono: number, uncertaintyMs = rttMs / 2, replace = false): boolean {
+    if (this.state.synced && !replace) {
       const held = this.state.uncertaintyMs + DRIFT_PER_MS * (receivedAtMono - this.state.syncedAtMono);
       if (held < uncertaintyMs) return false;
     }

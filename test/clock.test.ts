@@ -56,6 +56,10 @@ describe("BridgeClock", () => {
     // A reconnect over a congested link: 2 s round trip, and the one-way delays were lopsided.
     expect(clock.syncFromServer(server + 60_000 + 700, 2000, clock.monotonicMs())).toBe(false);
     expect(clock.sync.offsetMs).toBe(precise);
+    // The scheduled re-sync takes its sample whatever it is worth: refreshing is its purpose.
+    const other = new FakeClock();
+    other.syncFromServer(server, 20, other.monotonicMs());
+    expect(other.syncFromServer(server + 700, 2000, other.monotonicMs(), 1000, true)).toBe(true);
     // Six hours on, the held offset may have drifted by up to 2.16 s (100 ppm): the ±1 s sample wins.
     clock.advance(6 * 3_600_000);
     expect(clock.syncFromServer(server + 60_000 + 6 * 3_600_000, 2000, clock.monotonicMs())).toBe(true);

@@ -74,6 +74,8 @@ export class Uplink extends EventEmitter {
   private loop: Promise<void> | undefined;
   private stopDeadlineMs = 0;
   private resyncing = false;
+  /** The next connection is the scheduled re-sync's: its clock sample replaces the held one. */
+  private clockRefreshDue = false;
   private shortLived = 0;
   private wsFailures = 0;
   private httpUntilMono = 0;
@@ -209,7 +211,11 @@ export class Uplink extends EventEmitter {
       sensors: this.o.sensors,
       counters: this.counters,
       startedAtMono: this.startedAtMono,
-      onAuthenticated: (frame) => this.onAuthenticated(frame.source_id),
+      refreshClock: this.clockRefreshDue,
+      onAuthenticated: (frame) => {
+        this.clockRefreshDue = false;
+        this.onAuthenticated(frame.source_id);
+      },
       onCommand: (frame) => void this.commands.handle(frame),
     });
     this.session = session;
@@ -279,6 +285,7 @@ export class Uplink extends EventEmitter {
     const { options } = this.o;
     const resync = this.resyncing;
     this.resyncing = false;
+    if (resync) this.clockRefreshDue = true;
     if (end.kind === "stopped") return resync ? 0 : this.backoff.next();
     if (end.kind === "auth_failed") {
       this.counters.lastError = `authentication rejected: ${end.message}`;

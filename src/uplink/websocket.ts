@@ -29,6 +29,8 @@ export interface SessionContext extends DeliveryContext {
   agentVersion: string;
   sensors: () => DeviceSensor[];
   startedAtMono: number;
+  /** This connection is the scheduled clock re-sync: its sample replaces the held offset. */
+  refreshClock: boolean;
   onAuthenticated(frame: AuthenticatedFrame): void;
   /** A frame that is not part of the delivery protocol: a command. */
   onCommand(frame: InboundFrame): void;
@@ -204,7 +206,7 @@ export class WsSession {
       counters.rttMs = rtt;
       if (typeof serverTime === "number" && Number.isFinite(serverTime)) {
         const rttMs = Math.round(rtt * 10) / 10;
-        if (clock.syncFromServer(serverTime, rtt, receivedAtMono)) {
+        if (clock.syncFromServer(serverTime, rtt, receivedAtMono, rtt / 2, this.ctx.refreshClock)) {
           // How far the box's own wall clock is from the gateway's: what an operator wants to know.
           const localError = Date.now() - clock.now();
           log.info("clock synced to the gateway", { local_clock_off_ms: Math.round(localError), rtt_ms: rttMs });
