@@ -124,12 +124,11 @@ export class ModbusLink {
     count: number,
     afterTimeout: boolean,
   ): Promise<number[] | boolean[]> {
-    if (this.stopped || !this.connected || !this.client) throw new LinkDownError(`link ${this.label} is down`);
     const wait = this.lastRequestEnd + this.options.gapMs - performance.now();
     if (wait > 0) await sleep(wait);
     const client = this.client;
     const lost = this.lost;
-    if (this.stopped || !this.connected || client !== this.client) throw new LinkDownError(`link ${this.label} is down`);
+    if (this.stopped || !this.connected || !client) throw new LinkDownError(`link ${this.label} is down`);
     if (this.endpoint.kind !== "tcp") this.dropStaleBytes(client);
     this.events.count("requests");
     try {
@@ -166,7 +165,7 @@ export class ModbusLink {
    * one request in flight at a time, anything received before a request is sent is stale.
    */
   private async drainLateAnswer(client: Client): Promise<void> {
-    const raw = rawPortOf(client);
+    const raw = portOf(client)?._client;
     await Promise.race([
       new Promise<void>((resolve) => {
         let timer = setTimeout(done, this.options.timeoutMs);
@@ -189,7 +188,7 @@ export class ModbusLink {
   }
 
   private dropStaleBytes(client: Client): void {
-    const port = (client as unknown as { _port?: { _buffer?: Buffer } })._port;
+    const port = portOf(client);
     if (port?._buffer && port._buffer.length > 0) {
       this.events.count("stale_bytes_dropped", port._buffer.length);
       port._buffer = Buffer.alloc(0);
@@ -241,7 +240,7 @@ export class ModbusLink {
     }
     // modbus-serial's TCP port reports no "close" after a socket error (a reset from a device that
     // rebooted): watch the socket (or serial port) itself too.
-    rawPortOf(client)?.on?.("close", () => {
+    portOf(client)?._client?.on?.("close", () => {
       if (this.client === client) this.linkLost("connection closed");
     });
     this.lost = new Promise<never>((_, reject) => {
@@ -311,13 +310,19 @@ const STALE_AFTER_UNANSWERED = 3;
 /** How long the rest of a late frame may take once its first bytes arrived (a 256-byte frame at 9600 baud needs ~270 ms; most are short). */
 const LATE_FRAME_SETTLE_MS = 50;
 
-/** The socket or serial port under modbus-serial's port object (a private field: pinned by test/adapters/modbus/link.test.ts). */
-interface RawPort {
-  on?(event: string, listener: () => void): void;
-  off?(event: string, listener: () => void): void;
+/**
+ * modbus-serial's port object, a private field (pinned by test/adapters/modbus/link.test.ts): its
+ * receive buffer, and the socket or serial port under it.
+ */
+interface ClientPort {
+  _buffer?: Buffer;
+  _client?: {
+    on?(event: string, listener: () => void): void;
+    off?(event: string, listener: () => void): void;
+  };
 }
-function rawPortOf(client: Client): RawPort | undefined {
-  return (client as unknown as { _port?: { _client?: RawPort } })._port?._client;
+function portOf(client: Client): ClientPort | undefined {
+  return (client as unknown as { _port?: ClientPort })._port;
 }
 
 function readTable(client: Client, table: Table, address: number, count: number): Promise<{ data: number[] | boolean[] }> {
