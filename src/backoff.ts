@@ -79,3 +79,9 @@ export function untilAborted(promise: Promise<unknown>, signal: AbortSignal): Pr
     undefined,
   );
 }
+
+/** Aborts `controller` when `signal` aborts, or at once if it already has (which fires no event). */
+export function abortWith(signal: AbortSignal, controller: AbortController): void {
+  if (signal.aborted) controller.abort();
+  else signal.addEventListener("abort", () => controller.abort(), { once: true });
+}

@@ -5,7 +5,7 @@
  */
 import { isAbsolute, resolve } from "node:path";
 import type { Adapter, AdapterContext, CommandResult, SensorInfo } from "../../src/adapter-contract.js";
-import { sleep, untilAborted } from "../../src/backoff.js";
+import { abortWith, sleep, untilAborted } from "../../src/backoff.js";
 import type { PointInput } from "../../src/pipeline/point.js";
 import { type Connection, parseConnection } from "./connection-url.js";
 import { MessageDecoder } from "./decode.js";
@@ -51,7 +51,7 @@ export class MavlinkAdapter implements Adapter {
     private readonly ctx: AdapterContext,
   ) {
     this.connection = parseConnection(options.connection);
-    ctx.signal.addEventListener("abort", () => this.stopping.abort(), { once: true });
+    abortWith(ctx.signal, this.stopping);
   }
 
   async start(): Promise<void> {

@@ -8,6 +8,7 @@ import { open } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Readable } from "node:stream";
 import type { AdapterContext } from "../../../src/adapter-contract.js";
+import { abortWith } from "../../../src/backoff.js";
 import { parseCandumpLine } from "../candump.js";
 import type { CanFrame } from "../frame.js";
 import type { CanRuntime } from "../runtime.js";
@@ -43,8 +44,7 @@ export class CandumpReplay {
     private readonly openInput: OpenInput = defaultOpen,
   ) {
     this.path = settings.file === "-" ? "-" : resolve(ctx.configDir, settings.file);
-    if (ctx.signal.aborted) this.abort.abort();
-    else ctx.signal.addEventListener("abort", () => this.abort.abort(), { once: true });
+    abortWith(ctx.signal, this.abort);
   }
 
   /** Checks the file can be opened (so start() fails loudly on a wrong path), then replays in the background. */

@@ -4,7 +4,7 @@
  * Backpressure pauses the port: the adapter's and the kernel's buffers absorb the burst.
  */
 import type { AdapterContext } from "../../../src/adapter-contract.js";
-import { Backoff, orAbort, sleep } from "../../../src/backoff.js";
+import { abortWith, Backoff, orAbort, sleep } from "../../../src/backoff.js";
 import { SLCAN_BITRATES } from "../options.js";
 import type { CanRuntime } from "../runtime.js";
 import { parseSlcanLine } from "./slcan-codec.js";
@@ -46,9 +46,7 @@ export class SlcanTransport {
     private readonly ctx: AdapterContext,
   ) {
     this.backoff = new Backoff({ initialMs: settings.minMs, maxMs: settings.maxMs });
-    // An already aborted signal never fires "abort": check it, or this transport would never stop.
-    if (ctx.signal.aborted) this.abort.abort();
-    else ctx.signal.addEventListener("abort", () => this.abort.abort(), { once: true });
+    abortWith(ctx.signal, this.abort);
   }
 
   /** Resolves once the first open attempt ended (up or failed); reconnecting goes on in the background. */

@@ -5,7 +5,7 @@
  * cannot be paused: frames keep flowing and the queue applies its when_full policy.
  */
 import type { AdapterContext } from "../../../src/adapter-contract.js";
-import { Backoff, orAbort, sleep } from "../../../src/backoff.js";
+import { abortWith, Backoff, orAbort, sleep } from "../../../src/backoff.js";
 import type { CanFrame } from "../frame.js";
 import type { CanRuntime, IdFilter } from "../runtime.js";
 
@@ -78,9 +78,7 @@ export class SocketcanTransport {
     private readonly load: LoadSocketcan = loadSocketcanPackage,
   ) {
     this.backoff = new Backoff({ initialMs: settings.minMs, maxMs: settings.maxMs });
-    // An already aborted signal never fires "abort": check it, or this transport would never stop.
-    if (ctx.signal.aborted) this.abort.abort();
-    else ctx.signal.addEventListener("abort", () => this.abort.abort(), { once: true });
+    abortWith(ctx.signal, this.abort);
   }
 
   /** Loads the package (a missing package fails start() with instructions), then opens the channel. */
