@@ -1,10 +1,4 @@
-/**
- * stop() arriving while start() is still under way (the supervisor does this when the daemon stops
- * during a start, or when a start outlives its deadline): nothing may go on running afterwards,
- * nothing may stay open, and start() must still resolve.
- */
-import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, readdirSync, readlinkSync, realpathSync } from "node:fs";
+import { readdirSync, readlinkSync, realpathSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,6 +11,7 @@ import { SlcanTransport } from "../../../adapters/can/transport/slcan.js";
 import { type SocketcanModule, SocketcanTransport } from "../../../adapters/can/transport/socketcan.js";
 import type { AdapterContext } from "../../../src/adapter-contract.js";
 import { AdapterHarness, withTimeout } from "../../helpers/adapter-harness.js";
+import { hasSocat, NEEDS_SOCAT, type PtyPair, startPtyPair } from "../../helpers/socat.js";
 
 const FIXTURES = join(import.meta.dirname, "../../fixtures/can");
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -94,23 +89,14 @@ describe("stop() during start()", () => {
   });
 });
 
-const hasSocat = existsSync("/usr/bin/socat");
-
-describe.skipIf(!hasSocat)("slcan: stop() while the serial port is opening (needs socat)", () => {
+describe.skipIf(!hasSocat)(`slcan: stop() while the serial port is opening (${NEEDS_SOCAT})`, () => {
   let dir: string;
-  let socat: ChildProcess;
+  let socat: PtyPair;
   let device: SerialPort;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "can-lifecycle-"));
-    socat = spawn("socat", [`pty,raw,echo=0,link=${join(dir, "device")}`, `pty,raw,echo=0,link=${join(dir, "bridge")}`], {
-      stdio: "ignore",
-    });
-    const deadline = Date.now() + 5000;
-    while (!(existsSync(join(dir, "device")) && existsSync(join(dir, "bridge")))) {
-      if (Date.now() > deadline) throw new Error("socat did not create the pty pair");
-      await pause(20);
-    }
+    socat = await startPtyPair(join(dir, "device"), join(dir, "bridge"));
     // An slcan device that acknowledges every command.
     device = new SerialPort({ path: join(dir, "device"), baudRate: 115200, autoOpen: false });
     await new Promise<void>((resolve, reject) => device.open((error) => (error ? reject(error) : resolve())));
@@ -120,9 +106,7 @@ describe.skipIf(!hasSocat)("slcan: stop() while the serial port is opening (need
   });
   afterAll(async () => {
     if (device.isOpen) await new Promise<void>((resolve) => device.close(() => resolve()));
-    const exited = new Promise((resolve) => socat.once("exit", resolve));
-    socat.kill("SIGTERM");
-    await exited;
+    await socat.stop();
     await rm(dir, { recursive: true, force: true });
   });
 

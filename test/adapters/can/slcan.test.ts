@@ -1,10 +1,3 @@
-/**
- * slcan: the codec on its own, then the whole adapter against a scripted slcan device on the
- * other end of a real socat pty pair: it answers the setup commands and sends t/T/r/R/d frames
- * with and without timestamps. Unplugging is killing socat; plugging back in is restarting it.
- */
-import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import can from "../../../adapters/can/index.js";
 import { parseSlcanLine } from "../../../adapters/can/transport/slcan-codec.js";
 import { AdapterHarness } from "../../helpers/adapter-harness.js";
+import { hasSocat, NEEDS_SOCAT, type PtyPair, startPtyPair } from "../../helpers/socat.js";
 
 describe("slcan codec", () => {
   const frame = (line: string) => {
@@ -88,32 +82,18 @@ class ScriptedSlcan {
   }
 }
 
-const hasSocat = existsSync("/usr/bin/socat");
-// Skipped only off CI, where a developer may lack socat; CI installs it, so its absence there is a failure.
-if (!hasSocat && process.env.CI === "true") throw new Error("socat is required in CI (apt-get install -y socat)");
-
-describe.skipIf(!hasSocat)("slcan adapter over a socat pty pair (needs socat: apt-get install socat)", () => {
+describe.skipIf(!hasSocat)(`slcan adapter over a socat pty pair (${NEEDS_SOCAT})`, () => {
   let dir: string;
-  let socat: ChildProcess | undefined;
+  let socat: PtyPair | undefined;
   const peers: ScriptedSlcan[] = [];
 
   const startSocat = async () => {
-    socat = spawn("socat", [`pty,raw,echo=0,link=${join(dir, "device")}`, `pty,raw,echo=0,link=${join(dir, "bridge")}`], {
-      stdio: "ignore",
-    });
-    const deadline = Date.now() + 5000;
-    while (!(existsSync(join(dir, "device")) && existsSync(join(dir, "bridge")))) {
-      if (Date.now() > deadline) throw new Error("socat did not create the pty pair");
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    socat = await startPtyPair(join(dir, "device"), join(dir, "bridge"));
   };
   const stopSocat = async () => {
-    const child = socat;
+    const pair = socat;
     socat = undefined;
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once("exit", resolve));
-    child.kill("SIGTERM");
-    await exited;
+    await pair?.stop();
   };
   const peer = async (frames: string[], refuse: string[] = []) => {
     const scripted = new ScriptedSlcan(frames, refuse);

@@ -3,7 +3,7 @@
  * end through serialport, the test writes real frames into the other. Killing socat is the
  * unplug; starting it again with the same links is the replug.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -11,11 +11,9 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import mavlink from "../../../adapters/mavlink/index.js";
 import { AdapterHarness } from "../../helpers/adapter-harness.js";
+import { hasSocat, NEEDS_SOCAT } from "../../helpers/socat.js";
 import { byMetric, invalidPoints, readTlogRecords } from "./helpers.js";
 
-const hasSocat = spawnSync("socat", ["-V"]).status === 0;
-// Skipped only off CI, where a developer may lack socat; CI installs it, so its absence there is a failure.
-if (!hasSocat && process.env.CI === "true") throw new Error("socat is required in CI (apt-get install -y socat)");
 const records = readTlogRecords().slice(0, 600);
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -64,7 +62,7 @@ async function writeFrames(path: string, frames: Buffer[]) {
   }
 }
 
-describe.skipIf(!hasSocat)("MAVLink over serial (socat pty pair)", () => {
+describe.skipIf(!hasSocat)(`MAVLink over serial (socat pty pair; ${NEEDS_SOCAT})`, () => {
   it("stop() while the port is still opening returns and closes it", async () => {
     const dir = mkdtempSync(join(tmpdir(), "mavlink-serial-"));
     const socat = await ptyPair(dir);
