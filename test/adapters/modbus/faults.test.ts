@@ -3,33 +3,21 @@
  * answering (timeouts) and comes back, a link that drops, backpressure, missed ticks and a
  * runtime change of the interval.
  */
-import { afterEach, describe, expect, it } from "vitest";
-import modbus, { type ModbusAdapter } from "../../../adapters/modbus/index.js";
+import { describe, expect, it } from "vitest";
+import modbus from "../../../adapters/modbus/index.js";
 import { AdapterHarness } from "../../helpers/adapter-harness.js";
-import { ModbusTestServer } from "./modbus-test-server.js";
+import type { ModbusTestServer } from "./modbus-test-server.js";
+import { servedModbus } from "./served.js";
 
-let server: ModbusTestServer | undefined;
-let stopAdapter: (() => Promise<void>) | undefined;
-afterEach(async () => {
-  await stopAdapter?.();
-  await server?.close();
-  stopAdapter = undefined;
-  server = undefined;
-});
-
-async function start(options: Record<string, unknown>, harness = new AdapterHarness({ id: "plc" })) {
-  const adapter = harness.create(modbus, { url: `tcp://127.0.0.1:${server!.port}`, interval: "100ms", ...options }) as ModbusAdapter;
-  await adapter.start();
-  stopAdapter = () => adapter.stop();
-  return { harness, adapter };
-}
+const served = servedModbus({ id: "plc", interval: "100ms" });
+let server: ModbusTestServer;
+const start = (options: Record<string, unknown>, harness?: AdapterHarness) => served.start(options, { harness });
 
 const values = (harness: AdapterHarness, metric: string) => harness.points.filter((p) => p.metric === metric).map((p) => p.value);
 
 describe("exception responses", () => {
   it("splits a merged read around an illegal address, counts per point, reports once, keeps the rest", async () => {
-    server = new ModbusTestServer("tcp");
-    await server.listen();
+    server = await served.serve("tcp");
     server.unit(1).set("holding", 0, [10, 11, 12, 13]);
     server.exceptionAt(1, "holding", 2, 2);
     const { harness } = await start({
@@ -62,8 +50,7 @@ describe("exception responses", () => {
   });
 
   it("a busy device: the points of that read are skipped and counted, the read is not split", async () => {
-    server = new ModbusTestServer("tcp");
-    await server.listen();
+    server = await served.serve("tcp");
     server.unit(1).set("holding", 0, [1, 2]);
     server.unit(1).set("input", 0, [3]);
     server.exceptionAt(1, "holding", 1, 6);
@@ -90,8 +77,7 @@ describe("exception responses", () => {
 
 describe("devices that stop answering", () => {
   it("marks a silent device down after timeout + retries, keeps polling the others, and brings it back", async () => {
-    server = new ModbusTestServer("tcp");
-    await server.listen();
+    server = await served.serve("tcp");
     server.unit(1).set("holding", 0, [100]);
     server.unit(2).set("holding", 0, [200]);
     const { harness } = await start({
@@ -128,8 +114,7 @@ describe("devices that stop answering", () => {
   });
 
   it("treats a gateway's 'target device failed to respond' (exception 11) as a device that is down", async () => {
-    server = new ModbusTestServer("tcp");
-    await server.listen();
+    server = await served.serve("tcp");
     server.unit(4).set("holding", 0, [1]);
     server.exceptionAt(4, "holding", 0, 11);
     const { harness } = await start({ reconnect_min: "100ms", devices: [{ unit_id: 4, points: [{ name: "v", address: 0 }] }] });
@@ -144,8 +129,8 @@ describe("devices that stop answering", () => {
   });
 
   it("reconnects after the link drops, and reports it down meanwhile", async () => {
-    server = new ModbusTestServer("tcp");
-    const port = await server.listen();
+    server = await served.serve("tcp");
+    const port = server.port;
     server.unit(1).set("holding", 0, [1]);
     const { harness } = await start({
       reconnect_min: "100ms",
@@ -167,8 +152,8 @@ describe("devices that stop answering", () => {
   });
 
   it("keeps reconnecting with backoff when nothing listens, and stops quickly", async () => {
-    server = new ModbusTestServer("tcp");
-    const port = await server.listen();
+    server = await served.serve("tcp");
+    const port = server.port;
     await server.close();
     const harness = new AdapterHarness();
     const adapter = harness.create(modbus, {
@@ -186,23 +171,21 @@ describe("devices that stop answering", () => {
     expect(harness.states.at(-1)?.state).toBe("down");
   });
   it("stops at once even with a request in flight", async () => {
-    server = new ModbusTestServer("tcp");
-    await server.listen();
+    server = await served.serve("tcp");
     server.unit(1).set("holding", 0, [1]);
     server.delayMs = 2000;
     const { adapter } = await start({ timeout: "3s", devices: [{ unit_id: 1, points: [{ name: "v", address: 0 }] }] });
-    await expect.poll(() => server!.requests.length, { timeout: 5000 }).toBe(1);
+    await expect.poll(() => server.requests.length, { timeout: 5000 }).toBe(1);
     const started = performance.now();
     await adapter.stop();
-    stopAdapter = undefined;
+    served.stopAfter(undefined);
     expect(performance.now() - started).toBeLessThan(500);
   });
 });
 
 describe("a poll loop that fails on something unforeseen", () => {
   it("is restarted with backoff for that device, while the other device is polled throughout", async () => {
-    server = new ModbusTestServer("tcp");
-    await server.listen();
+    server = await served.serve("tcp");
     server.unit(1).set("holding", 0, [1]);
     server.unit(2).set("holding", 0, [2]);
     const { harness, adapter } = await start({
@@ -234,8 +217,7 @@ describe("a poll loop that fails on something unforeseen", () => {
 
 describe("pacing", () => {
   it("waits for drained() under backpressure and counts the ticks it missed", async () => {
-    server = new ModbusTestServer("tcp");
-    await server.listen();
+    server = await served.serve("tcp");
     server.unit(1).set("holding", 0, [5]);
     const harness = new AdapterHarness({ highWater: 1 });
     await start({ interval: "50ms", devices: [{ unit_id: 1, points: [{ name: "v", address: 0 }] }] }, harness);
@@ -250,8 +232,7 @@ describe("pacing", () => {
   });
 
   it("never overlaps polls when a device is slower than the interval", async () => {
-    server = new ModbusTestServer("tcp");
-    await server.listen();
+    server = await served.serve("tcp");
     server.delayMs = 120;
     server.unit(1).set("holding", 0, [5]);
     server.unit(1).set("input", 0, [6]);
@@ -274,8 +255,7 @@ describe("pacing", () => {
   });
 
   it("changes the interval at run time through configure", async () => {
-    server = new ModbusTestServer("tcp");
-    await server.listen();
+    server = await served.serve("tcp");
     server.unit(1).set("holding", 0, [5]);
     const { harness, adapter } = await start({ interval: "1s", devices: [{ unit_id: 1, points: [{ name: "v", address: 0 }] }] });
     await harness.waitForPoints(1);

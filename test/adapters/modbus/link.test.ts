@@ -3,35 +3,21 @@
  * request timed out (RTU framing has no transaction id), a connection that closes or is reset
  * while a request is in flight, and a dead device sharing the link with live ones.
  */
-import { afterEach, describe, expect, it } from "vitest";
-import modbus, { type ModbusAdapter } from "../../../adapters/modbus/index.js";
-import { AdapterHarness } from "../../helpers/adapter-harness.js";
-import { ModbusTestServer } from "./modbus-test-server.js";
+import { describe, expect, it } from "vitest";
+import type { AdapterHarness } from "../../helpers/adapter-harness.js";
+import type { ModbusTestServer } from "./modbus-test-server.js";
+import { servedModbus } from "./served.js";
 
-let server: ModbusTestServer | undefined;
-let stopAdapter: (() => Promise<void>) | undefined;
-afterEach(async () => {
-  await stopAdapter?.();
-  await server?.close();
-  stopAdapter = undefined;
-  server = undefined;
-});
-
-async function start(scheme: "tcp" | "rtu+tcp", options: Record<string, unknown>) {
-  const harness = new AdapterHarness({ id: "plc" });
-  const adapter = harness.create(modbus, { url: `${scheme}://127.0.0.1:${server!.port}`, interval: "50ms", ...options }) as ModbusAdapter;
-  await adapter.start();
-  stopAdapter = () => adapter.stop();
-  return { harness, adapter };
-}
+const served = servedModbus({ id: "plc", interval: "50ms" });
+let server: ModbusTestServer;
+const start = (scheme: "tcp" | "rtu+tcp", options: Record<string, unknown>) => served.start(options, { scheme });
 
 const values = (harness: AdapterHarness, metric: string) => harness.points.filter((p) => p.metric === metric).map((p) => p.value);
 
 describe("late answers", () => {
   for (const scheme of ["tcp", "rtu+tcp"] as const) {
     it(`${scheme}: an answer arriving after its timeout never answers a later request`, async () => {
-      server = new ModbusTestServer(scheme === "tcp" ? "tcp" : "rtu");
-      await server.listen();
+      server = await served.serve(scheme === "tcp" ? "tcp" : "rtu");
       server.unit(1).set("holding", 0, [111]);
       server.unit(1).set("holding", 100, [222]);
       // The first request is answered after its timeout (during the retry), the retry itself
@@ -61,8 +47,8 @@ describe("late answers", () => {
 describe("the connection goes away with a request in flight", () => {
   for (const how of ["close", "reset"] as const) {
     it(`${how}: the request fails at once as a link loss, not as a device timeout`, async () => {
-      server = new ModbusTestServer("tcp");
-      const port = await server.listen();
+      server = await served.serve("tcp");
+      const port = server.port;
       server.unit(1).set("holding", 0, [7]);
       const { harness } = await start("tcp", {
         timeout: "2s",
@@ -74,7 +60,7 @@ describe("the connection goes away with a request in flight", () => {
       await harness.waitForPoints(2);
       server.delayMs = 5000; // the next request hangs…
       const inFlight = server.requests.length + 1;
-      await expect.poll(() => server!.requests.length, { timeout: 5000 }).toBeGreaterThanOrEqual(inFlight);
+      await expect.poll(() => server.requests.length, { timeout: 5000 }).toBeGreaterThanOrEqual(inFlight);
       const lostAt = performance.now();
       await (how === "close" ? server.close() : server.reset()); // …and the connection goes
       await expect.poll(() => harness.states.at(-1)?.state, { timeout: 5000 }).toBe("down");
@@ -94,8 +80,7 @@ describe("the connection goes away with a request in flight", () => {
 
 describe("a dead device on a shared link", () => {
   it("delays the others by at most about one timeout, not timeout × (retries + 1)", async () => {
-    server = new ModbusTestServer("tcp");
-    await server.listen();
+    server = await served.serve("tcp");
     server.unit(1).set("holding", 0, [1]);
     server.unit(2);
     const { harness } = await start("tcp", {
@@ -127,8 +112,7 @@ describe("a dead device on a shared link", () => {
 describe("a connection that goes silent without closing", () => {
   for (const scheme of ["tcp", "rtu+tcp"] as const) {
     it(`${scheme}: is replaced after ${"3"} unanswered requests in a row, and polling resumes`, async () => {
-      server = new ModbusTestServer(scheme === "tcp" ? "tcp" : "rtu");
-      await server.listen();
+      server = await served.serve(scheme === "tcp" ? "tcp" : "rtu");
       server.unit(1).set("holding", 0, [7]);
       const { harness } = await start(scheme, {
         timeout: "100ms",
@@ -141,7 +125,7 @@ describe("a connection that goes silent without closing", () => {
       expect(server.accepted).toBe(1);
       server.deafenOpenConnections();
       const before = values(harness, "v").length;
-      await expect.poll(() => server!.accepted, { timeout: 5000 }).toBe(2);
+      await expect.poll(() => server.accepted, { timeout: 5000 }).toBe(2);
       await expect.poll(() => values(harness, "v").length, { timeout: 5000 }).toBeGreaterThan(before + 1);
       expect(harness.counters.get("stale_reconnects")).toBe(1);
       expect(harness.log.lines.some((l) => l.level === "warn" && /no answer to 3 requests in a row/.test(String(l.fields?.reason)))).toBe(
@@ -151,8 +135,7 @@ describe("a connection that goes silent without closing", () => {
   }
 
   it("a device answering with exceptions is an answer: the link is kept", async () => {
-    server = new ModbusTestServer("tcp");
-    await server.listen();
+    server = await served.serve("tcp");
     server.unit(1).set("holding", 0, [7]);
     server.exceptionAt(1, "holding", 5, 2);
     const { harness } = await start("tcp", {

@@ -3,28 +3,15 @@
  * is not answering yet, a point larger than the device's read limit, string lengths, and an
  * interval change that must not wait for the old tick.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { decodeRegisters } from "../../../adapters/modbus/decode.js";
-import modbus, { type ModbusAdapter } from "../../../adapters/modbus/index.js";
-import { AdapterHarness } from "../../helpers/adapter-harness.js";
-import { ModbusTestServer, type UnitImage } from "./modbus-test-server.js";
+import modbus from "../../../adapters/modbus/index.js";
+import type { ModbusTestServer, UnitImage } from "./modbus-test-server.js";
+import { servedModbus } from "./served.js";
 
-let server: ModbusTestServer | undefined;
-let stopAdapter: (() => Promise<void>) | undefined;
-afterEach(async () => {
-  await stopAdapter?.();
-  await server?.close();
-  stopAdapter = undefined;
-  server = undefined;
-});
-
-async function start(options: Record<string, unknown>) {
-  const harness = new AdapterHarness({ id: "pv" });
-  const adapter = harness.create(modbus, { url: `tcp://127.0.0.1:${server!.port}`, interval: "100ms", ...options }) as ModbusAdapter;
-  await adapter.start();
-  stopAdapter = () => adapter.stop();
-  return { harness, adapter };
-}
+const served = servedModbus({ id: "pv", interval: "100ms" });
+let server: ModbusTestServer;
+const start = (options: Record<string, unknown>) => served.start(options);
 
 const ascii = (text: string, registers: number) => {
   const b = Buffer.alloc(registers * 2);
@@ -43,8 +30,7 @@ function layOutCommon(image: UnitImage) {
 
 describe("SunSpec discovery", () => {
   it("behind a gateway whose device does not answer yet (exception 11), retries instead of concluding 'no SunSpec'", async () => {
-    server = new ModbusTestServer("tcp");
-    await server.listen();
+    server = await served.serve("tcp");
     layOutCommon(server.unit(1));
     for (const base of [40000, 0, 50000]) server.exceptionAt(1, "holding", base, 11);
     const { harness } = await start({ reconnect_min: "100ms", reconnect_max: "200ms", devices: [{ unit_id: 1, sunspec: true }] });
@@ -55,8 +41,7 @@ describe("SunSpec discovery", () => {
   });
 
   it("a model point larger than max_registers_per_read is left out with a warning; the rest is polled", async () => {
-    server = new ModbusTestServer("tcp");
-    await server.listen();
+    server = await served.serve("tcp");
     layOutCommon(server.unit(1));
     const { harness } = await start({ devices: [{ unit_id: 1, name: "inv", sunspec: true, max_registers_per_read: 8 }] });
     await expect.poll(() => harness.points.filter((p) => p.metric === "inv.common.DA").length, { timeout: 5000 }).toBeGreaterThanOrEqual(2);
@@ -80,8 +65,7 @@ describe("register maps", () => {
 
   it("a string of odd length stops at its length (the low byte of its last register belongs to the next field)", async () => {
     expect(decodeRegisters(ascii("ABCDEFGH", 4), "string", "ABCD", 0, 7)).toBe("ABCDEFG");
-    server = new ModbusTestServer("tcp");
-    await server.listen();
+    server = await served.serve("tcp");
     server.unit(1).set("holding", 0, ascii("SN1234X\x05", 4)); // 0x05: the next field
     const { harness } = await start({ devices: [{ unit_id: 1, points: [{ name: "serial", address: 0, type: "string", length: 7 }] }] });
     await harness.waitForPoints(1);
@@ -91,8 +75,7 @@ describe("register maps", () => {
 
 describe("configure", () => {
   it("a shorter interval takes effect at once, not after the old interval ran out", async () => {
-    server = new ModbusTestServer("tcp");
-    await server.listen();
+    server = await served.serve("tcp");
     server.unit(1).set("holding", 0, [5]);
     const { harness, adapter } = await start({ interval: "1h", devices: [{ unit_id: 1, points: [{ name: "v", address: 0 }] }] });
     await harness.waitForPoints(1);

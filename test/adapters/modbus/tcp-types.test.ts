@@ -4,10 +4,11 @@
  * coils and discrete inputs, scale/offset, value maps, units and address bases. The server's
  * registers are laid out here by explicit byte permutations, not with the adapter's encoder.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import modbus, { type ModbusAdapter } from "../../../adapters/modbus/index.js";
 import { AdapterHarness } from "../../helpers/adapter-harness.js";
-import { ModbusTestServer } from "./modbus-test-server.js";
+import type { ModbusTestServer } from "./modbus-test-server.js";
+import { servedModbus } from "./served.js";
 
 type Order = "ABCD" | "CDAB" | "BADC" | "DCBA";
 const ORDERS: Order[] = ["ABCD", "CDAB", "BADC", "DCBA"];
@@ -51,27 +52,13 @@ const CASES: Case[] = [
   { type: "float64", value: -98765.4321012345, size: 8, bytes: (b) => b.writeDoubleBE(-98765.4321012345) },
 ];
 
-let server: ModbusTestServer | undefined;
-let stopAdapter: (() => Promise<void>) | undefined;
-afterEach(async () => {
-  await stopAdapter?.();
-  await server?.close();
-  stopAdapter = undefined;
-  server = undefined;
-});
-
-async function startAgainst(devices: unknown[], extra: Record<string, unknown> = {}) {
-  const harness = new AdapterHarness({ id: "plc" });
-  const adapter = harness.create(modbus, { url: `tcp://127.0.0.1:${server!.port}`, interval: "200ms", devices, ...extra });
-  await adapter.start();
-  stopAdapter = () => adapter.stop();
-  return { harness, adapter };
-}
+const served = servedModbus({ id: "plc", interval: "200ms" });
+let server: ModbusTestServer;
+const startAgainst = (devices: unknown[], extra: Record<string, unknown> = {}) => served.start({ devices, ...extra });
 
 describe("modbus over TCP: every type and byte order", () => {
   it("decodes every value the server holds", async () => {
-    server = new ModbusTestServer("tcp");
-    await server.listen();
+    server = await served.serve("tcp");
     const image = server.unit(1);
     const points: Record<string, unknown>[] = [];
     const expected = new Map<string, number | string | boolean>();
@@ -139,8 +126,7 @@ describe("modbus over TCP: every type and byte order", () => {
   });
 
   it("emits events on change only, and numbers every poll", async () => {
-    server = new ModbusTestServer("tcp");
-    await server.listen();
+    server = await served.serve("tcp");
     server.unit(1).set("input", 5, [1]);
     server.unit(1).set("input", 6, [500]);
     const { harness } = await startAgainst([
@@ -161,8 +147,7 @@ describe("modbus over TCP: every type and byte order", () => {
   });
 
   it("polls two meters from one shared map file (relative to the config folder) in 2 requests each", async () => {
-    server = new ModbusTestServer("tcp");
-    await server.listen();
+    server = await served.serve("tcp");
     const b = Buffer.alloc(4);
     for (const [unit, base] of [
       [11, 230],
@@ -183,7 +168,7 @@ describe("modbus over TCP: every type and byte order", () => {
       ],
     }) as ModbusAdapter;
     await adapter.start();
-    stopAdapter = () => adapter.stop();
+    served.stopAfter(adapter);
     await harness.waitForPoints(72);
     const value = (metric: string) => harness.points.find((p) => p.metric === metric)?.value;
     expect(value("main.voltage_l1")).toBe(230);
@@ -195,8 +180,7 @@ describe("modbus over TCP: every type and byte order", () => {
   });
 
   it("accepts 1-based and 40001-style addresses when declared", async () => {
-    server = new ModbusTestServer("tcp");
-    await server.listen();
+    server = await served.serve("tcp");
     server.unit(9).set("holding", 0, [11]);
     server.unit(9).set("input", 9, [22]);
     server.unit(9).set("holding", 4, [33]);
