@@ -1,7 +1,9 @@
 /** Builds a pipeline + queue pair as the daemon does, for queue and pipeline tests. */
+
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterEach } from "vitest";
 import { BridgeClock, bootId } from "../../src/clock.js";
 import { Pipeline } from "../../src/pipeline/pipeline.js";
 import { SourceQueue } from "../../src/pipeline/queue.js";
@@ -50,4 +52,17 @@ export function drainAll(queue: SourceQueue, maxPoints = 1000): number[] {
     for (const point of batch.points) values.push(point.value as number);
     queue.ack(batch);
   }
+}
+
+/** A makeRig() whose queues are closed after each test of the file that calls it. */
+export function rigsClosedAfterEach(): (...args: Parameters<typeof makeRig>) => QueueRig {
+  const rigs: QueueRig[] = [];
+  afterEach(() => {
+    for (const r of rigs.splice(0)) r.queue.close();
+  });
+  return (...args) => {
+    const r = makeRig(...args);
+    rigs.push(r);
+    return r;
+  };
 }

@@ -1,16 +1,8 @@
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { drainAll, makeRig, type QueueRig, seqPoints, tempDir } from "./queue-helpers.js";
+import { describe, expect, it } from "vitest";
+import { drainAll, makeRig, type QueueRig, rigsClosedAfterEach, seqPoints, tempDir } from "./queue-helpers.js";
 
-const rigs: QueueRig[] = [];
-function rig(...args: Parameters<typeof makeRig>): QueueRig {
-  const r = makeRig(...args);
-  rigs.push(r);
-  return r;
-}
-afterEach(() => {
-  for (const r of rigs.splice(0)) r.queue.close();
-});
+const rig = rigsClosedAfterEach();
 
 function identity(r: QueueRig) {
   const source = r.pipeline.stats().sources.src;

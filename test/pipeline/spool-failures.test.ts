@@ -5,23 +5,15 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { bootId } from "../../src/clock.js";
 import { loadConfig } from "../../src/config/index.js";
 import { Daemon, type SinkContext } from "../../src/daemon.js";
 import { Spool } from "../../src/pipeline/spool.js";
 import { MemoryLogger } from "../helpers/adapter-harness.js";
-import { drainAll, makeRig, type QueueRig, seqPoints, tempDir } from "./queue-helpers.js";
+import { drainAll, type QueueRig, rigsClosedAfterEach, seqPoints, tempDir } from "./queue-helpers.js";
 
-const rigs: QueueRig[] = [];
-function rig(...args: Parameters<typeof makeRig>): QueueRig {
-  const r = makeRig(...args);
-  rigs.push(r);
-  return r;
-}
-afterEach(() => {
-  for (const r of rigs.splice(0)) r.queue.close();
-});
+const rig = rigsClosedAfterEach();
 
 function balanced(r: QueueRig) {
   const stats = r.pipeline.stats();
