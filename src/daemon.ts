@@ -314,6 +314,7 @@ export class Daemon implements BridgeControl {
       prefix: adapter.prefix,
       tags: Object.keys(adapter.tags).length > 0 ? adapter.tags : undefined,
       stream: adapter.stream,
+      report: adapter.report,
     });
     const supervisor = new AdapterSupervisor(
       adapter,
