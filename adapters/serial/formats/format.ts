@@ -4,6 +4,11 @@ import type { PointInput } from "../../../src/pipeline/point.js";
 export interface FrameDecoder {
   /** Decodes one frame and appends its points to `out`. Bad input is counted, never thrown. */
   decode(frame: Buffer, out: PointInput[]): void;
+  /**
+   * The capture's own clock after the last frame (ms, any origin), when the format carries one
+   * (NMEA's time of day): a replay at speed N is paced by it instead of by the baud rate.
+   */
+  captureTimeMs?(): number | undefined;
 }
 
 /** The adapter's counter (ctx.count), as decoders see it. */
@@ -13,5 +18,5 @@ export type Count = (name: string, n?: number) => void;
 export function frameText(frame: Buffer): string {
   let end = frame.length;
   while (end > 0 && (frame[end - 1] === 0x0d || frame[end - 1] === 0x0a)) end--;
-  return frame.latin1Slice(0, end);
+  return frame.toString("latin1", 0, end);
 }

@@ -44,23 +44,35 @@ export class NmeaDecoder implements FrameDecoder, SentenceOutput {
   decodeLine(line: string, out: PointInput[]): void {
     const parsed = parseSentence(line, this.settings.requireChecksum);
     if (parsed === null) return;
-    if ("problem" in parsed) return this.count(PROBLEM_COUNTERS[parsed.problem]);
+    if ("problem" in parsed) {
+      this.count(PROBLEM_COUNTERS[parsed.problem]);
+      return;
+    }
     if (parsed.proprietary) {
       this.count("proprietary_sentences");
-      if (this.settings.proprietary === "event") this.stamp(out, out.push({ metric: `proprietary.${parsed.type.toLowerCase()}`, value: parsed.text }) - 1);
+      if (this.settings.proprietary === "event")
+        this.stamp(out, out.push({ metric: `proprietary.${parsed.type.toLowerCase()}`, value: parsed.text }) - 1);
       return;
     }
     const decoder = parsed.encapsulated ? undefined : SENTENCES[parsed.type];
-    if (!decoder) return this.count("unsupported_sentences");
+    if (!decoder) {
+      this.count("unsupported_sentences");
+      return;
+    }
     const first = out.length;
     this.target = out;
     decoder(parsed.fields, this, parsed.talker);
     this.stamp(out, first);
   }
 
-  /** The receiver's UTC of the latest timed sentence (for tests and replay pacing). */
+  /** The receiver's UTC of the latest timed sentence, once a date is known. */
   get lastGpsTime(): number | undefined {
     return this.gpsTime;
+  }
+
+  /** Time of day of the latest timed sentence: what paces a replay. */
+  captureTimeMs(): number | undefined {
+    return this.lastTimeOfDay;
   }
 
   value(metric: string, value: number | undefined, tags?: Tags): void {
@@ -86,7 +98,8 @@ export class NmeaDecoder implements FrameDecoder, SentenceOutput {
     if (timeOfDayMs === undefined) return;
     if (dateMs !== undefined) this.dateMs = dateMs;
     // A time-only sentence after midnight, before the next RMC or ZDA, belongs to the next day.
-    else if (this.dateMs !== undefined && this.lastTimeOfDay !== undefined && timeOfDayMs < this.lastTimeOfDay - HALF_DAY_MS) this.dateMs += DAY_MS;
+    else if (this.dateMs !== undefined && this.lastTimeOfDay !== undefined && timeOfDayMs < this.lastTimeOfDay - HALF_DAY_MS)
+      this.dateMs += DAY_MS;
     this.lastTimeOfDay = timeOfDayMs;
     if (this.dateMs !== undefined) this.gpsTime = this.dateMs + timeOfDayMs;
   }

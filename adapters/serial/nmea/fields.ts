@@ -46,7 +46,7 @@ export function timeOfDay(field: string | undefined): number | undefined {
 
 /** `ddmmyy` → midnight UTC of that day in ms; years 80–99 are 19xx, the rest 20xx (as gpsd). */
 export function dateDdmmyy(field: string | undefined): number | undefined {
-  if (!field || field.length !== 6) return undefined;
+  if (field?.length !== 6) return undefined;
   const d = Number(field.slice(0, 2));
   const mo = Number(field.slice(2, 4));
   const y = Number(field.slice(4, 6));

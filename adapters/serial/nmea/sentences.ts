@@ -85,7 +85,7 @@ const vtg: SentenceDecoder = (f, out) => {
 
 const gsa: SentenceDecoder = (f, out, talker) => {
   const system = f[18];
-  const tags = out.tags(`gsa${talker}${system ?? ""}`, () => (system ? { talker, system_id: system } : { talker }));
+  const tags = out.tags(`gsa${talker}${system ?? ""}`, (): Tags => (system ? { talker, system_id: system } : { talker }));
   out.value("gsa.fix_type", num(f[2]), tags);
   let used = 0;
   for (let i = 3; i <= 14; i++) if (f[i]) used++;
@@ -97,7 +97,12 @@ const gsa: SentenceDecoder = (f, out, talker) => {
 
 const gsv: SentenceDecoder = (f, out, talker) => {
   // The count repeats in every message of a group: sent once, with the first.
-  if (f[2] === "1") out.value("gsv.satellites_in_view", num(f[3]), out.tags(`gsv${talker}`, () => ({ talker })));
+  if (f[2] === "1")
+    out.value(
+      "gsv.satellites_in_view",
+      num(f[3]),
+      out.tags(`gsv${talker}`, () => ({ talker })),
+    );
   const blocks = Math.floor((f.length - 4) / 4);
   for (let b = 0; b < blocks; b++) {
     const i = 4 + b * 4;
@@ -169,7 +174,11 @@ const xdr: SentenceDecoder = (f, out) => {
     const [type, value, unit, id] = [f[i], f[i + 1], f[i + 2], f[i + 3]];
     const name = snake(id ?? "") || snake(type ?? "");
     if (!name) continue;
-    out.value(`xdr.${name}`, num(value), out.tags(`xdr${type}${unit}`, () => ({ type: type ?? "", unit: unit ?? "" })));
+    out.value(
+      `xdr.${name}`,
+      num(value),
+      out.tags(`xdr${type}${unit}`, () => ({ type: type ?? "", unit: unit ?? "" })),
+    );
   }
 };
 

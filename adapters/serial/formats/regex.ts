@@ -1,0 +1,37 @@
+/**
+ * The `regex` format: each named group of `pattern` that matched becomes a point, typed by the
+ * declared column of the same name (else a number when it reads as one). A frame the pattern
+ * does not match is counted (unmatched_frames).
+ */
+import type { PointInput } from "../../../src/pipeline/point.js";
+import type { ColumnOptions } from "../options.js";
+import { type Column, columnFor, columnsByName, pushColumnValue } from "./columns.js";
+import { type Count, type FrameDecoder, frameText } from "./format.js";
+
+export class RegexDecoder implements FrameDecoder {
+  private readonly pattern: RegExp;
+  private readonly columns: Map<string, Column>;
+
+  constructor(
+    pattern: string,
+    columns: readonly ColumnOptions[] | undefined,
+    private readonly count: Count,
+  ) {
+    this.pattern = new RegExp(pattern);
+    this.columns = columnsByName(columns);
+  }
+
+  decode(frame: Buffer, out: PointInput[]): void {
+    const text = frameText(frame);
+    if (text.trim() === "") return;
+    const groups = this.pattern.exec(text)?.groups;
+    if (!groups) {
+      this.count("unmatched_frames");
+      return;
+    }
+    for (const name in groups) {
+      const value = groups[name];
+      if (value !== undefined) pushColumnValue(columnFor(name, this.columns), value, out, this.count);
+    }
+  }
+}
