@@ -96,11 +96,14 @@ export class SerialReplay {
         if (signal.aborted) return;
         total++;
         bytes += frame.length + this.framingBytes;
-        this.decoder.decode(frame, this.pending);
         if (speed === "max") {
+          this.decoder.decode(frame, this.pending);
           if (this.pending.length >= BATCH_POINTS) await this.flush();
           continue;
         }
+        // Decoded first (NMEA's clock is in the frame), sent when due: what came before leaves now.
+        const framePoints: PointInput[] = [];
+        this.decoder.decode(frame, framePoints);
         const capture = this.decoder.captureTimeMs?.();
         if (capture !== undefined) {
           firstCapture ??= capture;
@@ -119,6 +122,7 @@ export class SerialReplay {
           startMono += await this.flush();
           await sleep(due - clock.monotonicMs(), signal);
         }
+        for (const point of framePoints) this.pending.push(point);
       }
     };
     const input = createReadStream(this.path, { highWaterMark: 64 * 1024, signal });

@@ -14,7 +14,7 @@ export interface Sentence {
   encapsulated: boolean;
   /** fields[0] is the address ("GPGGA"); the data fields follow. */
   fields: string[];
-  /** The sentence from `$` to the end, without the checksum. */
+  /** The sentence as received, from its `$` to its checksum (the raw event of a proprietary one). */
   text: string;
 }
 

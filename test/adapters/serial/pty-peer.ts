@@ -35,7 +35,9 @@ export class PtyPeer {
     const port = this.port;
     if (!port) throw new Error("peer not open");
     return new Promise((resolve, reject) => {
-      port.write(typeof data === "string" ? Buffer.from(data, "latin1") : data, (error) => (error ? reject(error) : port.drain(() => resolve())));
+      port.write(typeof data === "string" ? Buffer.from(data, "latin1") : data, (error) =>
+        error ? reject(error) : port.drain(() => resolve()),
+      );
     });
   }
 

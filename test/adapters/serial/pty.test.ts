@@ -6,8 +6,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { Adapter } from "../../../src/adapter-contract.js";
 import serial from "../../../adapters/serial/index.js";
+import type { Adapter } from "../../../src/adapter-contract.js";
 import { AdapterHarness } from "../../helpers/adapter-harness.js";
 import { hasSocat, NEEDS_SOCAT } from "../../helpers/socat.js";
 import { expectationsFromChk, TOLERANCE } from "./gpsd-expectations.js";
@@ -57,9 +57,10 @@ describe.skipIf(!hasSocat)(`serial adapter over a socat pty pair (${NEEDS_SOCAT}
       expected.forEach((want, i) => {
         const point = got[i];
         if (want.value !== undefined) {
-          expect(Math.abs((point.value as number) - want.value), `${metric}[${i}] ${point.value} vs gpsd ${want.value}`).toBeLessThanOrEqual(
-            TOLERANCE[field],
-          );
+          expect(
+            Math.abs((point.value as number) - want.value),
+            `${metric}[${i}] ${point.value} vs gpsd ${want.value}`,
+          ).toBeLessThanOrEqual(TOLERANCE[field]);
           compared++;
         }
         if (want.timeOfDay !== undefined && point.timestamp !== undefined) {
@@ -87,9 +88,13 @@ describe.skipIf(!hasSocat)(`serial adapter over a socat pty pair (${NEEDS_SOCAT}
     const value = (metric: string) => harness.points.find((p) => p.metric === metric)?.value;
     expect(value("gga.latitude")).toBeCloseTo(-(19 + 29.045 / 60), 12);
     expect(value("gga.longitude")).toBeCloseTo(24 + 10.506 / 60, 12);
-    expect([value("gga.fix_quality"), value("gga.satellites"), value("gga.hdop"), value("gga.altitude"), value("gga.geoid_separation")]).toEqual([
-      1, 4, 2.6, 100, -33.9,
-    ]);
+    expect([
+      value("gga.fix_quality"),
+      value("gga.satellites"),
+      value("gga.hdop"),
+      value("gga.altitude"),
+      value("gga.geoid_separation"),
+    ]).toEqual([1, 4, 2.6, 100, -33.9]);
     expect(value("rmc.latitude")).toBeCloseTo(49.274166666666666, 12);
     expect(value("rmc.longitude")).toBeCloseTo(-123.18533333333333, 12);
     expect(value("rmc.speed")).toBeCloseTo((0.5 * 1852) / 3600, 12);
