@@ -205,4 +205,19 @@ describe.skipIf(!hasSocat)(`serial adapter over a socat pty pair (${NEEDS_SOCAT}
     );
     expect(rejected).toBeGreaterThan(0);
   });
+
+  it("pauses reading while the queue is full and resumes when it drains", async () => {
+    const peer = await rig.plug();
+    const harness = new AdapterHarness({ highWater: 1 });
+    await start(harness, {});
+    await peer.write("$GPHDT,10.0,T*04\r\n");
+    await harness.waitForPoints(1);
+    // The queue said stop: the port is paused, so this sentence waits in the pty.
+    await peer.write("$GPHDT,20.0,T*07\r\n");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(harness.points).toHaveLength(1);
+    harness.release();
+    await harness.waitForPoints(2);
+    expect(harness.points.map((p) => p.value)).toEqual([10, 20]);
+  });
 });
