@@ -40,13 +40,23 @@ export class SerialAdapter implements Adapter {
       return this.replay.start();
     }
     const decoder = this.decoder;
+    const received = () => {
+      this.frames++;
+      this.device?.frameReceived();
+      this.queueFlush();
+    };
+    const decodeText = decoder.decodeText?.bind(decoder);
     this.framer = createFramer(framing, options.max_line, {
       frame: (frame) => {
-        this.frames++;
         decoder.decode(frame, this.pending);
-        this.device?.frameReceived();
-        this.queueFlush();
+        received();
       },
+      text: decodeText
+        ? (frame) => {
+            decodeText(frame, this.pending);
+            received();
+          }
+        : undefined,
       overlong: () => this.ctx.count("overlong_frames"),
       skipped: (bytes) => this.ctx.count("skipped_bytes", bytes),
     });

@@ -10,7 +10,7 @@ import { resolve } from "node:path";
 import type { AdapterContext } from "../../src/adapter-contract.js";
 import { abortWith, sleep, untilAborted } from "../../src/backoff.js";
 import type { PointInput } from "../../src/pipeline/point.js";
-import type { FrameDecoder } from "./formats/format.js";
+import { decodeFrame, type FrameDecoder } from "./formats/format.js";
 import { createFramer, type FramingSpec } from "./framing.js";
 import type { SerialOptions } from "./options.js";
 
@@ -76,11 +76,13 @@ export class SerialReplay {
     const signal = this.abort.signal;
     const clock = this.ctx.clock;
     const speed = this.options.speed;
-    let frames: Buffer[] = [];
+    let frames: (Buffer | string)[] = [];
     let overlong = 0;
     let skipped = 0;
     const framer = createFramer(this.framing, this.options.max_line, {
-      frame: (frame) => frames.push(frame),
+      // Copied: a frame is a view of the read buffer, and these are decoded after the read.
+      frame: (frame) => frames.push(Buffer.from(frame)),
+      text: this.decoder.decodeText ? (frame) => frames.push(frame) : undefined,
       overlong: () => overlong++,
       skipped: (bytes) => {
         skipped += bytes;
@@ -91,19 +93,19 @@ export class SerialReplay {
     let total = 0;
     let firstCapture: number | undefined;
     let elapsed = 0;
-    const handle = async (batch: Buffer[]) => {
+    const handle = async (batch: (Buffer | string)[]) => {
       for (const frame of batch) {
         if (signal.aborted) return;
         total++;
         bytes += frame.length + this.framingBytes;
         if (speed === "max") {
-          this.decoder.decode(frame, this.pending);
+          decodeFrame(this.decoder, frame, this.pending);
           if (this.pending.length >= BATCH_POINTS) await this.flush();
           continue;
         }
         // Decoded first (NMEA's clock is in the frame), sent when due: what came before leaves now.
         const framePoints: PointInput[] = [];
-        this.decoder.decode(frame, framePoints);
+        decodeFrame(this.decoder, frame, framePoints);
         const capture = this.decoder.captureTimeMs?.();
         if (capture !== undefined) {
           firstCapture ??= capture;

@@ -9,7 +9,7 @@
 import type { PointInput } from "../../../src/pipeline/point.js";
 import type { ColumnOptions } from "../options.js";
 import { autoColumn, type Column, declaredColumn, pushColumnValue } from "./columns.js";
-import { type Count, type FrameDecoder, frameText } from "./format.js";
+import { type Count, type FrameDecoder, frameText, withoutLineEnd } from "./format.js";
 
 const NUMBER = /^\s*"?[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"?\s*$/;
 
@@ -27,7 +27,11 @@ export class CsvDecoder implements FrameDecoder {
   }
 
   decode(frame: Buffer, out: PointInput[]): void {
-    const text = frameText(frame);
+    this.decodeText(frameText(frame), out);
+  }
+
+  decodeText(frame: string, out: PointInput[]): void {
+    const text = withoutLineEnd(frame);
     if (text.trim() === "") return;
     const fields = text.split(this.separator).map(unquote);
     if (fields.every((field) => field.trim() === "" || !NUMBER.test(field))) {

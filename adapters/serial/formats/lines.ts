@@ -6,7 +6,7 @@
 import type { PointInput } from "../../../src/pipeline/point.js";
 import type { ColumnOptions } from "../options.js";
 import { type Column, columnFor, columnsByName, pushColumnValue } from "./columns.js";
-import { type Count, type FrameDecoder, frameText } from "./format.js";
+import { type Count, type FrameDecoder, frameText, withoutLineEnd } from "./format.js";
 
 const DEFAULT_SEPARATOR = /[\s,;]+/;
 /** `key: value` has a space after the colon that the default separator would split on: join it back first. */
@@ -26,7 +26,11 @@ export class LinesDecoder implements FrameDecoder {
   }
 
   decode(frame: Buffer, out: PointInput[]): void {
-    const text = frameText(frame);
+    this.decodeText(frameText(frame), out);
+  }
+
+  decodeText(frame: string, out: PointInput[]): void {
+    const text = withoutLineEnd(frame);
     if (text.trim() === "") return;
     const before = out.length;
     const normalised = this.separator === DEFAULT_SEPARATOR ? text.replace(COLON_SPACE, ":") : text;

@@ -6,7 +6,7 @@
 import type { PointInput } from "../../../src/pipeline/point.js";
 import type { ColumnOptions } from "../options.js";
 import { type Column, columnFor, columnsByName, pushColumnValue } from "./columns.js";
-import { type Count, type FrameDecoder, frameText } from "./format.js";
+import { type Count, type FrameDecoder, frameText, withoutLineEnd } from "./format.js";
 
 export class RegexDecoder implements FrameDecoder {
   private readonly pattern: RegExp;
@@ -22,7 +22,11 @@ export class RegexDecoder implements FrameDecoder {
   }
 
   decode(frame: Buffer, out: PointInput[]): void {
-    const text = frameText(frame);
+    this.decodeText(frameText(frame), out);
+  }
+
+  decodeText(frame: string, out: PointInput[]): void {
+    const text = withoutLineEnd(frame);
     if (text.trim() === "") return;
     const groups = this.pattern.exec(text)?.groups;
     if (!groups) {

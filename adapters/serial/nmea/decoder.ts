@@ -38,10 +38,11 @@ export class NmeaDecoder implements FrameDecoder, SentenceOutput {
   ) {}
 
   decode(frame: Buffer, out: PointInput[]): void {
-    this.decodeLine(frameText(frame), out);
+    this.decodeText(frameText(frame), out);
   }
 
-  decodeLine(line: string, out: PointInput[]): void {
+  /** One sentence; trailing CR/LF and blanks are allowed. */
+  decodeText(line: string, out: PointInput[]): void {
     const parsed = parseSentence(line, this.settings.requireChecksum);
     if (parsed === null) return;
     if ("problem" in parsed) {

@@ -12,7 +12,7 @@ function nmea(settings: Partial<NmeaSettings> = {}) {
     counters,
     run(...lines: string[]) {
       const out: PointInput[] = [];
-      for (const line of lines) decoder.decodeLine(line, out);
+      for (const line of lines) decoder.decodeText(line, out);
       return out;
     },
   };
