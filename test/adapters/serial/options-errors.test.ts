@@ -1,6 +1,10 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import serial from "../../../adapters/serial/index.js";
+import { serialOptions } from "../../../adapters/serial/options.js";
 import { describeSerialOpenError } from "../../../src/serial-port-errors.js";
+import { AdapterHarness } from "../../helpers/adapter-harness.js";
 
 const problems = (options: Record<string, unknown>) => {
   const result = serial.options.safeParse(options);
@@ -38,7 +42,28 @@ describe("serial options", () => {
   });
 });
 
+describe("serial docs", () => {
+  it("the README documents every option", () => {
+    const readme = readFileSync(join(import.meta.dirname, "../../../adapters/serial/README.md"), "utf8");
+    const undocumented = Object.keys(serialOptions.shape).filter((key) => !readme.includes(`\`${key}\``));
+    expect(undocumented).toEqual([]);
+  });
+});
+
 describe("serial open errors", () => {
+  it("a device that is not there: start() returns, the adapter is down saying so, and keeps retrying", async () => {
+    const harness = new AdapterHarness();
+    const adapter = harness.create(serial, { device: "/dev/serial/by-id/no-such-device", reconnect_min: 20, reconnect_max: 40 });
+    await adapter.start();
+    expect(harness.states.at(-1)).toMatchObject({
+      state: "down",
+      detail: expect.stringMatching(/^\/dev\/serial\/by-id\/no-such-device: device not present .*; reopening in \d+ ms$/),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(harness.states.filter((s) => s.state === "connecting").length).toBeGreaterThan(1);
+    await adapter.stop();
+  });
+
   it("says what to do about permissions, a missing device and a busy one", () => {
     expect(describeSerialOpenError(new Error("Error: Permission denied, cannot open /dev/ttyUSB0"), "/dev/ttyUSB0")).toMatch(
       /permission denied on \/dev\/ttyUSB0: .*dialout: sudo usermod -aG dialout \S+ then log in again \(under systemd: SupplementaryGroups=dialout/,
