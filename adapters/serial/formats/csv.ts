@@ -9,11 +9,11 @@
 import type { PointInput } from "../../../src/pipeline/point.js";
 import type { ColumnOptions } from "../options.js";
 import { autoColumn, type Column, declaredColumn, pushColumnValue } from "./columns.js";
-import { type Count, type FrameDecoder, frameText, withoutLineEnd } from "./format.js";
+import { type Count, LineDecoder } from "./format.js";
 
 const NUMBER = /^\s*"?[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"?\s*$/;
 
-export class CsvDecoder implements FrameDecoder {
+export class CsvDecoder extends LineDecoder {
   private columns: Column[] | undefined;
   private readonly declared: boolean;
 
@@ -22,17 +22,12 @@ export class CsvDecoder implements FrameDecoder {
     columns: readonly ColumnOptions[] | undefined,
     private readonly count: Count,
   ) {
+    super();
     this.declared = columns !== undefined && columns.length > 0;
     this.columns = this.declared ? columns?.map(declaredColumn) : undefined;
   }
 
-  decode(frame: Buffer, out: PointInput[]): void {
-    this.decodeText(frameText(frame), out);
-  }
-
-  decodeText(frame: string, out: PointInput[]): void {
-    const text = withoutLineEnd(frame);
-    if (text.trim() === "") return;
+  protected decodeLine(text: string, out: PointInput[]): void {
     const fields = text.split(this.separator).map(unquote);
     if (fields.every((field) => field.trim() === "" || !NUMBER.test(field))) {
       if (!this.declared) this.columns = fields.map(autoColumn);

@@ -28,6 +28,20 @@ export function withoutLineEnd(text: string): string {
   return end === text.length ? text : text.slice(0, end);
 }
 
+/** A format whose frames are lines of text: blank lines are skipped, the line end removed. */
+export abstract class LineDecoder implements FrameDecoder {
+  decode(frame: Buffer, out: PointInput[]): void {
+    this.decodeText(frameText(frame), out);
+  }
+
+  decodeText(frame: string, out: PointInput[]): void {
+    const text = withoutLineEnd(frame);
+    if (text.trim() !== "") this.decodeLine(text, out);
+  }
+
+  protected abstract decodeLine(text: string, out: PointInput[]): void;
+}
+
 /** Decodes a frame in whichever form it came. */
 export function decodeFrame(decoder: FrameDecoder, frame: Buffer | string, out: PointInput[]): void {
   if (typeof frame !== "string") decoder.decode(frame, out);

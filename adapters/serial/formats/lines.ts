@@ -6,13 +6,13 @@
 import type { PointInput } from "../../../src/pipeline/point.js";
 import type { ColumnOptions } from "../options.js";
 import { type Column, columnFor, columnsByName, pushColumnValue } from "./columns.js";
-import { type Count, type FrameDecoder, frameText, withoutLineEnd } from "./format.js";
+import { type Count, LineDecoder } from "./format.js";
 
 const DEFAULT_SEPARATOR = /[\s,;]+/;
 /** `key: value` has a space after the colon that the default separator would split on: join it back first. */
 const COLON_SPACE = /:\s+/g;
 
-export class LinesDecoder implements FrameDecoder {
+export class LinesDecoder extends LineDecoder {
   private readonly columns: Map<string, Column>;
   private readonly separator: string | RegExp;
 
@@ -21,17 +21,12 @@ export class LinesDecoder implements FrameDecoder {
     columns: readonly ColumnOptions[] | undefined,
     private readonly count: Count,
   ) {
+    super();
     this.separator = separator ?? DEFAULT_SEPARATOR;
     this.columns = columnsByName(columns);
   }
 
-  decode(frame: Buffer, out: PointInput[]): void {
-    this.decodeText(frameText(frame), out);
-  }
-
-  decodeText(frame: string, out: PointInput[]): void {
-    const text = withoutLineEnd(frame);
-    if (text.trim() === "") return;
+  protected decodeLine(text: string, out: PointInput[]): void {
     const before = out.length;
     const normalised = this.separator === DEFAULT_SEPARATOR ? text.replace(COLON_SPACE, ":") : text;
     for (const pair of normalised.split(this.separator)) {

@@ -6,9 +6,9 @@
 import type { PointInput } from "../../../src/pipeline/point.js";
 import type { ColumnOptions } from "../options.js";
 import { type Column, columnFor, columnsByName, pushColumnValue } from "./columns.js";
-import { type Count, type FrameDecoder, frameText, withoutLineEnd } from "./format.js";
+import { type Count, LineDecoder } from "./format.js";
 
-export class RegexDecoder implements FrameDecoder {
+export class RegexDecoder extends LineDecoder {
   private readonly pattern: RegExp;
   private readonly columns: Map<string, Column>;
 
@@ -17,17 +17,12 @@ export class RegexDecoder implements FrameDecoder {
     columns: readonly ColumnOptions[] | undefined,
     private readonly count: Count,
   ) {
+    super();
     this.pattern = new RegExp(pattern);
     this.columns = columnsByName(columns);
   }
 
-  decode(frame: Buffer, out: PointInput[]): void {
-    this.decodeText(frameText(frame), out);
-  }
-
-  decodeText(frame: string, out: PointInput[]): void {
-    const text = withoutLineEnd(frame);
-    if (text.trim() === "") return;
+  protected decodeLine(text: string, out: PointInput[]): void {
     const groups = this.pattern.exec(text)?.groups;
     if (!groups) {
       this.count("unmatched_frames");
