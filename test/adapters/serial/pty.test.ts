@@ -220,4 +220,47 @@ describe.skipIf(!hasSocat)(`serial adapter over a socat pty pair (${NEEDS_SOCAT}
     await harness.waitForPoints(2);
     expect(harness.points.map((p) => p.value)).toEqual([10, 20]);
   });
+
+  it("reads length-prefixed binary frames split across writes", async () => {
+    const peer = await rig.plug();
+    const harness = new AdapterHarness();
+    await start(harness, {
+      format: "binary",
+      framing: { length_prefix: "uint8" },
+      fields: [
+        { name: "flow", offset: 0, type: "float32", byte_order: "little", unit: "m3/h" },
+        { name: "temperature", offset: 4, type: "int16", byte_order: "little", scale: 0.01, unit: "Cel" },
+      ],
+    });
+    const frame = (flow: number, centi: number) => {
+      const bytes = Buffer.alloc(7);
+      bytes[0] = 6;
+      bytes.writeFloatLE(flow, 1);
+      bytes.writeInt16LE(centi, 5);
+      return bytes;
+    };
+    const both = Buffer.concat([frame(12.5, 2150), frame(-1.25, -40)]);
+    await peer.write(both.subarray(0, 4));
+    await peer.write(both.subarray(4));
+    await harness.waitForPoints(4);
+    expect(harness.points.map((p) => [p.metric, p.value, p.tags?.unit])).toEqual([
+      ["flow", 12.5, "m3/h"],
+      ["temperature", 21.5, "Cel"],
+      ["flow", -1.25, "m3/h"],
+      ["temperature", -0.4, "Cel"],
+    ]);
+  });
+
+  it("reads JSON lines with UTF-8 text", async () => {
+    const peer = await rig.plug();
+    const harness = new AdapterHarness();
+    await start(harness, { format: "json" });
+    await peer.write(Buffer.from('{"t":21.5,"unit":"°C","name":"Überlauf"}\r\n', "utf8"));
+    await harness.waitForPoints(3);
+    expect(harness.points.map((p) => [p.metric, p.value])).toEqual([
+      ["t", 21.5],
+      ["unit", "°C"],
+      ["name", "Überlauf"],
+    ]);
+  });
 });
