@@ -14,6 +14,7 @@ import type { SerialOptions } from "./options.js";
 
 /** How often an open port checks that its device node still exists (a pty or USB node that vanished). */
 const DEVICE_CHECK_MS = 1000;
+const CLOSE_DEADLINE_MS = 1000;
 
 export interface PortEvents {
   /** The port (re)opened: a partial frame from before is garbage now. */
@@ -110,8 +111,10 @@ export class SerialDevice {
         clearInterval(watchdog);
         this.answered?.();
         if (this.port === port) this.port = undefined;
-        if (port.isOpen) port.close(() => resolve(reason));
-        else resolve(reason);
+        if (!port.isOpen) return resolve(reason);
+        port.close(() => resolve(reason));
+        // A close that never calls back (a USB node gone mid-call) must not stop the reopening.
+        setTimeout(() => resolve(reason), CLOSE_DEADLINE_MS).unref();
       };
       const stopped = () => finish("stopped");
       this.abort.signal.addEventListener("abort", stopped, { once: true });
