@@ -11,8 +11,43 @@ const FATHOMS_TO_M = 1.8288;
 /** A decimal number, or undefined when empty or not a number. */
 export function num(field: string | undefined): number | undefined {
   if (field === undefined || field === "") return undefined;
+  const fast = parseDecimal(field, 0, field.length);
+  if (fast !== undefined) return fast;
   const value = Number(field);
   return Number.isFinite(value) ? value : undefined;
+}
+
+const POWERS_OF_TEN = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+
+/**
+ * `[-+]ddd[.ddd]` in text[from, to) without Number()'s generic parsing, the cost that dominates
+ * NMEA decoding. Exact: with at most 15 digits the digits form an exact integer and 10^k is
+ * exact, so the one division rounds correctly, to the same double as Number(). Anything else
+ * (exponents, longer numbers) returns undefined and the caller falls back to Number().
+ */
+function parseDecimal(text: string, from: number, to: number): number | undefined {
+  let i = from;
+  let negative = false;
+  const first = text.charCodeAt(i);
+  if (first === 0x2d || first === 0x2b) {
+    negative = first === 0x2d;
+    i++;
+  }
+  let mantissa = 0;
+  let digits = 0;
+  let decimals = -1;
+  for (; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x30 && c <= 0x39) {
+      mantissa = mantissa * 10 + (c - 0x30);
+      digits++;
+      if (decimals >= 0) decimals++;
+    } else if (c === 0x2e && decimals < 0) decimals = 0;
+    else return undefined;
+  }
+  if (digits === 0 || digits > 15) return undefined;
+  const value = decimals > 0 ? mantissa / POWERS_OF_TEN[decimals] : mantissa;
+  return negative ? -value : value;
 }
 
 /**
@@ -25,9 +60,9 @@ export function coordinate(field: string | undefined, hemisphere: string | undef
   let dot = field.indexOf(".");
   if (dot === -1) dot = field.length;
   if (dot < 3) return undefined;
-  const degrees = Number(field.slice(0, dot - 2));
-  const minutes = Number(field.slice(dot - 2));
-  if (!Number.isFinite(degrees) || !Number.isFinite(minutes) || minutes >= 60) return undefined;
+  const degrees = parseDecimal(field, 0, dot - 2);
+  const minutes = parseDecimal(field, dot - 2, field.length);
+  if (degrees === undefined || minutes === undefined || minutes >= 60) return undefined;
   const value = degrees + minutes / 60;
   if (hemisphere === "S" || hemisphere === "W") return -value;
   if (hemisphere === "N" || hemisphere === "E") return value;
@@ -37,10 +72,11 @@ export function coordinate(field: string | undefined, hemisphere: string | undef
 /** `hhmmss[.sss]` → milliseconds since midnight UTC. */
 export function timeOfDay(field: string | undefined): number | undefined {
   if (!field || field.length < 6) return undefined;
-  const h = Number(field.slice(0, 2));
-  const m = Number(field.slice(2, 4));
-  const s = Number(field.slice(4));
-  if (!Number.isInteger(h) || !Number.isInteger(m) || !Number.isFinite(s) || h > 23 || m > 59 || s >= 61) return undefined;
+  const h = parseDecimal(field, 0, 2);
+  const m = parseDecimal(field, 2, 4);
+  const s = parseDecimal(field, 4, field.length);
+  if (h === undefined || m === undefined || s === undefined || !Number.isInteger(h) || !Number.isInteger(m) || h > 23 || m > 59 || s >= 61)
+    return undefined;
   return Math.round(((h * 60 + m) * 60 + s) * 1000);
 }
 
