@@ -13,6 +13,7 @@ import type { SerialReplay } from "./replay.js";
 import type { SerialDevice } from "./transport.js";
 
 const TEXT_FRAMING: FramingSpec = { delimiter: "\n" };
+const MAX_DECODE_ERRORS_LOGGED = 10;
 
 export class SerialAdapter implements Adapter {
   private decoder: FrameDecoder | undefined;
@@ -23,6 +24,7 @@ export class SerialAdapter implements Adapter {
   private frames = 0;
   private flushQueued = false;
   private paused = false;
+  private decodeErrorsLogged = 0;
 
   constructor(
     private readonly options: SerialOptions,
@@ -40,23 +42,10 @@ export class SerialAdapter implements Adapter {
       return this.replay.start();
     }
     const decoder = this.decoder;
-    const received = () => {
-      this.frames++;
-      this.device?.frameReceived();
-      this.queueFlush();
-    };
     const decodeText = decoder.decodeText?.bind(decoder);
     this.framer = createFramer(framing, options.max_line, {
-      frame: (frame) => {
-        decoder.decode(frame, this.pending);
-        received();
-      },
-      text: decodeText
-        ? (frame) => {
-            decodeText(frame, this.pending);
-            received();
-          }
-        : undefined,
+      frame: (frame) => this.onFrame(() => decoder.decode(frame, this.pending)),
+      text: decodeText ? (frame) => this.onFrame(() => decodeText(frame, this.pending)) : undefined,
       overlong: () => this.ctx.count("overlong_frames"),
       skipped: (bytes) => this.ctx.count("skipped_bytes", bytes),
     });
@@ -78,6 +67,22 @@ export class SerialAdapter implements Adapter {
   describe(): SensorInfo {
     const where = this.options.device ?? `replay of ${this.options.file}`;
     return { description: `serial ${where}, ${this.options.format}` };
+  }
+
+  /**
+   * Decodes one frame. Decoders count bad input rather than throw; a throw is a bug, and it must
+   * cost that frame only, not the port's data handler (and with it the process).
+   */
+  private onFrame(decode: () => void): void {
+    this.frames++;
+    try {
+      decode();
+    } catch (error) {
+      this.ctx.count("decode_errors");
+      if (this.decodeErrorsLogged++ < MAX_DECODE_ERRORS_LOGGED) this.ctx.log.error(`decoding a frame failed: ${(error as Error).message}`);
+    }
+    this.device?.frameReceived();
+    this.queueFlush();
   }
 
   /** Frames of one read are decoded synchronously; their points leave together once the read is done. */
