@@ -42,6 +42,23 @@ describe("serial options", () => {
   });
 });
 
+describe("serial check", () => {
+  it("reports a replay file that cannot be read, and nothing for a device", async () => {
+    const fixtures = join(import.meta.dirname, "../../fixtures/serial");
+    const check = (options: Record<string, unknown>) => serial.checkFiles?.(serial.options.parse(options), fixtures);
+    expect(await check({ file: "ardusub/nmea_log.txt" })).toEqual([]);
+    expect(await check({ device: "/dev/serial/by-id/not-plugged-in" })).toEqual([]);
+    expect(await check({ file: "missing.log" })).toEqual([
+      {
+        file: join(fixtures, "missing.log"),
+        line: 1,
+        col: 1,
+        message: expect.stringMatching(/^cannot read the capture to replay: ENOENT/),
+      },
+    ]);
+  });
+});
+
 describe("serial docs", () => {
   it("the README documents every option", () => {
     const readme = readFileSync(join(import.meta.dirname, "../../../adapters/serial/README.md"), "utf8");
