@@ -14,6 +14,7 @@ export interface NmeaSettings {
 }
 
 const DAY_MS = 86_400_000;
+const MAX_CACHED_TAGS = 4096;
 const HALF_DAY_MS = DAY_MS / 2;
 
 const PROBLEM_COUNTERS: Record<SentenceProblem, string> = {
@@ -90,6 +91,8 @@ export class NmeaDecoder implements FrameDecoder, SentenceOutput {
     let tags = this.tagCache.get(key);
     if (!tags) {
       tags = Object.freeze(make());
+      // The keys come from the wire (PRNs, transducer types): a stream of nonsense must not grow this forever.
+      if (this.tagCache.size >= MAX_CACHED_TAGS) this.tagCache.clear();
       this.tagCache.set(key, tags);
     }
     return tags;
