@@ -126,10 +126,10 @@ describe.skipIf(!hasSocat)(`serial adapter over a socat pty pair (${NEEDS_SOCAT}
     expect(harness.counters.get("not_nmea_lines")).toBe(2);
   });
 
-  it("goes down with the reason when unplugged, and comes back when plugged in again", async () => {
+  it("goes down with the reason when unplugged, comes back when plugged in again, and sends init again", async () => {
     let peer = await rig.plug();
     const harness = new AdapterHarness();
-    await start(harness, {});
+    await start(harness, { init: ["$PUBX,40,GSV,0,0,0,0*59\r\n"] });
     await peer.write("$GPHDT,123.4,T*31\r\n");
     await harness.waitForPoints(1);
     await rig.unplug();
@@ -149,6 +149,9 @@ describe.skipIf(!hasSocat)(`serial adapter over a socat pty pair (${NEEDS_SOCAT}
       ["hdt.heading", 123.4],
       ["hdt.heading", 234.5],
     ]);
+    // The receiver came back with its defaults: the init string went to the new port too.
+    await eventually(() => peer.received === "$PUBX,40,GSV,0,0,0,0*59\r\n", `init on the new port (got ${JSON.stringify(peer.received)})`);
+    expect(harness.counters.get("init_writes")).toBe(2);
   });
 
   it("writes the init strings after each open, polls, and marks a silent instrument down", async () => {
