@@ -25,6 +25,8 @@ export class SerialAdapter implements Adapter {
   private flushQueued = false;
   private paused = false;
   private decodeErrorsLogged = 0;
+  /** stop() may come while start() waits for an import: start() must then open nothing. */
+  private stopped = false;
 
   constructor(
     private readonly options: SerialOptions,
@@ -38,6 +40,7 @@ export class SerialAdapter implements Adapter {
     const framing = options.framing ?? TEXT_FRAMING;
     if (options.file !== undefined) {
       const { SerialReplay } = await import("./replay.js");
+      if (this.stopped) return;
       this.replay = new SerialReplay({ ...options, file: options.file }, framing, this.decoder, this.ctx);
       return this.replay.start();
     }
@@ -51,6 +54,7 @@ export class SerialAdapter implements Adapter {
     });
     const framer = this.framer;
     const { SerialDevice } = await import("./transport.js");
+    if (this.stopped) return;
     this.device = new SerialDevice({ ...options, device: options.device ?? "" }, this.ctx, {
       opened: () => framer.reset(),
       data: (chunk) => framer.push(chunk),
@@ -59,6 +63,7 @@ export class SerialAdapter implements Adapter {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     await Promise.all([this.device?.stop(), this.replay?.stop()]);
     this.framer?.reset();
     this.flush();

@@ -121,8 +121,12 @@ export class SerialDevice {
       lifetime.signal.addEventListener("abort", () => this.abort.signal.removeEventListener("abort", stopped), { once: true });
       port.open((error) => {
         if (error) return finish(describeSerialOpenError(error, o.device));
-        // stop() came while the port was opening: it could not close it then, so close it now.
-        if (this.abort.signal.aborted) return finish("stopped");
+        // stop() came while the port was opening: this life already ended, and the port it could
+        // not close then must be closed now, or the device stays locked.
+        if (settled) {
+          port.close(() => {});
+          return;
+        }
         this.port = port;
         this.events.opened();
         this.ctx.status("up", `${o.device} open at ${o.baud} baud`);

@@ -266,4 +266,25 @@ describe.skipIf(!hasSocat)(`serial adapter over a socat pty pair (${NEEDS_SOCAT}
       ["name", "Überlauf"],
     ]);
   });
+
+  it("a stop while the adapter is starting or the port opening leaves the device free", async () => {
+    const peer = await rig.plug();
+    // Stops at several moments of the start; whichever one lands mid-open must not leave the port
+    // open (serialport locks it: the next open would fail as "in use").
+    for (const delayMs of [0, 1, 3, 10, 30]) {
+      const early = new AdapterHarness();
+      const starting = early.create(serial, { device: rig.bridgePath });
+      const started = starting.start();
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      await starting.stop();
+      await started;
+      if (delayMs === 0) expect(early.states.filter((s) => s.state === "up")).toEqual([]);
+    }
+    const harness = new AdapterHarness();
+    await start(harness, {});
+    await peer.write("$GPHDT,10.0,T*04\r\n");
+    await harness.waitForPoints(1);
+    expect(harness.points[0].value).toBe(10);
+    expect(harness.states.some((s) => /in use/.test(s.detail ?? ""))).toBe(false);
+  });
 });
