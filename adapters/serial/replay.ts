@@ -10,6 +10,7 @@ import { resolve } from "node:path";
 import type { AdapterContext } from "../../src/adapter-contract.js";
 import { abortWith, sleep, untilAborted } from "../../src/backoff.js";
 import type { PointInput } from "../../src/pipeline/point.js";
+import { runReplay } from "../../src/replay-task.js";
 import { decodeFrame, type FrameDecoder } from "./formats/format.js";
 import { createFramer, type FramingSpec } from "./framing.js";
 import type { SerialOptions } from "./options.js";
@@ -49,11 +50,7 @@ export class SerialReplay {
   async start(): Promise<void> {
     await (await open(this.path, "r")).close();
     this.ctx.status("up", `replaying ${this.path}`);
-    this.running = this.run().catch((error: Error) => {
-      if (this.abort.signal.aborted) return;
-      this.ctx.log.error(`replay failed: ${error.message}`);
-      this.ctx.status("down", `replay failed: ${error.message}`);
-    });
+    this.running = runReplay(() => this.run(), this.abort.signal, this.ctx);
   }
 
   async stop(): Promise<void> {
