@@ -5,7 +5,8 @@
 import { packageVersion } from "../cli.js";
 import { Daemon } from "../daemon.js";
 import { describeError } from "../supervisor.js";
-import { notifySystemd, startWatchdog } from "../systemd.js";
+import { SystemdNotifier } from "../systemd/notifier.js";
+import { type ServiceReporter, startServiceReporter } from "../systemd/service-reporter.js";
 import { defaultStateDir, Uplink } from "../uplink/index.js";
 import { EXIT_SOFTWARE, EXIT_USAGE, loadOrExit, makeLogger, parseCommonFlags, reloader, untilStopped } from "./shared.js";
 
@@ -43,10 +44,16 @@ export async function runRunCommand(argv: readonly string[]): Promise<number> {
       }),
   });
   log.info(`plexus-bridge ${agentVersion} starting: ${config.file}, state in ${stateDir}`);
+  const systemd = await SystemdNotifier.fromEnv(log);
+  let reporter: ServiceReporter | undefined;
   const { stopped, start } = untilStopped(daemon, log, async () => {
-    notifySystemd("RELOADING=1");
-    await reloader(flags.file, daemon, log)();
-    notifySystemd("READY=1");
+    systemd?.reloading();
+    try {
+      await reloader(flags.file, daemon, log, (refusal) => reporter?.note(refusal))();
+    } finally {
+      // Whatever happened, systemd (Type=notify-reload) waits for READY=1 to end the reload job.
+      systemd?.ready(reporter?.report());
+    }
   });
   try {
     await start();
@@ -55,12 +62,15 @@ export async function runRunCommand(argv: readonly string[]): Promise<number> {
     await daemon.stop();
     return EXIT_SOFTWARE;
   }
-  notifySystemd("READY=1", `STATUS=running ${config.adapters.length} adapter(s)`);
-  const watchdog = startWatchdog();
+  if (systemd) {
+    reporter = startServiceReporter(systemd, () => daemon.stats(), log);
+    systemd.ready(reporter.report());
+  }
   const code = await stopped;
-  notifySystemd("STOPPING=1");
-  clearInterval(watchdog);
+  reporter?.stop();
+  systemd?.stopping();
   await daemon.stop();
+  systemd?.close();
   log.info("stopped");
   return code;
 }
