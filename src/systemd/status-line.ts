@@ -17,6 +17,8 @@ export interface StatsView {
   sources: Record<string, { received: number; pending: number }>;
   adapter_state: Record<string, { state: string; link?: string }>;
   uplinks: Record<string, unknown>;
+  /** Adapters running with dashboard configure changes over their YAML (src/configure-overlay.ts). */
+  configure_overlay?: Record<string, unknown>;
 }
 
 /** 950, 12.4k, 3.2M: short enough for a status line. */
@@ -57,11 +59,14 @@ export class StatusLine {
     const seconds = this.last ? (nowMs - this.last.atMs) / 1000 : 0;
     const rate = this.last && seconds > 0 ? Math.max(0, received - this.last.received) / seconds : 0;
     this.last = { received, atMs: nowMs };
-    return [
+    const parts = [
       adapterPart(stats.adapter_state),
       `${compactNumber(rate)} pts/s`,
       `queue ${compactNumber(pending)}`,
       uplinkPart(stats.uplinks),
-    ].join(" · ");
+    ];
+    const overlaid = Object.keys(stats.configure_overlay ?? {});
+    if (overlaid.length > 0) parts.push(`configured from the dashboard: ${overlaid.join(", ")}`);
+    return parts.join(" · ");
   }
 }

@@ -53,7 +53,10 @@ describe("the unit install-service renders", () => {
   });
 
   it("nvm or a checkout under /home: quoted paths, and ProtectHome=read-only so systemd can reach them", () => {
-    const unit = renderUnit(shipped, { node: "/home/ann/.nvm/versions/node/v20.20.2/bin/node", cli: "/home/ann/my bridge/bin/plexus-bridge.js" });
+    const unit = renderUnit(shipped, {
+      node: "/home/ann/.nvm/versions/node/v20.20.2/bin/node",
+      cli: "/home/ann/my bridge/bin/plexus-bridge.js",
+    });
     expect(unit).toContain('ExecStart=/home/ann/.nvm/versions/node/v20.20.2/bin/node "/home/ann/my bridge/bin/plexus-bridge.js" run');
     expect(unit).toMatch(/^ProtectHome=read-only$/m);
     expect(quoteForExec('a"b$c')).toBe('"a\\"b$$c"');
@@ -80,7 +83,9 @@ describe("plexus-bridge install-service --root DIR", () => {
     // The config's first line points at ./plexus-bridge.schema.json: it is there, for this version.
     expect(config.split("\n")[0]).toBe("# yaml-language-server: $schema=./plexus-bridge.schema.json");
     expect(readFileSync(join(root, "etc/plexus-bridge/plexus-bridge.schema.json"), "utf8")).toBe(await jsonSchemaText());
-    expect(readFileSync(join(root, "etc/default/plexus-bridge"), "utf8")).toBe(readFileSync(join(repoRoot, "systemd/plexus-bridge.env.example"), "utf8"));
+    expect(readFileSync(join(root, "etc/default/plexus-bridge"), "utf8")).toBe(
+      readFileSync(join(repoRoot, "systemd/plexus-bridge.env.example"), "utf8"),
+    );
 
     // The key written as the README says; an edited config is kept.
     writeFileSync(join(root, "etc/plexus-bridge/api_key"), "plx_test00000000000000000000000000000\n");
@@ -112,20 +117,24 @@ describe("plexus-bridge install-service --root DIR", () => {
     expect(installService("--instance", "../etc").status).toBe(64);
   }, 120_000);
 
-  it.skipIf(!hasAnalyze)("systemd-analyze verifies the written units and rates them <= 4.5 (needs systemd-analyze: apt-get install systemd)", () => {
-    const root = tempDir();
-    mkdirSync(join(root, "etc/plexus-bridge"), { recursive: true });
-    writeFileSync(join(root, "etc/plexus-bridge/api_key"), "plx_test00000000000000000000000000000\n");
-    expect(installService("--root", root).status).toBe(0);
-    expect(installService("--root", root, "--instance", "press3").status).toBe(0);
-    for (const name of ["plexus-bridge.service", "plexus-bridge@.service"]) {
-      const unit = join(root, "etc/systemd/system", name);
-      const verify = spawnSync("systemd-analyze", ["verify", unit], { encoding: "utf8" });
-      expect(`${verify.stdout}${verify.stderr}`).toBe("");
-      expect(verify.status).toBe(0);
-      const security = spawnSync("systemd-analyze", ["security", "--offline=yes", unit], { encoding: "utf8" });
-      const score = Number(/Overall exposure level for \S+: ([\d.]+)/.exec(security.stdout)?.[1]);
-      expect(score).toBeLessThanOrEqual(4.5);
-    }
-  }, 120_000);
+  it.skipIf(!hasAnalyze)(
+    "systemd-analyze verifies the written units and rates them <= 4.5 (needs systemd-analyze: apt-get install systemd)",
+    () => {
+      const root = tempDir();
+      mkdirSync(join(root, "etc/plexus-bridge"), { recursive: true });
+      writeFileSync(join(root, "etc/plexus-bridge/api_key"), "plx_test00000000000000000000000000000\n");
+      expect(installService("--root", root).status).toBe(0);
+      expect(installService("--root", root, "--instance", "press3").status).toBe(0);
+      for (const name of ["plexus-bridge.service", "plexus-bridge@.service"]) {
+        const unit = join(root, "etc/systemd/system", name);
+        const verify = spawnSync("systemd-analyze", ["verify", unit], { encoding: "utf8" });
+        expect(`${verify.stdout}${verify.stderr}`).toBe("");
+        expect(verify.status).toBe(0);
+        const security = spawnSync("systemd-analyze", ["security", "--offline=yes", unit], { encoding: "utf8" });
+        const score = Number(/Overall exposure level for \S+: ([\d.]+)/.exec(security.stdout)?.[1]);
+        expect(score).toBeLessThanOrEqual(4.5);
+      }
+    },
+    120_000,
+  );
 });
