@@ -12,7 +12,12 @@ import { EXIT_SOFTWARE, EXIT_USAGE, loadOrExit, makeLogger, parseCommonFlags, re
 
 const USAGE = "usage: plexus-bridge run [-c FILE] [--log-format text|json] [--log-level LEVEL]\n";
 
-export async function runRunCommand(argv: readonly string[]): Promise<number> {
+export interface RunOptions {
+  /** Stop by itself after this long, as a clean stop (demo --duration); no signal involved. */
+  durationMs?: number;
+}
+
+export async function runRunCommand(argv: readonly string[], options: RunOptions = {}): Promise<number> {
   const flags = parseCommonFlags(argv);
   if (typeof flags === "string" || flags.rest.length > 0) {
     if (typeof flags !== "string" && (flags.rest.includes("-h") || flags.rest.includes("--help"))) {
@@ -46,7 +51,7 @@ export async function runRunCommand(argv: readonly string[]): Promise<number> {
   log.info(`plexus-bridge ${agentVersion} starting: ${config.file}, state in ${stateDir}`);
   const systemd = await SystemdNotifier.fromEnv(log);
   let reporter: ServiceReporter | undefined;
-  const { stopped, start } = untilStopped(daemon, log, async () => {
+  const { stopped, start, finish } = untilStopped(daemon, log, async () => {
     systemd?.reloading();
     try {
       await reloader(flags.file, daemon, log, (refusal) => reporter?.note(refusal))();
@@ -66,7 +71,16 @@ export async function runRunCommand(argv: readonly string[]): Promise<number> {
     reporter = startServiceReporter(systemd, () => daemon.stats(), log);
     systemd.ready(reporter.report());
   }
+  const { durationMs } = options;
+  const timer =
+    durationMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          log.info(`${durationMs / 1000} s elapsed (--duration): stopping`);
+          finish(0);
+        }, durationMs);
   const code = await stopped;
+  clearTimeout(timer);
   reporter?.stop();
   systemd?.stopping();
   await daemon.stop();
