@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { jsonSchemaText } from "../../src/config/index.js";
+import { jsonSchemaText, runSchemaCommand } from "../../src/config/index.js";
 import { parseSystemdVersion, quoteForExec, renderUnit } from "../../src/systemd/unit-file.js";
 import { repoRoot } from "../helpers/child.js";
 import { tempDir } from "../pipeline/queue-helpers.js";
@@ -137,4 +137,17 @@ describe("plexus-bridge install-service --root DIR", () => {
     },
     120_000,
   );
+});
+
+describe("plexus-bridge schema --write [PATH]", () => {
+  it("writes into a folder under the schema's name, or to a file, never into the package", async () => {
+    const dir = tempDir();
+    const out: string[] = [];
+    const io = { stdout: (t: string) => out.push(t), stderr: (t: string) => out.push(t), env: {} };
+    expect(await runSchemaCommand(["--write", dir], io)).toBe(0);
+    expect(readFileSync(join(dir, "plexus-bridge.schema.json"), "utf8")).toBe(await jsonSchemaText());
+    expect(await runSchemaCommand(["--write", join(dir, "other.json")], io)).toBe(0);
+    expect(existsSync(join(dir, "other.json"))).toBe(true);
+    expect(out.join("")).toBe(`wrote ${join(dir, "plexus-bridge.schema.json")}\nwrote ${join(dir, "other.json")}\n`);
+  });
 });
