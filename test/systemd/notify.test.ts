@@ -75,6 +75,17 @@ describe.skipIf(!hasPython3)(`systemd notifications (${NEEDS_PYTHON3})`, () => {
     const reloadAt = listener.messages.indexOf(reloading);
     await listener.waitFor((n) => n.fields.READY === "1" && listener!.messages.indexOf(n) > reloadAt, 10_000, "READY=1 after the reload");
 
+    // A broken config: refused, the bridge runs on, and the status line says so.
+    writeFileSync(file, "plexus:\n  source_id: notify-test\nadaptors: {}\n");
+    const before = listener.messages.length;
+    child.process.kill("SIGHUP");
+    const refused = await listener.waitFor(
+      (n) => n.fields.READY === "1" && listener!.messages.indexOf(n) >= before,
+      10_000,
+      "READY=1 after the refused reload",
+    );
+    expect(refused.fields.STATUS).toMatch(/^1 adapter up · .* · reload refused: \d+ problem\(s\) in .*config\.yaml$/);
+
     child.process.kill("SIGTERM");
     await listener.waitFor((n) => n.fields.STOPPING === "1", 10_000, "STOPPING=1");
     expect(await child.exited).toBe(0);
