@@ -18,6 +18,7 @@ commands:
   gateway   [options]   run a local Plexus-compatible gateway (tests, demos, commissioning)
   demo                  the local gateway plus the bridge on replayed real captures
   adapters              list the adapter types
+  install-service [--instance NAME] [--root DIR] [--dry-run]   install the systemd unit, /etc/plexus-bridge, check
   version               print the version
 
 The config is -c FILE, else $PLEXUS_BRIDGE_CONFIG, else /etc/plexus-bridge/config.yaml.
@@ -44,6 +45,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return (await import("./gateway/cli.js")).runGatewayCommand([...rest]);
     case "demo":
       return (await import("./commands/demo.js")).runDemoCommand(rest);
+    case "install-service":
+      return (await import("./commands/install-service.js")).runInstallServiceCommand(rest);
     case "adapters":
       return (await import("./commands/adapters.js")).runAdaptersCommand();
     case "version":
