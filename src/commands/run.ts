@@ -10,6 +10,9 @@ import { defaultStateDir, Uplink } from "../uplink/index.js";
 import { packageVersion } from "../version.js";
 import { COMMON_OPTIONS, type CommonFlags, commonFlags, EXIT_SOFTWARE, loadOrExit, makeLogger, reloader, untilStopped } from "./shared.js";
 
+/** The bridge sends to Plexus: it needs an API key (tail does not). */
+const SENDS = { needsApiKey: true };
+
 const USAGE = "usage: plexus-bridge run [-c FILE] [--log-format text|json] [--log-level LEVEL]\n";
 
 export interface RunOptions {
@@ -29,7 +32,7 @@ export async function runRunCommand(argv: readonly string[], options: RunOptions
   } catch (error) {
     return usageFailure(error, USAGE);
   }
-  const config = await loadOrExit(flags.file);
+  const config = await loadOrExit(flags.file, SENDS);
   if (typeof config === "number") return config;
   const log = makeLogger(config, flags);
   const stateDir = config.stateDir ?? defaultStateDir();
@@ -53,7 +56,7 @@ export async function runRunCommand(argv: readonly string[], options: RunOptions
   log.info(`plexus-bridge ${agentVersion} starting: ${config.file}, state in ${stateDir}`);
   const { stopped, start, finish } = untilStopped(daemon, log, async () => {
     notifySystemd("RELOADING=1");
-    await reloader(flags.file, daemon, log)();
+    await reloader(flags.file, daemon, log, SENDS)();
     notifySystemd("READY=1");
   });
   options.stop?.addEventListener(

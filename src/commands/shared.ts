@@ -8,6 +8,7 @@ import {
   defaultConfigPath,
   EXIT_CONFIG,
   formatProblems,
+  type LoadOptions,
   loadConfig,
 } from "../config/index.js";
 import type { Daemon } from "../daemon.js";
@@ -42,8 +43,8 @@ export function commonFlags(values: { config?: string; "log-format"?: string; "l
 }
 
 /** Loads and validates; on problems prints them all and returns the exit code. */
-export async function loadOrExit(file: string): Promise<BridgeConfig | number> {
-  const { config, problems } = await loadConfig(file);
+export async function loadOrExit(file: string, options: LoadOptions = {}): Promise<BridgeConfig | number> {
+  const { config, problems } = await loadConfig(file, options);
   if (!config || problems.length > 0) {
     process.stderr.write(`${formatProblems(problems)}\n`);
     process.stderr.write(`${problems.length} problem(s) in ${file}; nothing was started.\n`);
@@ -114,9 +115,9 @@ export function installProcessHandlers(
 }
 
 /** SIGHUP: re-read and validate; on problems keep running as before and log them all. */
-export function reloader(file: string, daemon: Daemon, log: Logger): () => Promise<void> {
+export function reloader(file: string, daemon: Daemon, log: Logger, options: LoadOptions = {}): () => Promise<void> {
   return async () => {
-    const { config, problems } = await loadConfig(file);
+    const { config, problems } = await loadConfig(file, options);
     if (!config || problems.length > 0) {
       for (const line of formatProblems(problems).split("\n")) log.error(line);
       log.error(`reload refused: ${problems.length} problem(s) in ${file}; still running the previous config`);

@@ -48,7 +48,7 @@ export async function runCheckCommand(argv: readonly string[], io: CommandIo = p
     return usageFailure(error, CHECK_USAGE, io.stderr);
   }
   const file = defaultConfigPath(io.env, flag);
-  const { config, problems } = await loadConfig(file, { env: io.env, checkFiles: true });
+  const { config, problems } = await loadConfig(file, { env: io.env, checkFiles: true, needsApiKey: true });
   if (!config) {
     io.stderr(`${formatProblems(problems)}\n${problems.length} problem${problems.length === 1 ? "" : "s"} in ${file}\n`);
     return EXIT_CONFIG;

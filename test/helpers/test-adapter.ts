@@ -32,7 +32,11 @@ export const testSeqAdapter = defineAdapter({
     const tick = async () => {
       if (stopped) return;
       const n = options.count === 0 ? options.batch : Math.min(options.batch, options.count - next);
-      const points = Array.from({ length: n }, (_, i) => ({ metric: "seq", value: (next + i) * options.step, tags: { label: options.label } }));
+      const points = Array.from({ length: n }, (_, i) => ({
+        metric: "seq",
+        value: (next + i) * options.step,
+        tags: { label: options.label },
+      }));
       next += n;
       const more = ctx.emit(points);
       if (options.throw_after > 0 && next >= options.throw_after) {
