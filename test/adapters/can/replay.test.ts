@@ -287,6 +287,33 @@ describe("replay options", () => {
   });
 });
 
+it("reads the log as UTF-8: an interface named cän0 is the bus tag cän0, even split across chunks", async () => {
+  const harness = new AdapterHarness({ configDir: FIXTURES });
+  const decoder = new FrameDecoder(
+    undefined,
+    { naming: "message", labels: true, raw: "all", j1939: false, exclude: [], defaults: {}, signals: {} },
+    () => performance.now(),
+  );
+  const runtime = new CanRuntime(decoder, harness.context, [], 0);
+  const input = new PassThrough();
+  const replayer = new CandumpReplay(
+    { file: "-", speed: "max", loop: false, timestamps: "capture", channels: ["cän0"] },
+    runtime,
+    harness.context,
+    () => input,
+  );
+  await replayer.start();
+  const bytes = Buffer.from("(1.0) cän0 123#AA\n(1.1) cän0 124#BB\n", "utf8");
+  const split = bytes.indexOf(0xa4); // the second byte of "ä" (c3 a4)
+  input.write(bytes.subarray(0, split));
+  input.end(bytes.subarray(split));
+  await harness.waitForFinished();
+  expect(harness.points.map((p) => [p.metric, p.value, p.tags?.bus])).toEqual([
+    ["raw.123", "AA", "cän0"],
+    ["raw.124", "BB", "cän0"],
+  ]);
+});
+
 describe("the VW MQB demo replay (real frames, real opendbc DBC)", () => {
   it("decodes every frame and knows every id", async () => {
     const harness = await replay({ file: "vw_mqb_replay.log", dbc: "opendbc/vw_mqb.dbc", health_interval: 0 });
