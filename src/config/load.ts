@@ -9,6 +9,7 @@ import path from "node:path";
 import type { z } from "zod";
 import type { AdapterDefinition } from "../adapter-contract.js";
 import { adapterTypes, loadAdapter } from "../adapters.js";
+import { readErrorReason } from "../file-errors.js";
 import type { QueueOptions } from "../pipeline/queue-options.js";
 import type { PlexusOptions } from "../uplink/options.js";
 import { apiKeyFallback, urlProblems } from "./plexus-checks.js";
@@ -74,9 +75,7 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
   try {
     text = await readFile(absolute, "utf8");
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === "ENOENT" ? "the file does not exist" : code === "EISDIR" ? "it is a folder" : `cannot read it (${code})`;
-    return { problems: [{ file, path: "", message: `cannot load the config: ${reason}` }] };
+    return { problems: [{ file, path: "", message: `cannot load the config: ${readErrorReason(error)}` }] };
   }
 
   const source = parseYaml(file, text);
@@ -218,9 +217,12 @@ async function loadAdapterConfig(id: string, raw: unknown, scope: AdapterScope, 
   const options = parsedOptions.data as Record<string, unknown>;
   if (scope.checkFiles && definition.checkFiles) {
     try {
-      for (const fileProblem of await definition.checkFiles(options, scope.dir)) {
-        const { file, line, col, message } = fileProblem;
-        problems.push({ file, line, col, path: formatPath(basePath), message });
+      for (const { file, line, col, message, option } of await definition.checkFiles(options, scope.dir)) {
+        const naming = [...basePath, ...(option ?? [])];
+        if (line > 0) problems.push({ file, line, col, path: formatPath(naming), message });
+        // A file that cannot be read at all: at the config line that names it, when the adapter says which.
+        else if (option) problems.push({ file: source.file, ...positionOf(source, naming), path: formatPath(naming), message });
+        else problems.push({ file, path: formatPath(naming), message });
       }
     } catch (error) {
       problem(basePath, `checking the files this adapter names failed: ${(error as Error).message}`);
