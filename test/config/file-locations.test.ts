@@ -38,10 +38,7 @@ describe("files the config names", () => {
     expectProblems(lines, [
       ["config.yaml:9:11 adapters.car.dbc[0]", "cannot read DBC missing.dbc: the file does not exist"],
       ["config.yaml:15:14 adapters.plc.devices[0].map", "cannot read register map maps/nope.yaml: the file does not exist"],
-      [
-        "config.yaml:18:17 adapters.sub.connection",
-        "cannot read tlog replay file flights/none.tlog: the file does not exist",
-      ],
+      ["config.yaml:18:17 adapters.sub.connection", "cannot read tlog replay file flights/none.tlog: the file does not exist"],
     ]);
   });
 
