@@ -34,7 +34,7 @@ const COMMANDS: Record<string, Command> = {
   tail: async (argv) => (await import("./commands/tail.js")).runTailCommand(argv),
   gateway: async (argv) => (await import("./gateway/cli.js")).runGatewayCommand(argv),
   demo: async (argv) => (await import("./commands/demo.js")).runDemoCommand(argv),
-  adapters: async () => (await import("./commands/adapters.js")).runAdaptersCommand(),
+  adapters: async (argv) => (await import("./commands/adapters.js")).runAdaptersCommand(argv),
   version: async () => printVersion(),
 };
 

@@ -55,6 +55,7 @@ describe("the commands' usage errors", () => {
     [["schema", "--file"], "--file needs a value"],
     [["check", "-c"], "-c needs a value"],
     [["gateway", "--skew"], "--skew needs a value"],
+    [["adapters", "--all"], "unknown option --all"],
     [["frobnicate"], "unknown command: frobnicate"],
   ])("%j exits 64: %s", async (argv, message) => {
     expect(await run(argv)).toBe(64);
