@@ -25,6 +25,7 @@ try {
     const file = join(dir, `keys-${n}.yaml`);
     writeFileSync(file, `${lines.join("\n")}\n`);
     const started = performance.now();
+    const cpuBefore = process.cpuUsage();
     const { problems } = await loadConfig(file, { checkFiles: true, env: {} });
     formatProblems(problems.slice(0, 100));
     const ms = performance.now() - started;
