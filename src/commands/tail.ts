@@ -13,8 +13,8 @@ import { COMMON_OPTIONS, commonFlags, EXIT_USAGE, loadOrExit, makeLogger, reload
 
 const USAGE = `usage: plexus-bridge tail [-c FILE] [--format ndjson|table] [--adapter ID]... [--once | --count N] [--duration D] [--log-level LEVEL]
 
-  --once        print the first value of every metric, then exit (once no new metric has
-                appeared for 2 s)
+  --once        print the first value of every metric, then exit: once no new metric has
+                appeared for 2 s, or with --duration at its end (for slow messages)
   --count N     exit after N points
   --duration D  exit after D (e.g. 10s, 1m)
 `;
@@ -73,7 +73,7 @@ export async function runTailCommand(argv: readonly string[]): Promise<number> {
   });
   void selection.enough.then(() => finish(0));
   if (durationMs !== undefined) timers.push(setTimeout(() => finish(0), durationMs));
-  if (once) {
+  if (once && durationMs === undefined) {
     timers.push(
       setInterval(() => {
         if (selection.lastNew > 0 && performance.now() - selection.lastNew >= ONCE_SETTLE_MS) finish(0);
