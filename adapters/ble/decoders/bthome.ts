@@ -173,8 +173,9 @@ export function decodeBthome(input: BthomeInput): BthomeResult {
     if (!plain) return { readings: [], problem: "decrypt_failures" };
     payload = plain;
   }
-  const result = decodeObjects(payload);
-  return { ...result, counter };
+  const result: BthomeResult = decodeObjects(payload);
+  if (counter !== undefined) result.counter = counter;
+  return result;
 }
 
 /** AES-128-CCM with a 4-byte tag and no associated data; undefined when the tag does not verify (wrong key). */
@@ -215,10 +216,10 @@ function decodeObjects(payload: Buffer): DecodeResult {
       problem = "malformed";
       break;
     }
-    const bytes = payload.subarray(offset, offset + size);
+    const at = offset;
     offset += size;
     if (!("kind" in object)) {
-      const raw = object.signed ? bytes.readIntLE(0, object.size) : bytes.readUIntLE(0, object.size);
+      const raw = object.signed ? payload.readIntLE(at, object.size) : payload.readUIntLE(at, object.size);
       if (id === 0x00) {
         // A sender's packet counter: used to drop repeats, not worth a metric of its own.
         packetId = raw;
@@ -227,6 +228,7 @@ function decodeObjects(payload: Buffer): DecodeResult {
       readings.push({ quantity: object.name, value: roundTo(raw * object.factor, object.factor), unit: object.unit });
       continue;
     }
+    const bytes = payload.subarray(at, at + size);
     switch (object.kind) {
       case "binary":
         readings.push({ quantity: object.name, value: bytes[0] !== 0 });
@@ -260,6 +262,7 @@ function decodeObjects(payload: Buffer): DecodeResult {
   }
   // Buttons are numbered by position (button_1 … even when one of them reports "none"), then the
   // ones with nothing to say are left out.
-  const numberedEvents = numberRepeats(events).filter((event) => event.value !== "");
-  return { readings: [...numberRepeats(readings), ...numberedEvents], packetId, problem };
+  const numbered = numberRepeats(readings);
+  if (events.length > 0) for (const event of numberRepeats(events)) if (event.value !== "") numbered.push(event);
+  return { readings: numbered, packetId, problem };
 }

@@ -19,14 +19,24 @@ export interface DecodeResult {
   packetId?: number;
 }
 
-/** Numbers rounded to the resolution a format gives them, so 0.01 steps do not print as 25.060000000000002. */
+const powers = new Map<number, number>();
+
+/**
+ * Numbers rounded to the resolution a format gives them, so 0.01 steps do not print as
+ * 25.060000000000002. A power of ten per step, cached: this runs for every reading.
+ */
 export function roundTo(value: number, step: number): number {
-  const decimals = Math.max(0, Math.ceil(-Math.log10(step) - 1e-9));
-  return Number(value.toFixed(Math.min(decimals, 12)));
+  let power = powers.get(step);
+  if (power === undefined) {
+    power = 10 ** Math.min(12, Math.max(0, Math.ceil(-Math.log10(step) - 1e-9)));
+    powers.set(step, power);
+  }
+  return Math.round(value * power) / power;
 }
 
 /** Names repeated quantities `x_1`, `x_2`… as BTHome does when one packet carries several of a kind. */
 export function numberRepeats(readings: Reading[]): Reading[] {
+  if (!hasRepeats(readings)) return readings;
   const counts = new Map<string, number>();
   for (const reading of readings) counts.set(reading.quantity, (counts.get(reading.quantity) ?? 0) + 1);
   const seen = new Map<string, number>();
@@ -36,4 +46,12 @@ export function numberRepeats(readings: Reading[]): Reading[] {
     seen.set(reading.quantity, n);
     return { ...reading, quantity: `${reading.quantity}_${n}` };
   });
+}
+
+/** Packets carry a handful of readings: a nested loop beats building a map for each one. */
+function hasRepeats(readings: Reading[]): boolean {
+  for (let i = 1; i < readings.length; i++) {
+    for (let j = 0; j < i; j++) if (readings[i].quantity === readings[j].quantity) return true;
+  }
+  return false;
 }
