@@ -4,8 +4,7 @@ import { duration } from "../../src/config/units.js";
 import { layoutFieldSchema } from "../../src/decoding/typed-field-schema.js";
 import { STANDARD_CHARACTERISTICS, shortUuid } from "./decoders/gatt.js";
 
-/** Xiaomi MiBeacon is not decoded yet (see README): its vectors are in test/fixtures/ble for when it is. */
-export const DECODERS = ["bthome", "ruuvi", "ibeacon", "eddystone"] as const;
+export const DECODERS = ["bthome", "ruuvi", "xiaomi", "ibeacon", "eddystone"] as const;
 export type DecoderName = (typeof DECODERS)[number];
 
 const ADDRESS = /^[0-9a-fA-F]{2}([:-]?[0-9a-fA-F]{2}){5}$/;
@@ -28,9 +27,11 @@ const device = z.strictObject({
   name: deviceName().optional().describe("Name used in metric names (default: the address in lower case without colons)."),
   bindkey: z
     .string()
-    .regex(/^\s*[0-9a-fA-F]{32}\s*$/, "a bindkey is 32 hex digits (16 bytes)")
+    .regex(/^\s*([0-9a-fA-F]{24}|[0-9a-fA-F]{32})\s*$/, "a bindkey is 32 hex digits (16 bytes; 24 for Xiaomi MiBeacon v2/v3)")
     .optional()
-    .describe("AES key of an encrypted BTHome or Xiaomi device (32 hex digits); use !file to keep it out of the config."),
+    .describe(
+      "AES key of an encrypted BTHome or Xiaomi device (32 hex digits; 24 for Xiaomi MiBeacon v2/v3); use !file to keep it out of the config.",
+    ),
 });
 
 const notify = z.strictObject({

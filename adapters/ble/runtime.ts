@@ -12,6 +12,7 @@ import { APPLE_COMPANY_ID, decodeEddystone, decodeIbeacon, EDDYSTONE_UUID } from
 import { BTHOME_UUID, decodeBthome } from "./decoders/bthome.js";
 import type { DecodeResult, Reading } from "./decoders/reading.js";
 import { decodeRuuvi, RUUVI_COMPANY_ID } from "./decoders/ruuvi.js";
+import { decodeXiaomi, XIAOMI_UUID } from "./decoders/xiaomi.js";
 import type { BleOptions, DecoderName } from "./options.js";
 
 /** Devices remembered when no allow-list bounds them (a busy street advertises thousands). */
@@ -21,8 +22,8 @@ interface DeviceState {
   address: string;
   name: string;
   bindkey?: Buffer;
-  /** Last accepted BTHome encryption counter (replay protection). */
-  counter?: number;
+  /** Last accepted encryption counter per decoder (BTHome, Xiaomi): replay protection. */
+  counters: Map<DecoderName, number>;
   /** Last packet id per decoder (BTHome packet id, Ruuvi sequence): a repeat is a duplicate. */
   packetIds: Map<DecoderName, number>;
   /** Last payload per decoder and when it came, for the dedup window. */
@@ -130,6 +131,8 @@ export class BleRuntime {
     if (bthome && this.decoders.has("bthome")) yield ["bthome", bthome];
     const ruuvi = ad.manufacturerData.get(RUUVI_COMPANY_ID);
     if (ruuvi && this.decoders.has("ruuvi")) yield ["ruuvi", ruuvi];
+    const xiaomi = ad.serviceData.get(XIAOMI_UUID);
+    if (xiaomi && this.decoders.has("xiaomi")) yield ["xiaomi", xiaomi];
     const apple = ad.manufacturerData.get(APPLE_COMPANY_ID);
     // Apple devices send many kinds of manufacturer data; only iBeacon frames (02 15) are ours.
     if (apple && apple[0] === 0x02 && apple[1] === 0x15 && this.decoders.has("ibeacon")) yield ["ibeacon", apple];
@@ -139,9 +142,12 @@ export class BleRuntime {
 
   private decode(decoder: DecoderName, payload: Buffer, device: DeviceState): DecodeResult {
     switch (decoder) {
-      case "bthome": {
-        const result = decodeBthome({ data: payload, address: device.address, bindkey: device.bindkey, lastCounter: device.counter });
-        if (result.counter !== undefined) device.counter = result.counter;
+      case "bthome":
+      case "xiaomi": {
+        const decode = decoder === "bthome" ? decodeBthome : decodeXiaomi;
+        const input = { data: payload, address: device.address, bindkey: device.bindkey, lastCounter: device.counters.get(decoder) };
+        const result = decode(input);
+        if (result.counter !== undefined) device.counters.set(decoder, result.counter);
         return result;
       }
       case "ruuvi":
@@ -169,6 +175,7 @@ export class BleRuntime {
       address,
       name: configured?.name ?? address.replace(/:/g, ""),
       bindkey: configured?.bindkey,
+      counters: new Map(),
       packetIds: new Map(),
       payloads: new Map(),
       rssiSentAt: Number.NEGATIVE_INFINITY,

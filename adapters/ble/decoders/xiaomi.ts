@@ -46,7 +46,8 @@ export function decodeXiaomi(input: XiaomiInput): XiaomiResult {
   const productId = data.readUInt16LE(2);
   const model = XIAOMI_MODELS[productId];
   const packetId = data[4];
-  const base: XiaomiResult = { readings: [], packetId, productId, ...(model ? { model } : {}) };
+  // The frame counter goes out only with decoded objects: a refused frame must not mark its counter as seen.
+  const base: XiaomiResult = { readings: [], productId, ...(model ? { model } : {}) };
   let offset = 5;
   let mac = macBytes(input.address);
   if (control & 0x10) {
@@ -88,7 +89,7 @@ export function decodeXiaomi(input: XiaomiInput): XiaomiResult {
   const result = decodeObjects(payload, model);
   // A legacy frame has no tag: a wrong key shows only as objects that do not fit together.
   if (legacy && counter !== undefined && result.problem === "malformed") return { ...base, problem: "decrypt_failures" };
-  return { ...base, ...result, ...(counter !== undefined && !result.problem ? { counter } : {}) };
+  return { ...base, ...result, packetId, ...(counter !== undefined ? { counter } : {}) };
 }
 
 /**
