@@ -9,7 +9,7 @@
  */
 import { createDecipheriv } from "node:crypto";
 import { decryptCcm, macBytes } from "./bthome.js";
-import type { DecodeResult } from "./reading.js";
+import type { DecodeResult, Reading } from "./reading.js";
 import { decodeXiaomiObject, type ObjectSink, XIAOMI_MODELS } from "./xiaomi-objects.js";
 
 export const XIAOMI_UUID = "fe95";
@@ -38,58 +38,57 @@ export interface XiaomiResult extends DecodeResult {
 }
 
 export function decodeXiaomi(input: XiaomiInput): XiaomiResult {
-  const data = Buffer.from(input.data.buffer, input.data.byteOffset, input.data.byteLength);
+  const data = Buffer.isBuffer(input.data) ? input.data : Buffer.from(input.data.buffer, input.data.byteOffset, input.data.byteLength);
   if (data.length < 5) return { readings: [], problem: "malformed" };
   const control = data.readUInt16LE(0);
   const version = control >> 12;
   if ((control & 0x80) !== 0 || version < 2) return { readings: [], problem: "unsupported_version" };
   const productId = data.readUInt16LE(2);
   const model = XIAOMI_MODELS[productId];
-  const packetId = data[4];
-  // The frame counter goes out only with decoded objects: a refused frame must not mark its counter as seen.
-  const base: XiaomiResult = { readings: [], productId, ...(model ? { model } : {}) };
-  let offset = 5;
-  let mac = macBytes(input.address);
-  if (control & 0x10) {
-    if (data.length < 11) return { ...base, problem: "malformed" };
-    mac = Buffer.from(data.subarray(5, 11)).reverse();
-    offset = 11;
-  }
+  const refused = (problem?: string): XiaomiResult => {
+    const result: XiaomiResult = { readings: [], productId };
+    if (model) result.model = model;
+    if (problem) result.problem = problem;
+    return result;
+  };
+  const macIncluded = (control & 0x10) !== 0;
+  let offset = macIncluded ? 11 : 5;
+  if (data.length < offset) return refused("malformed");
   if (control & 0x20) {
-    if (data.length < offset + 1) return { ...base, problem: "malformed" };
+    if (data.length < offset + 1) return refused("malformed");
     offset += (data[offset] & 0x20) !== 0 ? 2 : 1;
   }
   // A frame without objects only announces the device (pairing, discovery).
-  if ((control & 0x40) === 0) return base;
-  let payload: Buffer;
+  if ((control & 0x40) === 0) return refused();
+  const packetId = data[4];
+  let payload = data.subarray(offset);
   let counter: number | undefined;
   const legacy = version <= 3;
   if (control & 0x08) {
-    if (!input.bindkey) return { ...base, problem: "no_bindkey" };
+    if (!input.bindkey) return refused("no_bindkey");
     const tail = legacy ? 4 : 7;
-    if (data.length < offset + tail + (legacy ? 3 : 2)) return { ...base, problem: "malformed" };
+    if (data.length < offset + tail + (legacy ? 3 : 2)) return refused("malformed");
     const extension = data.subarray(data.length - tail, data.length - tail + 3);
     counter = (packetId | (extension.readUIntLE(0, 3) << 8)) >>> 0;
-    if (input.lastCounter !== undefined && counter <= input.lastCounter) return { ...base, problem: "replayed_counter" };
+    if (input.lastCounter !== undefined && counter <= input.lastCounter) return refused("replayed_counter");
+    // Both nonces hold the MAC as sent on air, least significant byte first.
+    const mac = macIncluded ? data.subarray(5, 11) : macBytes(input.address).reverse();
     const ciphertext = data.subarray(offset, data.length - tail);
     const plain = legacy
-      ? decryptLegacy(input.bindkey, Buffer.concat([data.subarray(0, 5), extension, Buffer.from(mac.subarray(1)).reverse()]), ciphertext)
-      : decryptCcm(
-          input.bindkey,
-          Buffer.concat([Buffer.from(mac).reverse(), data.subarray(2, 5), extension]),
-          ciphertext,
-          data.subarray(data.length - 4),
-          V4_AAD,
-        );
-    if (!plain) return { ...base, problem: "decrypt_failures" };
+      ? decryptLegacy(input.bindkey, Buffer.concat([data.subarray(0, 5), extension, mac.subarray(0, 5)]), ciphertext)
+      : decryptCcm(input.bindkey, Buffer.concat([mac, data.subarray(2, 5), extension]), ciphertext, data.subarray(data.length - 4), V4_AAD);
+    if (!plain) return refused("decrypt_failures");
     payload = plain;
-  } else {
-    payload = data.subarray(offset);
   }
-  const result = decodeObjects(payload, model);
+  const result: XiaomiResult = decodeObjects(payload, model);
   // A legacy frame has no tag: a wrong key shows only as objects that do not fit together.
-  if (legacy && counter !== undefined && result.problem === "malformed") return { ...base, problem: "decrypt_failures" };
-  return { ...base, ...result, packetId, ...(counter !== undefined ? { counter } : {}) };
+  if (legacy && counter !== undefined && result.problem === "malformed") return refused("decrypt_failures");
+  result.productId = productId;
+  if (model) result.model = model;
+  // The frame counter goes out only with decoded objects: a refused frame must not mark its counter as seen.
+  result.packetId = packetId;
+  if (counter !== undefined) result.counter = counter;
+  return result;
 }
 
 /**
@@ -105,12 +104,14 @@ function decryptLegacy(bindkey: Buffer, nonce: Buffer, ciphertext: Buffer): Buff
 }
 
 function decodeObjects(payload: Buffer, model: string | undefined): DecodeResult {
-  // Later objects of one frame update earlier ones (a door object resets "left open"), as in the app.
-  const values = new Map<string, { value: number | string | boolean; unit?: string }>();
+  // Later objects of one frame update earlier values (a door object resets "left open"), as in the app.
+  const readings: Reading[] = [];
   const sink: ObjectSink = {
     set: (quantity, value, unit) => {
-      values.delete(quantity);
-      values.set(quantity, unit ? { value, unit } : { value });
+      const reading: Reading = unit ? { quantity, value, unit } : { quantity, value };
+      const at = readings.findIndex((r) => r.quantity === quantity);
+      if (at >= 0) readings[at] = reading;
+      else readings.push(reading);
     },
   };
   let problem: string | undefined;
@@ -126,6 +127,5 @@ function decodeObjects(payload: Buffer, model: string | undefined): DecodeResult
     if (!decodeXiaomiObject(type, payload.subarray(offset + 3, end), model, sink)) problem ??= "unknown_objects";
     offset = end;
   }
-  const readings = [...values].map(([quantity, { value, unit }]) => (unit ? { quantity, value, unit } : { quantity, value }));
   return problem ? { readings, problem } : { readings };
 }
