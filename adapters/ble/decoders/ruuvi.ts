@@ -52,12 +52,7 @@ function format3(b: Buffer): DecodeResult {
 /** RAWv2, with its invalid values: 0x8000 for signed fields, all ones for unsigned ones. */
 function format5(b: Buffer): DecodeResult {
   const readings: Reading[] = [];
-  const temperature = b.readInt16BE(1);
-  const humidity = b.readUInt16BE(3);
-  const pressure = b.readUInt16BE(5);
-  push(readings, "temperature", temperature === -0x8000 ? undefined : roundTo(temperature * 0.005, 0.005), "°C");
-  push(readings, "humidity", humidity === 0xffff ? undefined : roundTo(humidity * 0.0025, 0.0025), "%");
-  push(readings, "pressure", pressure === 0xffff ? undefined : roundTo((pressure + 50_000) / 100, 0.01), "hPa");
+  environment(b, readings);
   for (const [i, axis] of ["x", "y", "z"].entries()) {
     const mg = b.readInt16BE(7 + i * 2);
     push(readings, `acceleration_${axis}`, mg === -0x8000 ? undefined : acceleration(mg), "m/s²");
@@ -73,8 +68,8 @@ function format5(b: Buffer): DecodeResult {
   return { readings, packetId: sequence === 0xffff ? undefined : sequence };
 }
 
-/** The environment fields formats 6 and E1 share (same offsets up to PM2.5 / CO2 differences handled by the caller). */
-function airBase(b: Buffer, readings: Reading[]): void {
+/** Temperature, humidity and pressure: the same encoding and offsets in formats 5, 6 and E1. */
+function environment(b: Buffer, readings: Reading[]): void {
   const temperature = b.readInt16BE(1);
   const humidity = b.readUInt16BE(3);
   const pressure = b.readUInt16BE(5);
@@ -94,7 +89,7 @@ const index9 = (high: number, low: number) => {
 /** Ruuvi Air, compact: PM2.5, CO2, VOC/NOx indexes, a logarithmic luminosity byte, an 8-bit sequence. */
 function format6(b: Buffer): DecodeResult {
   const readings: Reading[] = [];
-  airBase(b, readings);
+  environment(b, readings);
   const flags = b[16];
   push(readings, "pm2_5", tenth(b.readUInt16BE(7)), "µg/m³");
   push(readings, "co2", whole(b.readUInt16BE(9)), "ppm");
@@ -110,7 +105,7 @@ function format6(b: Buffer): DecodeResult {
 /** Ruuvi Air, extended: PM1.0/2.5/4.0/10, CO2, VOC/NOx, luminosity in 0.01 lx, a 24-bit sequence. */
 function formatE1(b: Buffer): DecodeResult {
   const readings: Reading[] = [];
-  airBase(b, readings);
+  environment(b, readings);
   const flags = b[28];
   push(readings, "pm1_0", tenth(b.readUInt16BE(7)), "µg/m³");
   push(readings, "pm2_5", tenth(b.readUInt16BE(9)), "µg/m³");
