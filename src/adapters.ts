@@ -7,6 +7,7 @@ import type { AdapterDefinition } from "./adapter-contract.js";
 type Loader = () => Promise<{ default: AdapterDefinition }>;
 
 const registry: Record<string, Loader> = {
+  ble: () => import("../adapters/ble/index.js"),
   can: () => import("../adapters/can/index.js"),
   mavlink: () => import("../adapters/mavlink/index.js"),
   modbus: () => import("../adapters/modbus/index.js"),
