@@ -1,0 +1,91 @@
+/**
+ * Sparkplug B payloads through protobufjs, from the reflection descriptor of the official
+ * sparkplug_b.proto (descriptor.ts). protobufjs generates its decoder once per type at the first
+ * use, so decoding is as fast as generated static code.
+ */
+import * as protobuf from "protobufjs/light.js";
+import { sparkplugDescriptor } from "./descriptor.js";
+
+const root = protobuf.Root.fromJSON(sparkplugDescriptor);
+const PayloadType = root.lookupType("org.eclipse.tahu.protobuf.Payload");
+
+/** A 64-bit integer as protobufjs hands it: a Long when the `long` package is present (it is: a dependency of protobufjs). */
+export type Int64 = number | protobuf.Long;
+
+export interface SparkplugMetric {
+  name: string;
+  alias: Int64;
+  timestamp: Int64;
+  datatype: number;
+  isHistorical: boolean;
+  isTransient: boolean;
+  isNull: boolean;
+  /** Which oneof value field is set (intValue, longValue, floatValue…), if any. */
+  value?: string;
+  intValue: number;
+  longValue: Int64;
+  floatValue: number;
+  doubleValue: number;
+  booleanValue: boolean;
+  stringValue: string;
+  bytesValue: Uint8Array;
+  datasetValue?: SparkplugDataSet;
+  templateValue?: SparkplugTemplate;
+  metadata?: { fileName?: string; contentType?: string; size?: Int64; md5?: string; description?: string };
+  /** Presence checks: protobufjs puts defaults on the prototype, so own properties are what was on the wire. */
+  hasOwnProperty(key: string): boolean;
+}
+
+export interface SparkplugDataSetValue {
+  value?: string;
+  intValue: number;
+  longValue: Int64;
+  floatValue: number;
+  doubleValue: number;
+  booleanValue: boolean;
+  stringValue: string;
+}
+
+export interface SparkplugDataSet {
+  numOfColumns: Int64;
+  columns: string[];
+  types: number[];
+  rows: { elements: SparkplugDataSetValue[] }[];
+}
+
+export interface SparkplugParameter extends SparkplugDataSetValue {
+  name: string;
+  type: number;
+}
+
+export interface SparkplugTemplate {
+  version: string;
+  metrics: SparkplugMetric[];
+  parameters: SparkplugParameter[];
+  templateRef: string;
+  isDefinition: boolean;
+}
+
+export interface SparkplugPayload {
+  timestamp: Int64;
+  seq: Int64;
+  uuid: string;
+  metrics: SparkplugMetric[];
+  hasOwnProperty(key: string): boolean;
+}
+
+/** Decodes a payload; throws on bytes that are not a Sparkplug B payload. */
+export function decodeSparkplug(bytes: Uint8Array): SparkplugPayload {
+  return PayloadType.decode(bytes) as unknown as SparkplugPayload;
+}
+
+/** Encodes a payload from a plain object (field names in camelCase, as protobufjs reads them). */
+export function encodeSparkplug(payload: Record<string, unknown>): Uint8Array {
+  const problem = PayloadType.verify(payload);
+  if (problem) throw new Error(`invalid Sparkplug payload: ${problem}`);
+  return PayloadType.encode(PayloadType.fromObject(payload)).finish();
+}
+
+export function toNumber(value: Int64): number {
+  return typeof value === "number" ? value : value.toNumber();
+}
