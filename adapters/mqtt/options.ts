@@ -4,13 +4,12 @@
  */
 import { z } from "zod";
 import { duration } from "../../src/config/units.js";
+import { TIMESTAMP_FORMATS } from "../../src/decoding/json-fields.js";
 import { checkTemplate } from "./template.js";
 import { validFilter } from "./topic.js";
 
 export const FORMATS = ["json", "value", "influx", "sparkplug", "raw"] as const;
 export type PayloadFormat = (typeof FORMATS)[number];
-
-const TIMESTAMP_FORMATS = ["iso", "unix_s", "unix_ms", "unix_us", "unix_ns"] as const;
 
 const filter = z.string().superRefine((text, ctx) => {
   const problem = validFilter(text);
@@ -56,10 +55,7 @@ export const subscriptionSchema = z
       .describe('json only: leaf paths to keep, globs with * (one level) and ** (any depth), e.g. ["*.Temperature"]. Default: every leaf'),
     numeric_strings: z.boolean().default(false).describe('json: numbers sent as strings ("21.5") become metrics, not events'),
     booleans: z.enum(["metric", "event"]).default("metric").describe("json and value: true/false become metrics 0/1, or events"),
-    precision: z
-      .enum(["ns", "us", "ms", "s"])
-      .default("ns")
-      .describe("influx: unit of the line timestamps (InfluxDB's default is ns)"),
+    precision: z.enum(["ns", "us", "ms", "s"]).default("ns").describe("influx: unit of the line timestamps (InfluxDB's default is ns)"),
     encoding: z.enum(["base64", "hex"]).default("base64").describe("raw: how the payload bytes are written into the event"),
   })
   .superRefine((sub, ctx) => {
@@ -71,7 +67,11 @@ export const subscriptionSchema = z
         ctx.addIssue({ code: "custom", path: [key], message: `${key} applies to format: json only` });
     }
     if (sub.format === "sparkplug" && sub.metric !== undefined)
-      ctx.addIssue({ code: "custom", path: ["metric"], message: "Sparkplug metric names come from the BIRTH certificates; leave metric out" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["metric"],
+        message: "Sparkplug metric names come from the BIRTH certificates; leave metric out",
+      });
   })
   .transform((sub) => ({ ...sub, topic: sub.topic ?? "spBv1.0/#" }));
 export type SubscriptionOptions = z.output<typeof subscriptionSchema>;
@@ -149,8 +149,7 @@ export const mqttOptions = z
   })
   .superRefine((options, ctx) => {
     const secure = /^(mqtts|wss):/.test(options.url);
-    if (options.tls && !secure)
-      ctx.addIssue({ code: "custom", path: ["tls"], message: "tls needs an mqtts:// or wss:// url" });
+    if (options.tls && !secure) ctx.addIssue({ code: "custom", path: ["tls"], message: "tls needs an mqtts:// or wss:// url" });
     if (options.password !== undefined && options.username === undefined)
       ctx.addIssue({ code: "custom", path: ["password"], message: "a password needs a username" });
     if (options.reconnect_max < options.reconnect_min)

@@ -7,7 +7,8 @@
 export interface TemplateValues {
   /** The topic split at "/". */
   levels: string[];
-  topic: string;
+  /** The whole topic with "/" → ".", computed once per message. */
+  dottedTopic: string;
   path?: string;
   measurement?: string;
   field?: string;
@@ -57,7 +58,7 @@ export class Template {
 function placeholder(name: string): (values: TemplateValues) => string {
   switch (name) {
     case "topic":
-      return (v) => v.topic.replaceAll("/", ".");
+      return (v) => v.dottedTopic;
     case "path":
       return (v) => v.path ?? "";
     case "measurement":

@@ -9,8 +9,8 @@ import { sparkplugDescriptor } from "./descriptor.js";
 const root = protobuf.Root.fromJSON(sparkplugDescriptor);
 const PayloadType = root.lookupType("org.eclipse.tahu.protobuf.Payload");
 
-/** A 64-bit integer as protobufjs hands it: a Long when the `long` package is present (it is: a dependency of protobufjs). */
-export type Int64 = number | protobuf.Long;
+/** A 64-bit integer as protobufjs hands it: a Long ({low, high}) when the `long` package is present (a dependency of protobufjs). */
+export type Int64 = number | { low: number; high: number; unsigned: boolean };
 
 export interface SparkplugMetric {
   name: string;
@@ -86,6 +86,14 @@ export function encodeSparkplug(payload: Record<string, unknown>): Uint8Array {
   return PayloadType.encode(PayloadType.fromObject(payload)).finish();
 }
 
+/** As a JS number; exact up to 2^53. Signedness as the field's type says (uint64 fields are unsigned). */
 export function toNumber(value: Int64): number {
-  return typeof value === "number" ? value : value.toNumber();
+  if (typeof value === "number") return value;
+  return (value.unsigned ? value.high >>> 0 : value.high | 0) * 4294967296 + (value.low >>> 0);
+}
+
+/** Exactly, as a bigint, read as signed or unsigned whatever the wire type was. */
+export function toBigInt(value: Int64, signed: boolean): bigint {
+  const raw = typeof value === "number" ? BigInt(value) : (BigInt(value.high >>> 0) << 32n) | BigInt(value.low >>> 0);
+  return signed ? BigInt.asIntN(64, raw) : BigInt.asUintN(64, raw);
 }

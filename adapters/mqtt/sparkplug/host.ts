@@ -85,8 +85,8 @@ export class SparkplugHost {
         this.releaseHeld(state, result);
         break;
       case "DBIRTH": {
-        let scope = state.devices.get(device);
-        if (!scope) state.devices.set(device, (scope = emptyScope()));
+        const scope = state.devices.get(device) ?? emptyScope();
+        state.devices.set(device, scope);
         this.birth(state, scope, payload, result, device);
         this.releaseHeld(state, result);
         break;
@@ -128,7 +128,7 @@ export class SparkplugHost {
 
   /** seq runs 0–255 and wraps, across NBIRTH, DBIRTH, NDATA, DDATA and DDEATH of one node; NBIRTH starts it again. */
   private checkSeq(state: NodeState, type: string, payload: SparkplugPayload, result: SparkplugResult): void {
-    if (!payload.hasOwnProperty("seq")) return;
+    if (!Object.hasOwn(payload, "seq")) return;
     const seq = toNumber(payload.seq) & 0xff;
     if (type !== "NBIRTH" && state.lastSeq !== undefined && seq !== ((state.lastSeq + 1) & 0xff)) {
       this.count("sparkplug_seq_gaps");
@@ -145,7 +145,7 @@ export class SparkplugHost {
     for (const metric of payload.metrics) {
       if (!metric.name) continue;
       scope.datatypes.set(metric.name, metric.datatype);
-      if (metric.hasOwnProperty("alias")) scope.aliases.set(toNumber(metric.alias), { name: metric.name, datatype: metric.datatype });
+      if (Object.hasOwn(metric, "alias")) scope.aliases.set(toNumber(metric.alias), { name: metric.name, datatype: metric.datatype });
     }
     result.points.push({ metric: `${prefix}.sparkplug_state`, value: "online", ...payloadTime(payload) });
     this.pushMetrics(prefix, scope, payload, result);
@@ -195,7 +195,7 @@ export class SparkplugHost {
   }
 
   private pushMetrics(prefix: string, scope: Scope, payload: SparkplugPayload, result: SparkplugResult): void {
-    const payloadTs = payload.hasOwnProperty("timestamp") ? toNumber(payload.timestamp) : undefined;
+    const payloadTs = Object.hasOwn(payload, "timestamp") ? toNumber(payload.timestamp) : undefined;
     for (const metric of payload.metrics) {
       const definition = resolve(scope, metric);
       if (!definition) {
@@ -214,7 +214,7 @@ export class SparkplugHost {
       if (converted.counter) this.count(converted.counter);
       if (converted.value === undefined) continue;
       const point: PointInput = { metric: `${prefix}.${definition.name.replaceAll("/", ".")}`, value: converted.value };
-      const timestamp = metric.hasOwnProperty("timestamp") ? toNumber(metric.timestamp) : payloadTs;
+      const timestamp = Object.hasOwn(metric, "timestamp") ? toNumber(metric.timestamp) : payloadTs;
       if (timestamp !== undefined) point.timestamp = timestamp;
       result.points.push(point);
     }
@@ -239,7 +239,7 @@ function prefixOf(state: NodeState, device?: string): string {
 }
 
 function payloadTime(payload: SparkplugPayload): { timestamp?: number } {
-  return payload.hasOwnProperty("timestamp") ? { timestamp: toNumber(payload.timestamp) } : {};
+  return Object.hasOwn(payload, "timestamp") ? { timestamp: toNumber(payload.timestamp) } : {};
 }
 
 function bdSeqOf(payload: SparkplugPayload): number | undefined {
@@ -254,7 +254,7 @@ function resolve(scope: Scope, metric: SparkplugMetric): Definition | undefined 
     const datatype = metric.datatype || scope.datatypes.get(metric.name);
     return datatype ? { name: metric.name, datatype } : undefined;
   }
-  if (!metric.hasOwnProperty("alias")) return undefined;
+  if (!Object.hasOwn(metric, "alias")) return undefined;
   const known = scope.aliases.get(toNumber(metric.alias));
   if (!known) return undefined;
   return metric.datatype ? { name: known.name, datatype: metric.datatype } : known;

@@ -5,7 +5,14 @@
  * Integers beyond 2^53 cannot be a float64 metric without lying: they become decimal strings.
  */
 import type { PointValue } from "../../../src/pipeline/point.js";
-import type { Int64, SparkplugDataSet, SparkplugDataSetValue, SparkplugMetric, SparkplugTemplate } from "./codec.js";
+import {
+  type SparkplugDataSet,
+  type SparkplugDataSetValue,
+  type SparkplugMetric,
+  type SparkplugTemplate,
+  toBigInt,
+  toNumber,
+} from "./codec.js";
 
 export const DATATYPE_NAMES = [
   "Unknown",
@@ -53,6 +60,7 @@ export function datatypeName(id: number): string {
 export type Converted = { value: PointValue; counter?: string } | { value?: undefined; counter: string };
 
 const SAFE_HIGH = 0x1fffff; // the high 32 bits of 2^53 - 1
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** Converts one metric's value as `datatype` says (the metric's own, else its BIRTH's). */
 export function convertValue(metric: SparkplugDataSetValue, datatype: number): Converted {
@@ -72,7 +80,7 @@ export function convertValue(metric: SparkplugDataSetValue, datatype: number): C
     case 8:
       return int64(metric, false);
     case 13:
-      return { value: toPlainNumber(metric.longValue) };
+      return { value: toNumber(metric.longValue) };
     case 9:
       return { value: metric.floatValue };
     case 10:
@@ -122,14 +130,11 @@ function wordOf(metric: SparkplugDataSetValue): number {
 function int64(metric: SparkplugDataSetValue, signed: boolean): Converted {
   const long = metric.longValue;
   if (typeof long === "number") return { value: long };
-  const value = signed ? long.toSigned() : long.toUnsigned();
-  const magnitude = value.isNegative() ? value.negate() : value;
-  if ((magnitude.high >>> 0) > SAFE_HIGH) return { value: value.toString(), counter: "sparkplug_integers_beyond_2^53" };
-  return { value: value.toNumber() };
-}
-
-function toPlainNumber(value: Int64): number {
-  return typeof value === "number" ? value : value.toNumber();
+  // The common case, a non-negative value below 2^53, without a bigint.
+  if (long.high >>> 0 <= SAFE_HIGH) return { value: (long.high >>> 0) * 4294967296 + (long.low >>> 0) };
+  const value = toBigInt(long, signed);
+  if (value >= -MAX_SAFE && value <= MAX_SAFE) return { value: Number(value) };
+  return { value: value.toString(), counter: "sparkplug_integers_beyond_2^53" };
 }
 
 function plainValue(element: SparkplugDataSetValue, datatype: number): PointValue | null {
@@ -168,7 +173,8 @@ export function decodeArray(bytes: Uint8Array, datatype: number): PointValue {
     for (let offset = 0; offset + size <= bytes.byteLength; offset += size) out.push(get(offset));
     return out;
   };
-  const big = (value: bigint) => (value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString());
+  const big = (value: bigint) =>
+    value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString();
   switch (datatype) {
     case 22:
       return read(1, (o) => view.getInt8(o));

@@ -1,0 +1,215 @@
+/**
+ * The MQTT adapter proper (index.ts imports it lazily): routes each message to the first
+ * subscription whose filter matches, maps it to points, and acknowledges QoS 1/2 messages only
+ * once the queue took their points, waiting for `drained()` while it is over its high-water mark.
+ */
+import { hostname } from "node:os";
+import type { Adapter, AdapterContext, CommandResult, SensorInfo } from "../../src/adapter-contract.js";
+import type { PointInput } from "../../src/pipeline/point.js";
+import { MqttLink } from "./link.js";
+import { MalformedReporter } from "./malformed.js";
+import { createMapper, MalformedPayload, type PayloadMapper, salvagedPoints } from "./mapping.js";
+import type { MqttOptions, SubscriptionOptions } from "./options.js";
+import { publishRequest } from "./publish-command.js";
+import { encodeSparkplug } from "./sparkplug/codec.js";
+import { MalformedSparkplug, rebirthPayload, SparkplugHost } from "./sparkplug/host.js";
+import { TopicFilter } from "./topic.js";
+
+interface Route {
+  filter: TopicFilter;
+  sub: SubscriptionOptions;
+  mapper?: PayloadMapper;
+  malformed: MalformedReporter;
+}
+
+export class MqttAdapter implements Adapter {
+  private readonly routes: Route[];
+  private readonly host: SparkplugHost | undefined;
+  private readonly link: MqttLink;
+  private readonly stateTopic: string | undefined;
+  private readonly stateTimestamp = Date.now();
+  private readonly allowPublish: TopicFilter[];
+  /** Set while an acknowledgement waits for the queue to drain. */
+  private draining: Promise<void> | undefined;
+  private subscribed = 0;
+
+  constructor(
+    private readonly options: MqttOptions,
+    private readonly ctx: AdapterContext,
+  ) {
+    const now = () => ctx.clock.monotonicMs();
+    const count = (name: string, n?: number) => ctx.count(name, n);
+    this.routes = options.subscriptions.map((sub) => ({
+      filter: new TopicFilter(sub.topic),
+      sub,
+      mapper: sub.format === "sparkplug" ? undefined : createMapper(sub, count),
+      malformed: new MalformedReporter(sub.topic, ctx.log, options.malformed_log_interval, now, count),
+    }));
+    if (options.subscriptions.some((sub) => sub.format === "sparkplug")) {
+      this.host = new SparkplugHost(
+        { rebirth: options.sparkplug.rebirth, rebirthIntervalMs: options.sparkplug.rebirth_interval },
+        count,
+        now,
+      );
+    }
+    if (options.sparkplug.host_id) this.stateTopic = `spBv1.0/STATE/${options.sparkplug.host_id}`;
+    this.allowPublish = options.allow_publish.map((filter) => new TopicFilter(filter));
+    const clientId = options.client_id ?? `plexus-bridge-${ctx.installId ?? hostname()}-${ctx.id}`;
+    this.link = new MqttLink(options, clientId, ctx.configDir, ctx.log, {
+      up: (sessionPresent, first) => this.onUp(sessionPresent, first),
+      down: (reason) => ctx.status("down", reason),
+      message: (topic, payload, qos, ack) => this.onMessage(topic, payload, qos, ack),
+    });
+    this.link.holdReconnect = () => this.draining ?? Promise.resolve();
+  }
+
+  async start(): Promise<void> {
+    this.ctx.status("connecting");
+    const will = this.stateTopic ? { topic: this.stateTopic, payload: this.statePayload(false), qos: 1 as const, retain: true } : undefined;
+    await this.link.start(will);
+  }
+
+  async stop(): Promise<void> {
+    if (this.stateTopic && this.link.connected) {
+      // A clean stop sends no will: say offline ourselves, as a primary host must.
+      await this.link.publish(this.stateTopic, this.statePayload(false), { qos: 1, retain: true }).catch(() => undefined);
+    }
+    await this.link.stop();
+  }
+
+  private onUp(sessionPresent: boolean, first: boolean): void {
+    // A kept session still has our subscriptions; the first connect of this run subscribes anyway,
+    // since the config (and so the filters) may have changed since the session was made.
+    if (first || !sessionPresent) void this.subscribe();
+    else this.reportUp();
+    if (this.stateTopic) void this.publishState();
+  }
+
+  private async subscribe(): Promise<void> {
+    const client = this.link.mqtt;
+    if (!client) return;
+    const v5 = this.options.protocol_version === 5;
+    const requests = this.routes.map((route) => ({
+      topic: route.filter.subscribed,
+      // MQTT 5: no retained messages again for a subscription the session already had.
+      options: { qos: route.sub.qos, ...(v5 ? { rh: 1 as const } : {}) },
+    }));
+    try {
+      const granted = await Promise.all(requests.map((r) => client.subscribeAsync(r.topic, r.options)));
+      const refused = granted.flat().filter((g) => g.qos >= 0x80);
+      this.subscribed = requests.length - refused.length;
+      for (const g of refused) {
+        this.ctx.count("subscriptions_refused");
+        this.ctx.log.error("the broker refused a subscription (check the broker's ACL for this user)", { topic: g.topic, code: g.qos });
+      }
+      this.reportUp(refused.map((g) => g.topic));
+    } catch (error) {
+      // Connection lost mid-subscribe: the reconnect subscribes again.
+      this.ctx.log.warn("subscribe failed", { error: (error as Error).message });
+    }
+  }
+
+  private reportUp(refused: string[] = []): void {
+    const parts = [`connected to ${hostOf(this.options.url)}, ${this.subscribed} subscription(s)`];
+    if (refused.length > 0) parts.push(`refused: ${refused.join(", ")}`);
+    const offline = this.host?.offline() ?? [];
+    if (offline.length > 0) parts.push(`Sparkplug offline: ${offline.slice(0, 5).join(", ")}${offline.length > 5 ? "…" : ""}`);
+    this.ctx.status("up", parts.join("; "));
+  }
+
+  private onMessage(topic: string, payload: Buffer, qos: number, ack: () => void): void {
+    const points = this.pointsOf(topic, payload);
+    const accepted = points.length === 0 || this.ctx.emit(points);
+    if (qos === 0) return; // QoS 0 cannot wait: the queue's when_full decides.
+    if (accepted) {
+      ack();
+      return;
+    }
+    // Over the high-water mark: this message's points are queued, but its acknowledgement (and so
+    // the broker's next message, and everything mqtt.js reads after it) waits for the queue.
+    this.ctx.count("acks_held_for_backpressure");
+    const wait = this.ctx.drained().then(() => {
+      if (this.draining === wait) this.draining = undefined;
+      ack();
+    });
+    this.draining = wait;
+  }
+
+  private pointsOf(topic: string, payload: Buffer): PointInput[] {
+    if (topic === this.stateTopic) {
+      this.onOwnState(payload);
+      return [];
+    }
+    const route = this.routes.find((r) => r.filter.matches(topic));
+    if (!route) {
+      this.ctx.count("unmatched_messages");
+      return [];
+    }
+    try {
+      if (route.mapper) return route.mapper(topic, payload);
+      return this.sparkplug(topic, payload);
+    } catch (error) {
+      // Anything a payload makes the decoders throw is that payload's fault: count it, never stop.
+      const known = error instanceof MalformedPayload || error instanceof MalformedSparkplug;
+      route.malformed.report(topic, payload, known ? (error as Error).message : `decoder failed: ${String(error)}`);
+      return error instanceof MalformedPayload ? salvagedPoints(error) : [];
+    }
+  }
+
+  private sparkplug(topic: string, payload: Buffer): PointInput[] {
+    const host = this.host as SparkplugHost;
+    const result = host.handle(topic, payload);
+    if (result.rebirth) {
+      const request = Buffer.from(encodeSparkplug(rebirthPayload(Date.now())));
+      this.link.publish(result.rebirth, request, { qos: 0, retain: false }).catch((error) => {
+        this.ctx.log.warn("rebirth request not sent", { topic: result.rebirth, error: (error as Error).message });
+      });
+    }
+    if (result.points.some((p) => p.metric.endsWith(".sparkplug_state"))) this.reportUp();
+    return result.points;
+  }
+
+  private statePayload(online: boolean): string {
+    return JSON.stringify({ online, timestamp: this.stateTimestamp });
+  }
+
+  private async publishState(): Promise<void> {
+    try {
+      await this.link.publish(this.stateTopic as string, this.statePayload(true), { qos: 1, retain: true });
+    } catch (error) {
+      this.ctx.log.warn("Sparkplug STATE birth not published", { error: (error as Error).message });
+    }
+  }
+
+  /** Our own STATE saying offline while we are connected (an old will, fired late): say online again. */
+  private onOwnState(payload: Buffer): void {
+    try {
+      const state = JSON.parse(payload.toString("utf8")) as { online?: unknown };
+      if (state.online === false && this.link.connected) void this.publishState();
+    } catch {
+      this.ctx.count("sparkplug_bad_state_messages");
+    }
+  }
+
+  async command(name: string, params: Record<string, unknown>): Promise<CommandResult> {
+    if (name !== "mqtt_publish") throw new Error(`unknown command ${name}`);
+    const request = publishRequest(params, this.allowPublish);
+    await this.link.publish(request.topic, request.payload, { qos: request.qos, retain: request.retain });
+    return { published: true, topic: request.topic, bytes: Buffer.byteLength(request.payload), qos: request.qos, retain: request.retain };
+  }
+
+  describe(): SensorInfo {
+    const formats = [...new Set(this.options.subscriptions.map((s) => s.format))].join(", ");
+    return { description: `MQTT ${hostOf(this.options.url)}, ${this.routes.length} subscription(s) (${formats})` };
+  }
+}
+
+/** scheme://host:port without credentials or path, for status lines. */
+function hostOf(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.protocol}//${parsed.host}`;
+  } catch {
+    return url.replace(/\/\/[^@/]*@/, "//");
+  }
+}
