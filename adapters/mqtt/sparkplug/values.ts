@@ -82,7 +82,7 @@ export function convertValue(metric: SparkplugDataSetValue, datatype: number): C
     case 13:
       return { value: toNumber(metric.longValue) };
     case 9:
-      return { value: metric.floatValue };
+      return { value: shortestFloat32(metric.floatValue) };
     case 10:
       return { value: metric.doubleValue };
     case 11:
@@ -116,6 +116,19 @@ function convertComplex(metric: SparkplugMetric, datatype: number): Converted {
       return { counter: "sparkplug_unsupported_datatypes" };
     }
   }
+}
+
+/**
+ * A float32 widened to a double shows its binary error (12.1 → 12.100000381469727). The
+ * shortest decimal that reads back as the same float32 is what the device meant.
+ */
+export function shortestFloat32(value: number): number {
+  if (!Number.isFinite(value) || Number.isInteger(value)) return value;
+  for (let digits = 7; digits < 9; digits++) {
+    const candidate = Number(value.toPrecision(digits));
+    if (Math.fround(candidate) === value) return candidate;
+  }
+  return Number(value.toPrecision(9));
 }
 
 /** Int8…UInt32 may come in int_value (the spec) or long_value (some encoders). */
@@ -194,7 +207,7 @@ export function decodeArray(bytes: Uint8Array, datatype: number): PointValue {
     case 34:
       return read(8, (o) => big(view.getBigUint64(o, true)));
     case 30:
-      return read(4, (o) => view.getFloat32(o, true));
+      return read(4, (o) => shortestFloat32(view.getFloat32(o, true)));
     case 31:
       return read(8, (o) => view.getFloat64(o, true));
     case 32: {
