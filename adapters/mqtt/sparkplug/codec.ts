@@ -79,10 +79,11 @@ export function decodeSparkplug(bytes: Uint8Array): SparkplugPayload {
   return PayloadType.decode(bytes) as unknown as SparkplugPayload;
 }
 
-/** Encodes a payload from a plain object (field names in camelCase, as protobufjs reads them). */
+/**
+ * Encodes a payload from a plain object (field names in camelCase, as protobufjs reads them;
+ * 64-bit values may be numbers or decimal strings).
+ */
 export function encodeSparkplug(payload: Record<string, unknown>): Uint8Array {
-  const problem = PayloadType.verify(payload);
-  if (problem) throw new Error(`invalid Sparkplug payload: ${problem}`);
   return PayloadType.encode(PayloadType.fromObject(payload)).finish();
 }
 

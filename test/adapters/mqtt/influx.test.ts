@@ -8,7 +8,12 @@ interface Vector {
   line: string;
   valid: boolean;
   parser?: string;
-  expected?: { measurement: string; tags: Record<string, string>; fields: Record<string, { type: string; value: unknown }>; timestamp_ns: string | null }[];
+  expected?: {
+    measurement: string;
+    tags: Record<string, string>;
+    fields: Record<string, { type: string; value: unknown }>;
+    timestamp_ns: string | null;
+  }[];
   expected_error?: { line: number; column: number; message: string };
   expected_stream_errors?: string[];
 }
@@ -21,7 +26,8 @@ function plain(result: ReturnType<typeof parseInflux>) {
     tags: line.tags,
     fields: Object.fromEntries(
       Object.entries(line.fields).map(([key, field]) => {
-        const value = typeof field.value === "bigint" ? (field.value > 2n ** 53n ? field.value.toString() : Number(field.value)) : field.value;
+        const value =
+          typeof field.value === "bigint" ? (field.value > 2n ** 53n ? field.value.toString() : Number(field.value)) : field.value;
         return [key, { type: field.type, value }];
       }),
     ),

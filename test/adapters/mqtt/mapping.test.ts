@@ -17,14 +17,19 @@ const jsonVectors: JsonVector[] = JSON.parse(readFileSync(new URL("../../fixture
 function mapper(options: Record<string, unknown>) {
   const counters = new Map<string, number>();
   const map = createMapper(subscriptionSchema.parse(options), (name, n = 1) => counters.set(name, (counters.get(name) ?? 0) + n));
-  return { map: (topic: string, payload: string | Buffer) => map(topic, typeof payload === "string" ? Buffer.from(payload) : payload), counters };
+  return {
+    map: (topic: string, payload: string | Buffer) => map(topic, typeof payload === "string" ? Buffer.from(payload) : payload),
+    counters,
+  };
 }
 
 describe("json", () => {
   it("Tasmota SENSOR with the issue's topic template: {1}.{path}", () => {
     const { map } = mapper({ topic: "+/tele/SENSOR", metric: "{1}.{path}", tags: { device: "{1}" } });
     const v = jsonVectors.find((j) => j.payload.includes("DHT11") && j.topic?.endsWith("SENSOR"))!;
-    expect(map(v.topic!, v.payload)).toEqual([{ metric: "tasmota_49A3BC.DHT11.Temperature", value: 20.5, tags: { device: "tasmota_49A3BC" } }]);
+    expect(map(v.topic!, v.payload)).toEqual([
+      { metric: "tasmota_49A3BC.DHT11.Temperature", value: 20.5, tags: { device: "tasmota_49A3BC" } },
+    ]);
   });
 
   it("every Tasmota and OpenMQTTGateway payload maps, each leaf once, with the default template", () => {
@@ -44,7 +49,10 @@ describe("json", () => {
       { metric: "TX23.Speed.Act", value: "12.3" },
       { metric: "TX23.Dir.Card", value: "WSW" },
     ]);
-    expect(mapper({ topic: "#", metric: "{path}", numeric_strings: true }).map(tx23.topic!, tx23.payload)[0]).toEqual({ metric: "TX23.Speed.Act", value: 12.3 });
+    expect(mapper({ topic: "#", metric: "{path}", numeric_strings: true }).map(tx23.topic!, tx23.payload)[0]).toEqual({
+      metric: "TX23.Speed.Act",
+      value: 12.3,
+    });
     const tariff = jsonVectors.find((j) => j.payload.includes("TotalTariff"))!;
     expect(mapper({ topic: "#", metric: "{path}" }).map(tariff.topic!, tariff.payload)).toEqual([
       { metric: "ENERGY.TotalTariff.0", value: 1.2 },
@@ -54,8 +62,15 @@ describe("json", () => {
 
   it("fields globs and a timestamp field (iso, no zone → UTC)", () => {
     const energy = jsonVectors.find((j) => j.payload.includes('"Total":1.2'))!;
-    const { map } = mapper({ topic: "#", metric: "{path}", fields: ["*.Total"], timestamp: { field: "ENERGY.TotalStartTime", format: "iso" } });
-    expect(map(energy.topic!, energy.payload)).toEqual([{ metric: "ENERGY.Total", value: 1.2, timestamp: Date.UTC(2018, 10, 23, 15, 33, 47) }]);
+    const { map } = mapper({
+      topic: "#",
+      metric: "{path}",
+      fields: ["*.Total"],
+      timestamp: { field: "ENERGY.TotalStartTime", format: "iso" },
+    });
+    expect(map(energy.topic!, energy.payload)).toEqual([
+      { metric: "ENERGY.Total", value: 1.2, timestamp: Date.UTC(2018, 10, 23, 15, 33, 47) },
+    ]);
   });
 
   it("a bad timestamp is counted and the points keep arrival time", () => {
@@ -90,12 +105,14 @@ describe("value, raw, influx", () => {
 
   it("raw: base64 or hex events", () => {
     expect(mapper({ topic: "#", format: "raw" }).map("a/b", Buffer.from([1, 2, 255]))).toEqual([{ metric: "a.b", value: "AQL/" }]);
-    expect(mapper({ topic: "#", format: "raw", encoding: "hex", metric: "bin.{2}" }).map("a/b", Buffer.from([1, 2, 255]))).toEqual([{ metric: "bin.b", value: "0102ff" }]);
+    expect(mapper({ topic: "#", format: "raw", encoding: "hex", metric: "bin.{2}" }).map("a/b", Buffer.from([1, 2, 255]))).toEqual([
+      { metric: "bin.b", value: "0102ff" },
+    ]);
   });
 
   it("influx: measurement.field, line tags plus the subscription's, precision", () => {
     const { map } = mapper({ topic: "telegraf/#", format: "influx", precision: "ms", tags: { via: "{2}" } });
-    expect(map("telegraf/host1", "cpu,cpu=cpu0 usage=42.5,up=true,state=\"ok\",n=3i 1700000000000")).toEqual([
+    expect(map("telegraf/host1", 'cpu,cpu=cpu0 usage=42.5,up=true,state="ok",n=3i 1700000000000')).toEqual([
       { metric: "cpu.usage", value: 42.5, timestamp: 1700000000000, tags: { cpu: "cpu0", via: "host1" } },
       { metric: "cpu.up", value: 1, timestamp: 1700000000000, tags: { cpu: "cpu0", via: "host1" } },
       { metric: "cpu.state", value: "ok", timestamp: 1700000000000, tags: { cpu: "cpu0", via: "host1" } },

@@ -11,7 +11,11 @@ import { payloadOf, vector } from "./sparkplug-vectors.js";
 function host(rebirth = false) {
   const counters = new Map<string, number>();
   let now = 0;
-  const h = new SparkplugHost({ rebirth, rebirthIntervalMs: 30_000 }, (name, n = 1) => counters.set(name, (counters.get(name) ?? 0) + n), () => now);
+  const h = new SparkplugHost(
+    { rebirth, rebirthIntervalMs: 30_000 },
+    (name, n = 1) => counters.set(name, (counters.get(name) ?? 0) + n),
+    () => now,
+  );
   const feed = (name: string) => h.handle(vector(name).topic, payloadOf(name));
   return { h, counters, feed, advance: (ms: number) => (now += ms) };
 }
@@ -38,7 +42,7 @@ describe("Sparkplug host", () => {
     expect(gap.rebirth).toBeUndefined(); // rebirth is off
     // Walk seq up to 255 with the same NDATA (re-stamped seq), then the real wrap-around vector (seq 0).
     const topic = vector("benthos_NDATA_WRAPAROUND").topic;
-    
+
     for (let seq = 6; seq <= 255; seq++) h.handle(topic, encodeSparkplug({ seq, metrics: [{ alias: 100, doubleValue: seq }] }));
     const wrapped = feed("benthos_NDATA_WRAPAROUND");
     expect(wrapped.points[0]).toMatchObject({ metric: "TestGroup.TestNode.Temperature", value: 30 });
@@ -86,7 +90,9 @@ describe("Sparkplug host", () => {
     spec.feed("spec_NBIRTH_raspberry_pi"); // bdSeq 0
     spec.feed("spec_DBIRTH_pibrella");
     const death = spec.feed("spec_NDEATH_bdseq");
-    expect(death.points).toEqual([{ metric: "Sparkplug B Devices.Raspberry Pi.sparkplug_state", value: "offline", timestamp: expect.any(Number) }]);
+    expect(death.points).toEqual([
+      { metric: "Sparkplug B Devices.Raspberry Pi.sparkplug_state", value: "offline", timestamp: expect.any(Number) },
+    ]);
     expect(spec.h.offline()).toEqual(["Sparkplug B Devices/Raspberry Pi"]);
   });
 
@@ -101,14 +107,20 @@ describe("Sparkplug host", () => {
       ["Sparkplug B Devices.Raspberry Pi.Pibrella.Inputs.C", 1],
     ]);
     const death = feed("spec_DDEATH");
-    expect(death.points).toEqual([{ metric: "Sparkplug B Devices.Raspberry Pi.Pibrella.sparkplug_state", value: "offline", timestamp: expect.any(Number) }]);
+    expect(death.points).toEqual([
+      { metric: "Sparkplug B Devices.Raspberry Pi.Pibrella.sparkplug_state", value: "offline", timestamp: expect.any(Number) },
+    ]);
     expect(h.offline()).toEqual(["Sparkplug B Devices/Raspberry Pi/Pibrella"]);
   });
 
   it("all datatypes in one DBIRTH become points; STATE and commands are not data", () => {
     const { feed, counters } = host();
     const points = feed("sparkplugnet_all_datatypes_DBIRTH").points;
-    expect(points.find((p) => p.metric === "group1.edge1.device1.Test13")).toEqual({ metric: "group1.edge1.device1.Test13", value: 1546300800000, timestamp: 1546300800000 });
+    expect(points.find((p) => p.metric === "group1.edge1.device1.Test13")).toEqual({
+      metric: "group1.edge1.device1.Test13",
+      value: 1546300800000,
+      timestamp: 1546300800000,
+    });
     expect(points.length).toBe(1 + 38); // the state event and the 38 metrics
     expect(counters.get("sparkplug_binary_metrics")).toBe(2);
     expect(feed("spec_STATE_online").points).toEqual([]);
@@ -117,8 +129,16 @@ describe("Sparkplug host", () => {
 
   it("is_null values are skipped and counted", () => {
     const { h, counters } = host();
-    
-    const result = h.handle("spBv1.0/g/NDATA/n", encodeSparkplug({ metrics: [{ name: "a", datatype: 10, isNull: true }, { name: "b", datatype: 10, doubleValue: 1 }] }));
+
+    const result = h.handle(
+      "spBv1.0/g/NDATA/n",
+      encodeSparkplug({
+        metrics: [
+          { name: "a", datatype: 10, isNull: true },
+          { name: "b", datatype: 10, doubleValue: 1 },
+        ],
+      }),
+    );
     expect(result.points).toEqual([{ metric: "g.n.b", value: 1 }]);
     expect(counters.get("sparkplug_null_values")).toBe(1);
   });

@@ -1,0 +1,140 @@
+/**
+ * The adapter against aedes, a real MQTT 3.1.1 broker in process: JSON with topic templates,
+ * malformed payloads (counted, logged once per interval, never stopping the adapter), QoS 1
+ * acknowledged only after the queue took the points, refused credentials, Sparkplug rebirth
+ * through the broker, and mqtt_publish with allow_publish.
+ */
+import type { MqttClient } from "mqtt";
+import { afterEach, describe, expect, it } from "vitest";
+import mqttAdapter from "../../../adapters/mqtt/index.js";
+import { decodeSparkplug } from "../../../adapters/mqtt/sparkplug/codec.js";
+import type { Adapter } from "../../../src/adapter-contract.js";
+import { AdapterHarness } from "../../helpers/adapter-harness.js";
+import { type AedesBroker, startAedes, testClient, waitFor } from "./brokers.js";
+import { payloadOf, vector } from "./sparkplug-vectors.js";
+
+let broker: AedesBroker | undefined;
+let adapter: Adapter | undefined;
+let publisher: MqttClient | undefined;
+afterEach(async () => {
+  await adapter?.stop();
+  await publisher?.endAsync();
+  await broker?.close();
+  adapter = publisher = broker = undefined;
+});
+
+async function setUp(options: Record<string, unknown>, harness = new AdapterHarness({ id: "plant" })) {
+  broker ??= await startAedes();
+  adapter = harness.create(mqttAdapter, { url: broker.url, reconnect_min: 100, ...options });
+  await adapter.start();
+  await waitFor(() => harness.states.some((s) => s.state === "up"), "the adapter up");
+  publisher = await testClient(broker.url);
+  return harness;
+}
+
+describe("mqtt adapter on aedes (MQTT 3.1.1)", () => {
+  it("maps Tasmota JSON with the issue's topic template and says it is up", async () => {
+    const harness = await setUp({ subscriptions: [{ topic: "+/tele/SENSOR", metric: "{1}.{path}", tags: { device: "{1}" } }] });
+    expect(harness.states.at(-1)?.detail).toMatch(/connected to mqtt:\/\/127\.0\.0\.1:\d+, 1 subscription/);
+    await publisher!.publishAsync("tasmota_49A3BC/tele/SENSOR", '{"AM2301":{"Temperature":21.5,"Humidity":40}}', { qos: 1 });
+    await harness.waitForPoints(2);
+    expect(harness.points).toEqual([
+      { metric: "tasmota_49A3BC.AM2301.Temperature", value: 21.5, tags: { device: "tasmota_49A3BC" } },
+      { metric: "tasmota_49A3BC.AM2301.Humidity", value: 40, tags: { device: "tasmota_49A3BC" } },
+    ]);
+  });
+
+  it("counts malformed payloads per subscription, logs one line per interval with topic and first bytes, and goes on", async () => {
+    const harness = await setUp({ subscriptions: [{ topic: "dev/#" }], malformed_log_interval: "1h" });
+    for (let i = 0; i < 3; i++) await publisher!.publishAsync("dev/a", `{broken ${i}`, { qos: 1 });
+    await publisher!.publishAsync("dev/a", Buffer.from([0xde, 0xad, 0xbe, 0xef]), { qos: 1 });
+    await publisher!.publishAsync("dev/a", '{"ok":1}', { qos: 1 });
+    await harness.waitForPoints(1);
+    expect(harness.points).toEqual([{ metric: "dev.a.ok", value: 1 }]);
+    expect(harness.counters.get("malformed_payloads")).toBe(4);
+    expect(harness.counters.get("malformed_payloads:dev/#")).toBe(4);
+    const lines = harness.log.lines.filter((l) => l.message.startsWith("payload does not parse"));
+    expect(lines).toHaveLength(1);
+    expect(lines[0].fields).toMatchObject({ topic: "dev/a", first_bytes: '"{broken 0"', subscription: "dev/#" });
+  });
+
+  it("QoS 1: stops acknowledging over the high-water mark, resumes on drain, loses nothing", async () => {
+    const harness = await setUp(
+      { subscriptions: [{ topic: "bp/#", format: "value", qos: 1 }] },
+      new AdapterHarness({ id: "plant", highWater: 10 }),
+    );
+    const total = 100;
+    for (let i = 0; i < total; i++) publisher!.publish("bp/v", String(i), { qos: 1 });
+    await harness.waitForPoints(10);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The 10th point crossed the mark: its PUBACK (and reading the next message) waits for the queue.
+    expect(harness.points.length).toBe(10);
+    expect(harness.counters.get("acks_held_for_backpressure")).toBe(1);
+    while (harness.points.length < total) {
+      harness.release();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(harness.points.map((p) => p.value)).toEqual(Array.from({ length: total }, (_, i) => i));
+  });
+
+  it("refused credentials: down with the broker's reason, retried slowly, the password never logged", async () => {
+    broker = await startAedes({
+      authenticate: (_client, username, password, done) => {
+        const ok = username === "bridge" && password?.toString() === "right-secret";
+        const error = Object.assign(new Error("bad credentials"), { returnCode: 4 });
+        done(ok ? null : (error as never), ok);
+      },
+    });
+    let attempts = 0;
+    broker.broker.on("connackSent", () => attempts++);
+    const harness = new AdapterHarness({ id: "plant" });
+    adapter = harness.create(mqttAdapter, {
+      url: broker.url,
+      username: "bridge",
+      password: "wrong-secret-123",
+      reconnect_min: 50,
+      reconnect_max: "10s",
+      subscriptions: [{ topic: "#" }],
+    });
+    await adapter.start();
+    await waitFor(() => harness.states.some((s) => s.state === "down"), "down");
+    expect(harness.states.find((s) => s.state === "down")?.detail).toBe(
+      "broker refused the connection: bad user name or password (return code 4)",
+    );
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(attempts).toBe(1); // no tight loop: the next try waits reconnect_max
+    expect(JSON.stringify(harness.log.lines)).not.toContain("wrong-secret-123");
+  });
+
+  it("Sparkplug through the broker: DATA before BIRTH is held, NCMD Rebirth goes out, the BIRTH releases it", async () => {
+    const harness = await setUp({ subscriptions: [{ format: "sparkplug" }], sparkplug: { rebirth: true } });
+    const commands: string[] = [];
+    publisher!.on("message", (topic, payload) => {
+      const metric = decodeSparkplug(payload).metrics[0];
+      commands.push(`${topic} ${metric.name}=${metric.booleanValue}`);
+    });
+    await publisher!.subscribeAsync("spBv1.0/+/NCMD/#", { qos: 1 });
+    await publisher!.publishAsync(vector("benthos_NDATA_BEFORE_BIRTH").topic, payloadOf("benthos_NDATA_BEFORE_BIRTH"), { qos: 1 });
+    await waitFor(() => commands.length === 1, "the rebirth request");
+    expect(commands).toEqual(["spBv1.0/TestGroup/NCMD/TestNode Node Control/Rebirth=true"]);
+    expect(harness.points).toEqual([]);
+    await publisher!.publishAsync(vector("benthos_NBIRTH_V1").topic, payloadOf("benthos_NBIRTH_V1"), { qos: 1 });
+    await harness.waitForPoints(5);
+    expect(harness.points.filter((p) => p.metric === "TestGroup.TestNode.Temperature").map((p) => p.value)).toEqual([21.5, 25]);
+  });
+
+  it("mqtt_publish: allowed topics go out, others are refused with a clear error", async () => {
+    await setUp({ subscriptions: [{ topic: "x" }], allow_publish: ["plant/+/cmd/#"] });
+    const received: string[] = [];
+    publisher!.on("message", (topic, payload) => received.push(`${topic} ${payload}`));
+    await publisher!.subscribeAsync("plant/#", { qos: 1 });
+    const result = await adapter!.command!("mqtt_publish", { topic: "plant/l1/cmd/start", payload: { speed: 3 }, qos: 1 });
+    expect(result).toMatchObject({ published: true, topic: "plant/l1/cmd/start", qos: 1 });
+    await waitFor(() => received.length === 1, "the published command");
+    expect(received).toEqual(['plant/l1/cmd/start {"speed":3}']);
+    await expect(adapter!.command!("mqtt_publish", { topic: "plant/l1/status", payload: "x" })).rejects.toThrow(
+      'mqtt_publish to "plant/l1/status" is not allowed (allow_publish: plant/+/cmd/#)',
+    );
+    await expect(adapter!.command!("mqtt_publish", { topic: "plant/+/cmd/x" })).rejects.toThrow(/wildcard/);
+  });
+});

@@ -1,0 +1,132 @@
+/**
+ * Brokers for the MQTT tests: aedes in process (MQTT 3.1.1), and Debian's mosquitto started on a
+ * free loopback port with a generated config (MQTT 5, TLS, password files, persistence). Off CI a
+ * developer may lack mosquitto: those tests skip, saying so. CI installs it (.ci/run), so there
+ * its absence fails the run instead of quietly skipping (the rule of test/helpers/socat.ts).
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { createServer, type Server, Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Aedes, type AedesOptions } from "aedes";
+import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
+
+export const MOSQUITTO = "/usr/sbin/mosquitto";
+export const hasMosquitto = existsSync(MOSQUITTO) && spawnSync("mosquitto_passwd", ["-h"]).error === undefined;
+if (!hasMosquitto && process.env.CI === "true") throw new Error("mosquitto is required in CI (apt-get install -y mosquitto)");
+export const NEEDS_MOSQUITTO = "needs mosquitto: apt-get install mosquitto";
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface AedesBroker {
+  broker: Aedes;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startAedes(options: AedesOptions = {}): Promise<AedesBroker> {
+  const broker = await Aedes.createBroker(options);
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+    broker.handle(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    broker,
+    url: `mqtt://127.0.0.1:${port}`,
+    async close() {
+      await new Promise<void>((resolve) => broker.close(() => resolve()));
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+export interface Mosquitto {
+  port: number;
+  dir: string;
+  url: string;
+  stop(): Promise<void>;
+  /** Stops and starts again on the same port with the same config (and persistence file, if any). */
+  restart(): Promise<void>;
+}
+
+/** Starts mosquitto with `lines` added to a config that listens on a free loopback port. */
+export async function startMosquitto(lines: (dir: string) => string[] = () => [], scheme = "mqtt"): Promise<Mosquitto> {
+  const dir = mkdtempSync(join(tmpdir(), "mosquitto-"));
+  const port = await freePort();
+  const config = join(dir, "mosquitto.conf");
+  const extra = lines(dir);
+  const auth = extra.some((l) => l.startsWith("password_file")) ? [] : ["allow_anonymous true"];
+  writeFileSync(
+    config,
+    [`listener ${port} 127.0.0.1`, ...auth, "log_dest stderr", "log_type error", "log_type warning", ...extra, ""].join("\n"),
+  );
+  let child: ChildProcess | undefined;
+  let output = "";
+  const launch = async () => {
+    child = spawn(MOSQUITTO, ["-c", config], { stdio: ["ignore", "ignore", "pipe"] });
+    child.stderr?.on("data", (chunk) => (output += chunk));
+    const deadline = Date.now() + 5000;
+    while (!(await accepts(port))) {
+      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`mosquitto did not start: ${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+  const stop = async () => {
+    const running = child;
+    if (!running || running.exitCode !== null) return;
+    const exited = new Promise<void>((resolve) => running.once("exit", () => resolve()));
+    running.kill("SIGTERM");
+    await exited;
+  };
+  await launch();
+  return {
+    port,
+    dir,
+    url: `${scheme}://127.0.0.1:${port}`,
+    stop,
+    async restart() {
+      await stop();
+      await launch();
+    },
+  };
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = new Socket();
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+    socket.connect(port, "127.0.0.1");
+  });
+}
+
+/** A plain mqtt.js client for the test's side (publishing, watching what the bridge publishes). */
+export async function testClient(url: string, options: IClientOptions = {}): Promise<MqttClient> {
+  return mqtt.connectAsync(url, { reconnectPeriod: 0, ...options });
+}
+
+export async function waitFor(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
