@@ -71,10 +71,9 @@ export async function startMosquitto(lines: (dir: string) => string[] = () => []
   const config = join(dir, "mosquitto.conf");
   const extra = lines(dir);
   const auth = extra.some((l) => l.startsWith("password_file")) ? [] : ["allow_anonymous true"];
-  writeFileSync(
-    config,
-    [`listener ${port} 127.0.0.1`, ...auth, "log_dest stderr", "log_type error", "log_type warning", ...extra, ""].join("\n"),
-  );
+  // `user root`: started as root (CI), mosquitto would switch to its own user, which cannot read the test's files.
+  const settings = [`listener ${port} 127.0.0.1`, ...auth, "user root", "log_dest stderr", "log_type error", "log_type warning"];
+  writeFileSync(config, [...settings, ...extra, ""].join("\n"));
   let child: ChildProcess | undefined;
   let output = "";
   const launch = async () => {
