@@ -7,24 +7,15 @@ import { hostname } from "node:os";
 import type { Adapter, AdapterContext, CommandResult, SensorInfo } from "../../src/adapter-contract.js";
 import type { PointInput } from "../../src/pipeline/point.js";
 import { MqttLink } from "./link.js";
-import { MalformedReporter } from "./malformed.js";
-import { createMapper, MalformedPayload, type PayloadMapper, salvagedPoints } from "./mapping.js";
-import type { MqttOptions, SubscriptionOptions } from "./options.js";
+import type { MqttOptions } from "./options.js";
 import { publishRequest } from "./publish-command.js";
+import { MessageRouter } from "./router.js";
 import { encodeSparkplug } from "./sparkplug/codec.js";
-import { MalformedSparkplug, rebirthPayload, SparkplugHost } from "./sparkplug/host.js";
+import { rebirthPayload } from "./sparkplug/host.js";
 import { TopicFilter } from "./topic.js";
 
-interface Route {
-  filter: TopicFilter;
-  sub: SubscriptionOptions;
-  mapper?: PayloadMapper;
-  malformed: MalformedReporter;
-}
-
 export class MqttAdapter implements Adapter {
-  private readonly routes: Route[];
-  private readonly host: SparkplugHost | undefined;
+  private readonly router: MessageRouter;
   private readonly link: MqttLink;
   private readonly stateTopic: string | undefined;
   private readonly stateTimestamp = Date.now();
@@ -37,21 +28,7 @@ export class MqttAdapter implements Adapter {
     private readonly options: MqttOptions,
     private readonly ctx: AdapterContext,
   ) {
-    const now = () => ctx.clock.monotonicMs();
-    const count = (name: string, n?: number) => ctx.count(name, n);
-    this.routes = options.subscriptions.map((sub) => ({
-      filter: new TopicFilter(sub.topic),
-      sub,
-      mapper: sub.format === "sparkplug" ? undefined : createMapper(sub, count),
-      malformed: new MalformedReporter(sub.topic, ctx.log, options.malformed_log_interval, now, count),
-    }));
-    if (options.subscriptions.some((sub) => sub.format === "sparkplug")) {
-      this.host = new SparkplugHost(
-        { rebirth: options.sparkplug.rebirth, rebirthIntervalMs: options.sparkplug.rebirth_interval },
-        count,
-        now,
-      );
-    }
+    this.router = new MessageRouter(options, ctx);
     if (options.sparkplug.host_id) this.stateTopic = `spBv1.0/STATE/${options.sparkplug.host_id}`;
     this.allowPublish = options.allow_publish.map((filter) => new TopicFilter(filter));
     const clientId = options.client_id ?? `plexus-bridge-${ctx.installId ?? hostname()}-${ctx.id}`;
@@ -89,7 +66,7 @@ export class MqttAdapter implements Adapter {
     const client = this.link.mqtt;
     if (!client) return;
     const v5 = this.options.protocol_version === 5;
-    const requests = this.routes.map((route) => ({
+    const requests = this.router.routes.map((route) => ({
       topic: route.filter.subscribed,
       // MQTT 5: no retained messages again for a subscription the session already had.
       options: { qos: route.sub.qos, ...(v5 ? { rh: 1 as const } : {}) },
@@ -112,7 +89,7 @@ export class MqttAdapter implements Adapter {
   private reportUp(refused: string[] = []): void {
     const parts = [`connected to ${hostOf(this.options.url)}, ${this.subscribed} subscription(s)`];
     if (refused.length > 0) parts.push(`refused: ${refused.join(", ")}`);
-    const offline = this.host?.offline() ?? [];
+    const offline = this.router.host?.offline() ?? [];
     if (offline.length > 0) parts.push(`Sparkplug offline: ${offline.slice(0, 5).join(", ")}${offline.length > 5 ? "…" : ""}`);
     this.ctx.status("up", parts.join("; "));
   }
@@ -140,33 +117,17 @@ export class MqttAdapter implements Adapter {
       this.onOwnState(payload);
       return [];
     }
-    const route = this.routes.find((r) => r.filter.matches(topic));
-    if (!route) {
-      this.ctx.count("unmatched_messages");
-      return [];
-    }
-    try {
-      if (route.mapper) return route.mapper(topic, payload);
-      return this.sparkplug(topic, payload);
-    } catch (error) {
-      // Anything a payload makes the decoders throw is that payload's fault: count it, never stop.
-      const known = error instanceof MalformedPayload || error instanceof MalformedSparkplug;
-      route.malformed.report(topic, payload, known ? (error as Error).message : `decoder failed: ${String(error)}`);
-      return error instanceof MalformedPayload ? salvagedPoints(error) : [];
-    }
+    const routed = this.router.route(topic, payload);
+    if (routed.rebirth) this.requestRebirth(routed.rebirth);
+    if (routed.sparkplugStateChanged) this.reportUp();
+    return routed.points;
   }
 
-  private sparkplug(topic: string, payload: Buffer): PointInput[] {
-    const host = this.host as SparkplugHost;
-    const result = host.handle(topic, payload);
-    if (result.rebirth) {
-      const request = Buffer.from(encodeSparkplug(rebirthPayload(Date.now())));
-      this.link.publish(result.rebirth, request, { qos: 0, retain: false }).catch((error) => {
-        this.ctx.log.warn("rebirth request not sent", { topic: result.rebirth, error: (error as Error).message });
-      });
-    }
-    if (result.points.some((p) => p.metric.endsWith(".sparkplug_state"))) this.reportUp();
-    return result.points;
+  private requestRebirth(topic: string): void {
+    const request = Buffer.from(encodeSparkplug(rebirthPayload(Date.now())));
+    this.link.publish(topic, request, { qos: 0, retain: false }).catch((error) => {
+      this.ctx.log.warn("rebirth request not sent", { topic, error: (error as Error).message });
+    });
   }
 
   private statePayload(online: boolean): string {
@@ -200,7 +161,7 @@ export class MqttAdapter implements Adapter {
 
   describe(): SensorInfo {
     const formats = [...new Set(this.options.subscriptions.map((s) => s.format))].join(", ");
-    return { description: `MQTT ${hostOf(this.options.url)}, ${this.routes.length} subscription(s) (${formats})` };
+    return { description: `MQTT ${hostOf(this.options.url)}, ${this.options.subscriptions.length} subscription(s) (${formats})` };
   }
 }
 

@@ -11,7 +11,7 @@ import { decodeSparkplug } from "../../../adapters/mqtt/sparkplug/codec.js";
 import type { Adapter } from "../../../src/adapter-contract.js";
 import { AdapterHarness } from "../../helpers/adapter-harness.js";
 import { type AedesBroker, startAedes, testClient, waitFor } from "./brokers.js";
-import { payloadOf, vector } from "./sparkplug-vectors.js";
+import { payloadOf, vector } from "./vectors.js";
 
 let broker: AedesBroker | undefined;
 let adapter: Adapter | undefined;

@@ -1,24 +1,9 @@
 /** Influx line protocol against every vector of Telegraf's parser tests, including the invalid lines and their errors. */
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parseInflux } from "../../../adapters/mqtt/influx.js";
+import { influxVectors } from "./vectors.js";
 
-interface Vector {
-  name: string;
-  line: string;
-  valid: boolean;
-  parser?: string;
-  expected?: {
-    measurement: string;
-    tags: Record<string, string>;
-    fields: Record<string, { type: string; value: unknown }>;
-    timestamp_ns: string | null;
-  }[];
-  expected_error?: { line: number; column: number; message: string };
-  expected_stream_errors?: string[];
-}
-
-const vectors: Vector[] = JSON.parse(readFileSync(new URL("../../fixtures/mqtt/influx-lines.json", import.meta.url), "utf8")).lines;
+const vectors = influxVectors;
 
 function plain(result: ReturnType<typeof parseInflux>) {
   return result.lines.map((line) => ({

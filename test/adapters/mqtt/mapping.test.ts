@@ -2,17 +2,10 @@
  * Payload → points for json, value, influx and raw subscriptions, on the real Tasmota and
  * OpenMQTTGateway payloads of test/fixtures/mqtt (see SOURCES.md), with topic templates.
  */
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { createMapper, MalformedPayload, salvagedPoints } from "../../../adapters/mqtt/mapping.js";
 import { subscriptionSchema } from "../../../adapters/mqtt/options.js";
-
-interface JsonVector {
-  device: string;
-  topic: string | null;
-  payload: string;
-}
-const jsonVectors: JsonVector[] = JSON.parse(readFileSync(new URL("../../fixtures/mqtt/json-payloads.json", import.meta.url), "utf8"));
+import { jsonVectors } from "./vectors.js";
 
 function mapper(options: Record<string, unknown>) {
   const counters = new Map<string, number>();

@@ -9,11 +9,14 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { MqttClient } from "mqtt";
 import { afterEach, describe, expect, it } from "vitest";
-import type { Adapter } from "../../../src/adapter-contract.js";
 import mqttAdapter from "../../../adapters/mqtt/index.js";
+import { mqttOptions } from "../../../adapters/mqtt/options.js";
+import { MessageRouter } from "../../../adapters/mqtt/router.js";
+import type { Adapter } from "../../../src/adapter-contract.js";
 import { AdapterHarness } from "../../helpers/adapter-harness.js";
 import { hasMosquitto, type Mosquitto, NEEDS_MOSQUITTO, startMosquitto, testClient, waitFor } from "./brokers.js";
 import { makeCertificates } from "./certificates.js";
+import { influxVectors, jsonVectors, payloadOf, sparkplugVectors } from "./vectors.js";
 
 let broker: Mosquitto | undefined;
 const adapters: Adapter[] = [];
@@ -41,7 +44,12 @@ describe.skipIf(!hasMosquitto)(`mqtt adapter on mosquitto (${hasMosquitto ? "MQT
       execFileSync("mosquitto_passwd", ["-c", "-b", join(dir, "passwd"), "bridge", "s3cret-pass"]);
       return [`password_file ${join(dir, "passwd")}`];
     });
-    const good = await run({ protocol_version: 5, username: "bridge", password: "s3cret-pass", subscriptions: [{ topic: "v5/#", format: "value" }] });
+    const good = await run({
+      protocol_version: 5,
+      username: "bridge",
+      password: "s3cret-pass",
+      subscriptions: [{ topic: "v5/#", format: "value" }],
+    });
     await up(good.harness);
     publisher = await testClient(broker.url, { protocolVersion: 5, username: "bridge", password: "s3cret-pass" });
     await publisher.publishAsync("v5/t", "7", { qos: 1 });
@@ -77,7 +85,13 @@ describe.skipIf(!hasMosquitto)(`mqtt adapter on mosquitto (${hasMosquitto ? "MQT
 
   it("persistent session: QoS 1 messages published while the bridge was stopped all arrive after its restart", async () => {
     broker = await startMosquitto();
-    const options = { protocol_version: 5, client_id: "edge-7", clean: false, session_expiry: "1h", subscriptions: [{ topic: "ps/#", format: "value", qos: 1 }] };
+    const options = {
+      protocol_version: 5,
+      client_id: "edge-7",
+      clean: false,
+      session_expiry: "1h",
+      subscriptions: [{ topic: "ps/#", format: "value", qos: 1 }],
+    };
     const first = await run(options);
     await up(first.harness);
     await waitFor(() => /1 subscription/.test(first.harness.states.at(-1)?.detail ?? ""), "subscribed");
@@ -129,5 +143,49 @@ describe.skipIf(!hasMosquitto)(`mqtt adapter on mosquitto (${hasMosquitto ? "MQT
     const values = harness.points.map((p) => p.value as number);
     expect(new Set(values).size).toBe(total);
     expect(values).toEqual(Array.from({ length: total }, (_, i) => i));
+  });
+});
+
+describe.skipIf(!hasMosquitto)(`every shared/data/mqtt vector through mosquitto (${hasMosquitto ? "MQTT 3.1.1" : NEEDS_MOSQUITTO})`, () => {
+  it("Tasmota/OpenMQTTGateway JSON, Influx lines (the invalid ones counted), Sparkplug B: as the pure decoders say, in order", async () => {
+    broker = await startMosquitto();
+    const subscriptions = [
+      { topic: "+/tele/+", metric: "{1}.{path}", tags: { device: "{1}" } },
+      { topic: "+/stat/+", metric: "{1}.{path}" },
+      { topic: "home/#" },
+      { topic: "telegraf/#", format: "influx" },
+      { format: "sparkplug" },
+    ];
+    const { harness } = await run({ subscriptions });
+    await waitFor(() => /5 subscription/.test(harness.states.at(-1)?.detail ?? ""), "subscribed");
+    publisher = await testClient(broker.url);
+
+    const messages: [string, Buffer][] = [
+      ...jsonVectors.map((v, i): [string, Buffer] => [v.topic ?? `home/OpenMQTTGateway/BTtoMQTT/untitled${i}`, Buffer.from(v.payload)]),
+      ...influxVectors.map((v, i): [string, Buffer] => [`telegraf/line${i}`, Buffer.from(v.line)]),
+      ...sparkplugVectors.map((v): [string, Buffer] => [v.topic, payloadOf(v.name)]),
+    ];
+    // What the decoders make of them, without a broker in between.
+    const offline = new AdapterHarness({ id: "plant" }).context;
+    const reference = new MessageRouter(mqttOptions.parse({ url: broker.url, subscriptions }), offline);
+    const expected = messages.flatMap(([topic, payload]) => reference.route(topic, payload).points);
+
+    for (const [topic, payload] of messages) await publisher.publishAsync(topic, payload, { qos: 1 });
+    await harness.waitForPoints(expected.length);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(harness.points).toEqual(expected);
+
+    const invalidInflux = influxVectors.filter((v) => !v.valid).length;
+    expect(harness.counters.get("malformed_payloads:telegraf/#")).toBe(invalidInflux);
+    expect(harness.counters.get("malformed_payloads")).toBe(invalidInflux);
+    expect(harness.points).toContainEqual({ metric: "tasmota_49A3BC.DHT11.Temperature", value: 20.5, tags: { device: "tasmota_49A3BC" } });
+    expect(harness.points).toContainEqual({
+      metric: "procstat.memory_rss",
+      value: 5103616,
+      timestamp: 1517620624000,
+      tags: { exe: "bash", process_name: "bash" },
+    });
+    expect(harness.points).toContainEqual({ metric: "TestGroup.TestNode.Temperature", value: 22.5, timestamp: 1750855643474 });
+    expect(harness.points).toContainEqual({ metric: "group1.edge1.device1.Test10", value: 10, timestamp: 1546300800000 });
   });
 });

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { decodeSparkplug, encodeSparkplug } from "../../../adapters/mqtt/sparkplug/codec.js";
 import { sparkplugDescriptor } from "../../../adapters/mqtt/sparkplug/descriptor.js";
 import { convertValue } from "../../../adapters/mqtt/sparkplug/values.js";
-import { type ExpectedMetric, payloadOf, sparkplugVectors } from "./sparkplug-vectors.js";
+import { type ExpectedMetric, payloadOf, sparkplugVectors } from "./vectors.js";
 
 /** What the adapter promises for each datatype, written from the mapping table. */
 function expectedPointValue(metric: ExpectedMetric): unknown {

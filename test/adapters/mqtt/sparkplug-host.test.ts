@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { encodeSparkplug } from "../../../adapters/mqtt/sparkplug/codec.js";
 import { SparkplugHost } from "../../../adapters/mqtt/sparkplug/host.js";
-import { payloadOf, vector } from "./sparkplug-vectors.js";
+import { payloadOf, vector } from "./vectors.js";
 
 function host(rebirth = false) {
   const counters = new Map<string, number>();
