@@ -6,10 +6,11 @@
  */
 
 import { createJsonFlattener, JsonShapeError, parseTimestamp, valueAtPath } from "../../src/decoding/json-fields.js";
+import { isUtf8 } from "node:buffer";
 import type { PointInput } from "../../src/pipeline/point.js";
 import { type InfluxFieldValue, parseInflux } from "./influx.js";
 import type { SubscriptionOptions } from "./options.js";
-import { Template, type TemplateValues } from "./template.js";
+import { pathTemplate, Template, type TemplateValues } from "./template.js";
 
 export class MalformedPayload extends Error {}
 
@@ -20,7 +21,6 @@ export type PayloadMapper = (topic: string, payload: Uint8Array) => PointInput[]
 
 const NUMBER = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
 const PRECISION_TO_MS: Record<string, bigint> = { ns: 1_000_000n, us: 1000n, ms: 1n, s: 0n };
-const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 const DEFAULT_METRIC: Record<string, string> = {
   json: "{topic}.{path}",
@@ -101,9 +101,9 @@ function jsonDecoder(sub: SubscriptionOptions, metric: Template, count: Counter)
       if (ms === undefined) count("bad_timestamps");
     }
     const points = new Array<PointInput>(leaves.length);
+    const nameOf = pathTemplate(metric, values);
     for (let i = 0; i < leaves.length; i++) {
-      values.path = leaves[i].path;
-      const point: PointInput = { metric: metric.render(values), value: leaves[i].value };
+      const point: PointInput = { metric: nameOf(leaves[i].path), value: leaves[i].value };
       if (ms !== undefined) point.timestamp = ms;
       if (tags) point.tags = tags;
       points[i] = point;
@@ -173,11 +173,8 @@ export function scalarValue(text: string, booleans: "metric" | "event"): PointIn
 }
 
 function textOf(payload: Uint8Array): string {
-  try {
-    return utf8.decode(payload);
-  } catch {
-    throw new MalformedPayload("not UTF-8 text");
-  }
+  if (!isUtf8(payload)) throw new MalformedPayload("not UTF-8 text");
+  return Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString("utf8");
 }
 
 function withTags(point: PointInput, tags: Record<string, string> | undefined): PointInput {

@@ -55,6 +55,25 @@ export class Template {
   }
 }
 
+/**
+ * For templates with {path}: the name for every leaf of one message is head + path + tail, so
+ * the topic parts are rendered once per message, not once per leaf.
+ */
+export function pathTemplate(template: Template, values: TemplateValues): (path: string) => string {
+  const saved = values.path;
+  values.path = PATH_MARK;
+  const rendered = template.render(values);
+  values.path = saved;
+  const at = rendered.indexOf(PATH_MARK);
+  if (at < 0) return () => rendered;
+  const head = rendered.slice(0, at);
+  const tail = rendered.slice(at + PATH_MARK.length);
+  if (tail.includes(PATH_MARK)) return (path) => tidy(rendered.replaceAll(PATH_MARK, path));
+  return (path) => head + path + tail;
+}
+
+const PATH_MARK = "\u0000path\u0000";
+
 function placeholder(name: string): (values: TemplateValues) => string {
   switch (name) {
     case "topic":

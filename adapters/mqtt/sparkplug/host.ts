@@ -22,12 +22,15 @@ export interface SparkplugResult {
 interface Definition {
   name: string;
   datatype: number;
+  /** The point's metric name, `{group}.{node}[.{device}].{name, "/" → "."}`, made once at the BIRTH. */
+  metric?: string;
 }
 
 /** What one BIRTH defined: the node's own metrics, or one device's. */
 interface Scope {
   aliases: Map<number, Definition>;
-  datatypes: Map<string, number>;
+  /** By name: the datatype and the point's metric name. */
+  names: Map<string, Definition>;
   online: boolean;
 }
 
@@ -139,13 +142,14 @@ export class SparkplugHost {
 
   private birth(state: NodeState, scope: Scope, payload: SparkplugPayload, result: SparkplugResult, device?: string): void {
     scope.aliases.clear();
-    scope.datatypes.clear();
+    scope.names.clear();
     scope.online = true;
     const prefix = prefixOf(state, device);
     for (const metric of payload.metrics) {
       if (!metric.name) continue;
-      scope.datatypes.set(metric.name, metric.datatype);
-      if (Object.hasOwn(metric, "alias")) scope.aliases.set(toNumber(metric.alias), { name: metric.name, datatype: metric.datatype });
+      const definition = { name: metric.name, datatype: metric.datatype, metric: metricName(prefix, metric.name) };
+      scope.names.set(metric.name, definition);
+      if (Object.hasOwn(metric, "alias")) scope.aliases.set(toNumber(metric.alias), definition);
     }
     result.points.push({ metric: `${prefix}.sparkplug_state`, value: "online", ...payloadTime(payload) });
     this.pushMetrics(prefix, scope, payload, result);
@@ -213,7 +217,7 @@ export class SparkplugHost {
       const converted = convertValue(metric, definition.datatype);
       if (converted.counter) this.count(converted.counter);
       if (converted.value === undefined) continue;
-      const point: PointInput = { metric: `${prefix}.${definition.name.replaceAll("/", ".")}`, value: converted.value };
+      const point: PointInput = { metric: definition.metric ?? metricName(prefix, definition.name), value: converted.value };
       const timestamp = Object.hasOwn(metric, "timestamp") ? toNumber(metric.timestamp) : payloadTs;
       if (timestamp !== undefined) point.timestamp = timestamp;
       result.points.push(point);
@@ -231,7 +235,11 @@ export class SparkplugHost {
 }
 
 function emptyScope(): Scope {
-  return { aliases: new Map(), datatypes: new Map(), online: false };
+  return { aliases: new Map(), names: new Map(), online: false };
+}
+
+function metricName(prefix: string, name: string): string {
+  return `${prefix}.${name.replaceAll("/", ".")}`;
 }
 
 function prefixOf(state: NodeState, device?: string): string {
@@ -250,14 +258,14 @@ function bdSeqOf(payload: SparkplugPayload): number | undefined {
 
 /** The metric's name and datatype: its own where it has them, else from the BIRTH by alias or name. */
 function resolve(scope: Scope, metric: SparkplugMetric): Definition | undefined {
+  let known: Definition | undefined;
   if (metric.name) {
-    const datatype = metric.datatype || scope.datatypes.get(metric.name);
-    return datatype ? { name: metric.name, datatype } : undefined;
-  }
-  if (!Object.hasOwn(metric, "alias")) return undefined;
-  const known = scope.aliases.get(toNumber(metric.alias));
+    known = scope.names.get(metric.name);
+    if (!known) return metric.datatype ? { name: metric.name, datatype: metric.datatype } : undefined;
+  } else if (Object.hasOwn(metric, "alias")) known = scope.aliases.get(toNumber(metric.alias));
   if (!known) return undefined;
-  return metric.datatype ? { name: known.name, datatype: metric.datatype } : known;
+  // DATA may restate the datatype; the BIRTH's name (and metric name) stand.
+  return !metric.datatype || metric.datatype === known.datatype ? known : { ...known, datatype: metric.datatype };
 }
 
 function hasUnknownAlias(scope: Scope, metrics: SparkplugMetric[]): boolean {
