@@ -44,6 +44,15 @@ describe("mqtt adapter on aedes (MQTT 3.1.1)", () => {
     ]);
   });
 
+  it("WebSockets: ws:// to the same broker", async () => {
+    broker = await startAedes({}, true);
+    const harness = await setUp({ subscriptions: [{ topic: "ws/#", format: "value" }] });
+    expect(broker.url).toMatch(/^ws:/);
+    await publisher!.publishAsync("ws/a", "3", { qos: 1 });
+    await harness.waitForPoints(1);
+    expect(harness.points).toEqual([{ metric: "ws.a", value: 3 }]);
+  });
+
   it("counts malformed payloads per subscription, logs one line per interval with topic and first bytes, and goes on", async () => {
     const harness = await setUp({ subscriptions: [{ topic: "dev/#" }], malformed_log_interval: "1h" });
     for (let i = 0; i < 3; i++) await publisher!.publishAsync("dev/a", `{broken ${i}`, { qos: 1 });

@@ -6,11 +6,13 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { createServer, type Server, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Aedes, type AedesOptions } from "aedes";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
+import { createWebSocketStream, WebSocketServer } from "ws";
 
 export const MOSQUITTO = "/usr/sbin/mosquitto";
 export const hasMosquitto = existsSync(MOSQUITTO) && spawnSync("mosquitto_passwd", ["-h"]).error === undefined;
@@ -34,19 +36,33 @@ export interface AedesBroker {
   close(): Promise<void>;
 }
 
-export async function startAedes(options: AedesOptions = {}): Promise<AedesBroker> {
+/** aedes on a free loopback port; `websocket: true` serves MQTT over WebSockets (ws://…/mqtt) instead of TCP. */
+export async function startAedes(options: AedesOptions = {}, websocket = false): Promise<AedesBroker> {
   const broker = await Aedes.createBroker(options);
   const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
+  const track = (socket: Socket) => {
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
-    broker.handle(socket);
-  });
+  };
+  let server: Server | HttpServer;
+  if (websocket) {
+    const webSockets = new WebSocketServer({ noServer: true });
+    server = createHttpServer();
+    server.on("upgrade", (request, socket, head) => {
+      track(socket as Socket);
+      webSockets.handleUpgrade(request, socket, head, (ws) => broker.handle(createWebSocketStream(ws) as never, request));
+    });
+  } else {
+    server = createServer((socket) => {
+      track(socket);
+      broker.handle(socket);
+    });
+  }
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as { port: number };
   return {
     broker,
-    url: `mqtt://127.0.0.1:${port}`,
+    url: websocket ? `ws://127.0.0.1:${port}/mqtt` : `mqtt://127.0.0.1:${port}`,
     async close() {
       await new Promise<void>((resolve) => broker.close(() => resolve()));
       for (const socket of sockets) socket.destroy();
