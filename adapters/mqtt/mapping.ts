@@ -5,8 +5,8 @@
  * MalformedPayload; the adapter counts it and logs it, rate-limited.
  */
 
-import { createJsonFlattener, JsonShapeError, parseTimestamp, valueAtPath } from "../../src/decoding/json-fields.js";
 import { isUtf8 } from "node:buffer";
+import { createJsonFlattener, JsonShapeError, parseTimestamp, valueAtPath } from "../../src/decoding/json-fields.js";
 import type { PointInput } from "../../src/pipeline/point.js";
 import { type InfluxFieldValue, parseInflux } from "./influx.js";
 import type { SubscriptionOptions } from "./options.js";
