@@ -12,14 +12,7 @@ const PayloadType = root.lookupType("org.eclipse.tahu.protobuf.Payload");
 /** A 64-bit integer as protobufjs hands it: a Long ({low, high}) when the `long` package is present (a dependency of protobufjs). */
 export type Int64 = number | { low: number; high: number; unsigned: boolean };
 
-export interface SparkplugMetric {
-  name: string;
-  alias: Int64;
-  timestamp: Int64;
-  datatype: number;
-  isHistorical: boolean;
-  isTransient: boolean;
-  isNull: boolean;
+export interface SparkplugDataSetValue {
   /** Which oneof value field is set (intValue, longValue, floatValue…), if any. */
   value?: string;
   intValue: number;
@@ -28,22 +21,20 @@ export interface SparkplugMetric {
   doubleValue: number;
   booleanValue: boolean;
   stringValue: string;
+}
+
+export interface SparkplugMetric extends SparkplugDataSetValue {
+  name: string;
+  alias: Int64;
+  timestamp: Int64;
+  datatype: number;
+  isHistorical: boolean;
+  isTransient: boolean;
+  isNull: boolean;
   bytesValue: Uint8Array;
   datasetValue?: SparkplugDataSet;
   templateValue?: SparkplugTemplate;
   metadata?: { fileName?: string; contentType?: string; size?: Int64; md5?: string; description?: string };
-  /** Presence checks: protobufjs puts defaults on the prototype, so own properties are what was on the wire. */
-  hasOwnProperty(key: string): boolean;
-}
-
-export interface SparkplugDataSetValue {
-  value?: string;
-  intValue: number;
-  longValue: Int64;
-  floatValue: number;
-  doubleValue: number;
-  booleanValue: boolean;
-  stringValue: string;
 }
 
 export interface SparkplugDataSet {
@@ -71,7 +62,6 @@ export interface SparkplugPayload {
   seq: Int64;
   uuid: string;
   metrics: SparkplugMetric[];
-  hasOwnProperty(key: string): boolean;
 }
 
 /** Decodes a payload; throws on bytes that are not a Sparkplug B payload. */

@@ -5,10 +5,10 @@
  * absence fails the test; elsewhere the test is skipped with the reason printed.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import modbus from "../../../adapters/modbus/index.js";
 import { AdapterHarness } from "../../helpers/adapter-harness.js";
+import { freePort } from "../../helpers/free-port.js";
 
 const PYTHON = "/usr/bin/python3";
 const probe = spawnSync(PYTHON, ["-c", "import pymodbus; print(pymodbus.__version__)"], { encoding: "utf8" });
@@ -25,17 +25,6 @@ afterEach(async () => {
   await stopAdapter?.();
   child?.kill("SIGTERM");
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function startPeer(port: number): Promise<void> {
   const script = new URL("./pymodbus_server.py", import.meta.url).pathname;

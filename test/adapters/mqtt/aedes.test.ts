@@ -86,6 +86,20 @@ describe("mqtt adapter on aedes (MQTT 3.1.1)", () => {
     expect(harness.points.map((p) => p.value)).toEqual(Array.from({ length: total }, (_, i) => i));
   });
 
+  it("QoS 2 under 3.1.1: PUBREC waits for the queue too, and each message arrives once", async () => {
+    const harness = await setUp({ subscriptions: [{ topic: "q2/#", format: "value", qos: 2 }] }, new AdapterHarness({ id: "plant", highWater: 5 }));
+    for (let i = 0; i < 20; i++) publisher!.publish("q2/v", String(i), { qos: 2 });
+    await harness.waitForPoints(5);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(harness.points.length).toBe(5);
+    while (harness.points.length < 20) {
+      harness.release();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(harness.points.map((p) => p.value)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+  });
+
   it("refused credentials: down with the broker's reason, retried slowly, the password never logged", async () => {
     broker = await startAedes({
       authenticate: (_client, username, password, done) => {

@@ -13,22 +13,12 @@ import { join } from "node:path";
 import { Aedes, type AedesOptions } from "aedes";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import { createWebSocketStream, WebSocketServer } from "ws";
+import { freePort } from "../../helpers/free-port.js";
 
 export const MOSQUITTO = "/usr/sbin/mosquitto";
 export const hasMosquitto = existsSync(MOSQUITTO) && spawnSync("mosquitto_passwd", ["-h"]).error === undefined;
 if (!hasMosquitto && process.env.CI === "true") throw new Error("mosquitto is required in CI (apt-get install -y mosquitto)");
 export const NEEDS_MOSQUITTO = "needs mosquitto: apt-get install mosquitto";
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface AedesBroker {
   broker: Aedes;
