@@ -23,6 +23,8 @@ export class MqttAdapter implements Adapter {
   /** Set while an acknowledgement waits for the queue to drain. */
   private draining: Promise<void> | undefined;
   private subscribed = 0;
+  /** Filters the broker refused at the last subscribe: shown in every status line until the next one. */
+  private refused: string[] = [];
 
   constructor(
     private readonly options: MqttOptions,
@@ -71,24 +73,34 @@ export class MqttAdapter implements Adapter {
       // MQTT 5: no retained messages again for a subscription the session already had.
       options: { qos: route.sub.qos, ...(v5 ? { rh: 1 as const } : {}) },
     }));
-    try {
-      const granted = await Promise.all(requests.map((r) => client.subscribeAsync(r.topic, r.options)));
-      const refused = granted.flat().filter((g) => g.qos >= 0x80);
-      this.subscribed = requests.length - refused.length;
-      for (const g of refused) {
-        this.ctx.count("subscriptions_refused");
-        this.ctx.log.error("the broker refused a subscription (check the broker's ACL for this user)", { topic: g.topic, code: g.qos });
+    // One SUBACK per filter: mqtt.js fails a whole SUBSCRIBE when one of its filters is refused.
+    const results = await Promise.allSettled(requests.map((r) => client.subscribeAsync(r.topic, r.options)));
+    const refused: string[] = [];
+    for (const [i, result] of results.entries()) {
+      if (result.status === "fulfilled") continue;
+      // A SUBACK with a failure code comes as mqtt.js' ErrorWithSubackPacket (packet.granted); anything else is the link.
+      const granted = (result.reason as { packet?: { granted?: unknown } }).packet?.granted;
+      if (!Array.isArray(granted)) {
+        // Connection lost mid-subscribe: the reconnect subscribes again.
+        this.ctx.log.warn("subscribe failed", { topic: requests[i].topic, error: String(result.reason) });
+        return;
       }
-      this.reportUp(refused.map((g) => g.topic));
-    } catch (error) {
-      // Connection lost mid-subscribe: the reconnect subscribes again.
-      this.ctx.log.warn("subscribe failed", { error: (error as Error).message });
+      refused.push(requests[i].topic);
+      this.ctx.count("subscriptions_refused");
+      this.ctx.log.error("the broker refused a subscription (check the broker's ACL for this user)", {
+        topic: requests[i].topic,
+        reason: (result.reason as Error).message.replace(/^Subscribe error: /, ""),
+        code: granted[0],
+      });
     }
+    this.subscribed = requests.length - refused.length;
+    this.refused = refused;
+    this.reportUp();
   }
 
-  private reportUp(refused: string[] = []): void {
+  private reportUp(): void {
     const parts = [`connected to ${hostOf(this.options.url)}, ${this.subscribed} subscription(s)`];
-    if (refused.length > 0) parts.push(`refused: ${refused.join(", ")}`);
+    if (this.refused.length > 0) parts.push(`refused: ${this.refused.join(", ")}`);
     const offline = this.router.host?.offline() ?? [];
     if (offline.length > 0) parts.push(`Sparkplug offline: ${offline.slice(0, 5).join(", ")}${offline.length > 5 ? "…" : ""}`);
     this.ctx.status("up", parts.join("; "));

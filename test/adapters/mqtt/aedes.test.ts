@@ -87,7 +87,10 @@ describe("mqtt adapter on aedes (MQTT 3.1.1)", () => {
   });
 
   it("QoS 2 under 3.1.1: PUBREC waits for the queue too, and each message arrives once", async () => {
-    const harness = await setUp({ subscriptions: [{ topic: "q2/#", format: "value", qos: 2 }] }, new AdapterHarness({ id: "plant", highWater: 5 }));
+    const harness = await setUp(
+      { subscriptions: [{ topic: "q2/#", format: "value", qos: 2 }] },
+      new AdapterHarness({ id: "plant", highWater: 5 }),
+    );
     for (let i = 0; i < 20; i++) publisher!.publish("q2/v", String(i), { qos: 2 });
     await harness.waitForPoints(5);
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -98,6 +101,21 @@ describe("mqtt adapter on aedes (MQTT 3.1.1)", () => {
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(harness.points.map((p) => p.value)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+  });
+
+  it("a subscription the broker's ACL refuses: logged, counted, named in the status; the others work", async () => {
+    broker = await startAedes({
+      // A null subscription is aedes' way to answer SUBACK 0x80 for that filter.
+      authorizeSubscribe: (_client, subscription, done) =>
+        done(null, subscription.topic.startsWith("secret/") ? (null as never) : subscription),
+    });
+    const harness = await setUp({ subscriptions: [{ topic: "secret/#" }, { topic: "open/#", format: "value" }] });
+    await waitFor(() => /refused/.test(harness.states.at(-1)?.detail ?? ""), "the refusal in the status");
+    expect(harness.states.at(-1)?.detail).toMatch(/1 subscription\(s\); refused: secret\/#$/);
+    expect(harness.counters.get("subscriptions_refused")).toBe(1);
+    expect(harness.log.lines.some((l) => l.level === "error" && /ACL/.test(l.message) && l.fields?.topic === "secret/#")).toBe(true);
+    await publisher!.publishAsync("open/x", "1", { qos: 1 });
+    await harness.waitForPoints(1);
   });
 
   it("refused credentials: down with the broker's reason, retried slowly, the password never logged", async () => {
