@@ -86,6 +86,26 @@ describe("mqtt adapter on aedes (MQTT 3.1.1)", () => {
     expect(harness.points.map((p) => p.value)).toEqual(Array.from({ length: total }, (_, i) => i));
   });
 
+  it("a queue blocked past the keepalive: the link times out, reconnects only after the drain, the session redelivers, 0 lost", async () => {
+    const harness = await setUp(
+      { client_id: "held", clean: false, keepalive: "1s", subscriptions: [{ topic: "ka/#", format: "value", qos: 1 }] },
+      new AdapterHarness({ id: "plant", highWater: 5 }),
+    );
+    for (let i = 0; i < 20; i++) publisher!.publish("ka/v", String(i), { qos: 1 });
+    await harness.waitForPoints(5);
+    await waitFor(() => harness.states.at(-1)?.state === "down", "the keepalive timeout", 10_000);
+    expect(harness.states.at(-1)?.detail).toBe("Keepalive timeout");
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(harness.states.at(-1)?.state).toBe("down"); // no reconnect while the queue is still blocked
+    while (new Set(harness.points.map((p) => p.value)).size < 20) {
+      harness.release();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect([...new Set(harness.points.map((p) => p.value))].sort((a, b) => Number(a) - Number(b))).toEqual(
+      Array.from({ length: 20 }, (_, i) => i),
+    );
+  });
+
   it("QoS 2 under 3.1.1: PUBREC waits for the queue too, and each message arrives once", async () => {
     const harness = await setUp(
       { subscriptions: [{ topic: "q2/#", format: "value", qos: 2 }] },
