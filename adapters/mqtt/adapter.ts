@@ -23,6 +23,7 @@ export class MqttAdapter implements Adapter {
   /** Set while an acknowledgement waits for the queue to drain. */
   private draining: Promise<void> | undefined;
   private subscribed = 0;
+  private stopping = false;
   /** Filters the broker refused at the last subscribe: shown in every status line until the next one. */
   private refused: string[] = [];
 
@@ -49,6 +50,7 @@ export class MqttAdapter implements Adapter {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     if (this.stateTopic && this.link.connected) {
       // A clean stop sends no will: say offline ourselves, as a primary host must.
       await this.link.publish(this.stateTopic, this.statePayload(false), { qos: 1, retain: true }).catch(() => undefined);
@@ -158,7 +160,8 @@ export class MqttAdapter implements Adapter {
   private onOwnState(payload: Buffer): void {
     try {
       const state = JSON.parse(payload.toString("utf8")) as { online?: unknown };
-      if (state.online === false && this.link.connected) void this.publishState();
+      // Not while stopping: that offline is our own goodbye.
+      if (state.online === false && this.link.connected && !this.stopping) void this.publishState();
     } catch {
       this.ctx.count("sparkplug_bad_state_messages");
     }

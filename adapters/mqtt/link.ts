@@ -34,6 +34,7 @@ const V3_CONNACK: Record<number, string> = {
 /** Refusals that retrying soon cannot fix: wait reconnect_max, not the short backoff. */
 const V3_FATAL = new Set([1, 2, 4, 5]);
 const V5_FATAL = new Set([0x84, 0x85, 0x86, 0x87, 0x8a, 0x8c]);
+const GRACEFUL_END_MS = 1000;
 const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL|DEPTH_ZERO|HOSTNAME/;
 
 export class MqttLink {
@@ -177,6 +178,11 @@ export class MqttLink {
     this.abort.abort();
     const client = this.client;
     if (!client) return;
+    // A DISCONNECT first (mqtt.js' forced end sends none, and the broker would publish our will);
+    // forced if the broker does not answer in time. Held acknowledgements stay unsent: the broker
+    // delivers those messages again to the next session.
+    const ended = new Promise<void>((resolveEnd) => client.end(false, {}, () => resolveEnd()));
+    if (await Promise.race([ended.then(() => true), sleep(GRACEFUL_END_MS).then(() => false)])) return;
     await new Promise<void>((resolveEnd) => client.end(true, {}, () => resolveEnd()));
   }
 }

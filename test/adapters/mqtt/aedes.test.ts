@@ -184,6 +184,40 @@ describe("mqtt adapter on aedes (MQTT 3.1.1)", () => {
     expect(harness.points.filter((p) => p.metric === "TestGroup.TestNode.Temperature").map((p) => p.value)).toEqual([21.5, 25]);
   });
 
+  it("Sparkplug primary host: STATE birth retained on connect, the will says offline when the link dies, a clean stop too", async () => {
+    broker = await startAedes();
+    const watcher = await testClient(broker.url);
+    const states: string[] = [];
+    watcher.on("message", (_topic, payload) => states.push(JSON.parse(payload.toString()).online ? "online" : "offline"));
+    await watcher.subscribeAsync("spBv1.0/STATE/scada1", { qos: 1 });
+    const harness = await setUp({ client_id: "host", subscriptions: [{ format: "sparkplug" }], sparkplug: { host_id: "scada1" } });
+    await waitFor(() => states.length === 1, "the STATE birth");
+    // The link dies without a DISCONNECT: the broker publishes the will.
+    (broker.broker as unknown as { clients: Record<string, { close(): void }> }).clients.host.close();
+    await waitFor(() => states.length >= 2, "the will");
+    await waitFor(() => states.length >= 3, "the STATE birth after the reconnect");
+    await adapter!.stop();
+    adapter = undefined;
+    await waitFor(() => states.filter((s) => s === "offline").length >= 2, "the STATE death at the stop");
+    // Seeing its own retained death after the reconnect, the host may say online once more.
+    expect(states.filter((state, i) => state !== states[i - 1])).toEqual(["online", "offline", "online", "offline"]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(states.at(-1)).toBe("offline");
+    expect(states.filter((s) => s === "offline")).toHaveLength(2); // the will, the stop; a clean stop fires no will
+    expect(harness.points).toEqual([]);
+    await watcher.endAsync();
+  });
+
+  it("QoS 0 does not wait for the queue: when_full decides", async () => {
+    const harness = await setUp(
+      { subscriptions: [{ topic: "q0/#", format: "value", qos: 0 }] },
+      new AdapterHarness({ id: "plant", highWater: 5 }),
+    );
+    for (let i = 0; i < 20; i++) await publisher!.publishAsync("q0/v", String(i), { qos: 0 });
+    await harness.waitForPoints(20);
+    expect(harness.counters.get("acks_held_for_backpressure")).toBeUndefined();
+  });
+
   it("mqtt_publish: allowed topics go out, others are refused with a clear error", async () => {
     await setUp({ subscriptions: [{ topic: "x" }], allow_publish: ["plant/+/cmd/#"] });
     const received: string[] = [];

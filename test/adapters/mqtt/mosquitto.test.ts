@@ -164,6 +164,9 @@ describe.skipIf(!hasMosquitto)(`every shared/data/mqtt vector through mosquitto 
       ...jsonVectors.map((v, i): [string, Buffer] => [v.topic ?? `home/OpenMQTTGateway/BTtoMQTT/untitled${i}`, Buffer.from(v.payload)]),
       ...influxVectors.map((v, i): [string, Buffer] => [`telegraf/line${i}`, Buffer.from(v.line)]),
       ...sparkplugVectors.map((v): [string, Buffer] => [v.topic, payloadOf(v.name)]),
+      // Malformed: not JSON, and not a Sparkplug payload.
+      ["tasmota_49A3BC/tele/SENSOR", Buffer.from('{"DHT11":{"Temperature":')],
+      ["spBv1.0/TestGroup/NDATA/TestNode", Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f])],
     ];
     // What the decoders make of them, without a broker in between.
     const offline = new AdapterHarness({ id: "plant" }).context;
@@ -177,7 +180,9 @@ describe.skipIf(!hasMosquitto)(`every shared/data/mqtt vector through mosquitto 
 
     const invalidInflux = influxVectors.filter((v) => !v.valid).length;
     expect(harness.counters.get("malformed_payloads:telegraf/#")).toBe(invalidInflux);
-    expect(harness.counters.get("malformed_payloads")).toBe(invalidInflux);
+    expect(harness.counters.get("malformed_payloads:+/tele/+")).toBe(1);
+    expect(harness.counters.get("malformed_payloads:spBv1.0/#")).toBe(1);
+    expect(harness.counters.get("malformed_payloads")).toBe(invalidInflux + 2);
     expect(harness.points).toContainEqual({ metric: "tasmota_49A3BC.DHT11.Temperature", value: 20.5, tags: { device: "tasmota_49A3BC" } });
     expect(harness.points).toContainEqual({
       metric: "procstat.memory_rss",
