@@ -29,6 +29,17 @@ const DEFAULT_METRIC: Record<string, string> = {
   influx: "{measurement}.{field}",
 };
 
+/** What depends on the topic alone, worked out once per topic. */
+interface TopicContext {
+  values: TemplateValues;
+  tags: Record<string, string> | undefined;
+  /** The metric name of a leaf path (json), or of the message (value, raw; the path is ignored). */
+  name: (path: string) => string;
+}
+
+/** Topics remembered per subscription; a fleet with more distinct topics just renders more often. */
+const TOPIC_CACHE_SIZE = 10_000;
+
 export function createMapper(sub: SubscriptionOptions, count: Counter): PayloadMapper {
   const metric = new Template(sub.metric ?? DEFAULT_METRIC[sub.format]);
   const tagTemplates = Object.entries(sub.tags ?? {}).map(([key, text]) => [key, new Template(text)] as const);
@@ -39,32 +50,39 @@ export function createMapper(sub: SubscriptionOptions, count: Counter): PayloadM
     return tags;
   };
   const decode = formatDecoder(sub, metric, count);
+  const contexts = new Map<string, TopicContext>();
   return (topic, payload) => {
-    const values: TemplateValues = { levels: topic.split("/"), dottedTopic: topic.replaceAll("/", ".") };
-    return decode(payload, values, tagsFor(values));
+    let context = contexts.get(topic);
+    if (!context) {
+      if (contexts.size >= TOPIC_CACHE_SIZE) contexts.clear();
+      const values: TemplateValues = { levels: topic.split("/"), dottedTopic: topic.replaceAll("/", ".") };
+      context = { values, tags: tagsFor(values), name: pathTemplate(metric, values) };
+      contexts.set(topic, context);
+    }
+    return decode(payload, context);
   };
 }
 
-type Decoder = (payload: Uint8Array, values: TemplateValues, tags: Record<string, string> | undefined) => PointInput[];
+type Decoder = (payload: Uint8Array, context: TopicContext) => PointInput[];
 
 function formatDecoder(sub: SubscriptionOptions, metric: Template, count: Counter): Decoder {
   switch (sub.format) {
     case "json":
-      return jsonDecoder(sub, metric, count);
+      return jsonDecoder(sub, count);
     case "value":
-      return (payload, values, tags) => {
+      return (payload, { name, tags }) => {
         const text = textOf(payload).trim();
         if (text === "") {
           // An empty retained message clears the retained value: nothing to read, not an error.
           count("empty_payloads");
           return [];
         }
-        return [withTags({ metric: metric.render(values), value: scalarValue(text, sub.booleans) }, tags)];
+        return [withTags({ metric: name(""), value: scalarValue(text, sub.booleans) }, tags)];
       };
     case "raw":
-      return (payload, values, tags) => {
+      return (payload, { name, tags }) => {
         const encoded = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString(sub.encoding);
-        return [withTags({ metric: metric.render(values), value: encoded }, tags)];
+        return [withTags({ metric: name(""), value: encoded }, tags)];
       };
     case "influx":
       return influxDecoder(sub, metric, count);
@@ -73,7 +91,7 @@ function formatDecoder(sub: SubscriptionOptions, metric: Template, count: Counte
   }
 }
 
-function jsonDecoder(sub: SubscriptionOptions, metric: Template, count: Counter): Decoder {
+function jsonDecoder(sub: SubscriptionOptions, count: Counter): Decoder {
   const timestamp = sub.timestamp;
   const flatten = createJsonFlattener({
     fields: sub.fields,
@@ -81,7 +99,7 @@ function jsonDecoder(sub: SubscriptionOptions, metric: Template, count: Counter)
     numericStrings: sub.numeric_strings,
     booleans: sub.booleans,
   });
-  return (payload, values, tags) => {
+  return (payload, { name, tags }) => {
     let document: unknown;
     try {
       document = JSON.parse(textOf(payload));
@@ -101,9 +119,8 @@ function jsonDecoder(sub: SubscriptionOptions, metric: Template, count: Counter)
       if (ms === undefined) count("bad_timestamps");
     }
     const points = new Array<PointInput>(leaves.length);
-    const nameOf = pathTemplate(metric, values);
     for (let i = 0; i < leaves.length; i++) {
-      const point: PointInput = { metric: nameOf(leaves[i].path), value: leaves[i].value };
+      const point: PointInput = { metric: name(leaves[i].path), value: leaves[i].value };
       if (ms !== undefined) point.timestamp = ms;
       if (tags) point.tags = tags;
       points[i] = point;
@@ -114,7 +131,7 @@ function jsonDecoder(sub: SubscriptionOptions, metric: Template, count: Counter)
 
 function influxDecoder(sub: SubscriptionOptions, metric: Template, count: Counter): Decoder {
   const factor = PRECISION_TO_MS[sub.precision];
-  return (payload, values, tags) => {
+  return (payload, { values, tags }) => {
     const { lines, errors } = parseInflux(textOf(payload));
     const points: PointInput[] = [];
     for (const line of lines) {

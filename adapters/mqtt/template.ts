@@ -69,7 +69,8 @@ export function pathTemplate(template: Template, values: TemplateValues): (path:
   const head = rendered.slice(0, at);
   const tail = rendered.slice(at + PATH_MARK.length);
   if (tail.includes(PATH_MARK)) return (path) => tidy(rendered.replaceAll(PATH_MARK, path));
-  return (path) => head + path + tail;
+  const empty = tidy(head + tail);
+  return (path) => (path === "" ? empty : head + path + tail);
 }
 
 const PATH_MARK = "\u0000path\u0000";
