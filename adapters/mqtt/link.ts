@@ -41,6 +41,7 @@ export class MqttLink {
   private client: MqttClient | undefined;
   private readonly backoff: Backoff;
   private stopped = false;
+  private corked = false;
   private readonly abort = new AbortController();
   private lastError: { reason: string; fatal: boolean } | undefined;
   private connectedOnce = false;
@@ -83,11 +84,27 @@ export class MqttLink {
     client.on("message", (topic, payload, packet: IPublishPacket) => {
       if (packet.qos === 0) this.events.message(topic, payload, 0, noop);
     });
+    client.on("packetreceive", () => this.coalesceWrites(client));
     client.on("connect", (packet: IConnackPacket) => this.onConnect(packet));
     client.on("error", (error) => this.onError(error));
     client.on("disconnect", (packet: IDisconnectPacket) => this.onBrokerDisconnect(packet));
     client.on("close", () => this.onClose());
     client.connect();
+  }
+
+  /**
+   * mqtt.js writes each PUBACK on its own (one syscall per message). Corking the socket while one
+   * read's packets are handled sends their acknowledgements together, at the end of that turn.
+   */
+  private coalesceWrites(client: MqttClient): void {
+    const stream = client.stream as { cork?: () => void; uncork?: () => void } | undefined;
+    if (this.corked || !stream?.cork || !stream.uncork) return;
+    this.corked = true;
+    stream.cork();
+    setImmediate(() => {
+      this.corked = false;
+      stream.uncork?.();
+    });
   }
 
   private async connectOptions(will: IClientOptions["will"]): Promise<IClientOptions> {
@@ -101,6 +118,8 @@ export class MqttLink {
       reconnectPeriod: 0,
       resubscribe: false,
       manualConnect: true,
+      // mqtt.js' own debug tracing costs a call with arguments per packet even when off.
+      log: noop,
       username: o.username,
       password: o.password,
       will,

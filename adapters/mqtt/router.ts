@@ -26,6 +26,8 @@ export interface Routed {
   sparkplugStateChanged?: boolean;
 }
 
+const ROUTE_CACHE_SIZE = 10_000;
+
 type RouterContext = Pick<AdapterContext, "log" | "count" | "clock">;
 
 export class MessageRouter {
@@ -50,8 +52,19 @@ export class MessageRouter {
 
   private readonly count: (name: string, n?: number) => void;
 
-  route(topic: string, payload: Uint8Array): Routed {
+  /** Which route a topic goes to (undefined: none), remembered: devices publish on few topics, often. */
+  private readonly routeOf = new Map<string, Route | undefined>();
+
+  private routeFor(topic: string): Route | undefined {
+    if (this.routeOf.has(topic)) return this.routeOf.get(topic);
+    if (this.routeOf.size >= ROUTE_CACHE_SIZE) this.routeOf.clear();
     const route = this.routes.find((r) => r.filter.matches(topic));
+    this.routeOf.set(topic, route);
+    return route;
+  }
+
+  route(topic: string, payload: Uint8Array): Routed {
+    const route = this.routeFor(topic);
     if (!route) {
       this.count("unmatched_messages");
       return { points: [] };
