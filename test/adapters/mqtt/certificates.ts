@@ -1,7 +1,11 @@
 /** A throwaway CA, a broker certificate for 127.0.0.1 signed by it, and a second, unrelated CA, made with openssl. */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+
+export const hasOpenssl = spawnSync("openssl", ["version"]).status === 0;
+if (!hasOpenssl && process.env.CI === "true") throw new Error("openssl is required in CI (apt-get install -y openssl)");
+export const NEEDS_OPENSSL = "needs openssl: apt-get install openssl";
 
 export interface TestCertificates {
   ca: string;
