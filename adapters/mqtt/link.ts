@@ -200,9 +200,11 @@ export class MqttLink {
     // A DISCONNECT first (mqtt.js' forced end sends none, and the broker would publish our will);
     // forced if the broker does not answer in time. Held acknowledgements stay unsent: the broker
     // delivers those messages again to the next session.
+    const timer = new AbortController();
     const ended = new Promise<void>((resolveEnd) => client.end(false, {}, () => resolveEnd()));
-    if (await Promise.race([ended.then(() => true), sleep(GRACEFUL_END_MS).then(() => false)])) return;
-    await new Promise<void>((resolveEnd) => client.end(true, {}, () => resolveEnd()));
+    const graceful = await Promise.race([ended.then(() => true), sleep(GRACEFUL_END_MS, timer.signal).then(() => false)]);
+    timer.abort(); // no timer left to hold the process at shutdown
+    if (!graceful) await new Promise<void>((resolveEnd) => client.end(true, {}, () => resolveEnd()));
   }
 }
 
