@@ -11,6 +11,7 @@ const registry: Record<string, Loader> = {
   mavlink: () => import("../adapters/mavlink/index.js"),
   modbus: () => import("../adapters/modbus/index.js"),
   mqtt: () => import("../adapters/mqtt/index.js"),
+  serial: () => import("../adapters/serial/index.js"),
 };
 
 /** Test-only adapters live outside the shipped registry and are added by the tests that need them. */

@@ -22,5 +22,8 @@ describe("the README's first command", () => {
     expect(out).toMatch(/sub\.attitude\.roll\s+-?\d/);
     expect(out).toMatch(/car\.ESP_21\.ESP_v_Signal\s+\d/);
     expect(run.stderr).toMatch(/stopped: plexus-bridge-demo acknowledged=\d+ pending=0 dropped=0 invalid=0/);
+    // --duration stops it; no signal was sent, and the log says so.
+    expect(run.stderr).toContain("demo --duration 6s elapsed: stopping");
+    expect(run.stderr).not.toContain("SIGTERM");
   }, 90_000);
 });

@@ -2,26 +2,38 @@
  * `plexus-bridge run [-c FILE]`: the daemon. Exit 0 after a clean stop, 78 for a bad config,
  * 70 when the core itself failed (systemd restarts it; the spool keeps what was queued).
  */
-import { packageVersion } from "../cli.js";
+import { parseCommandArgs, usageFailure } from "../cli-args.js";
 import { Daemon } from "../daemon.js";
 import { describeError } from "../supervisor.js";
-import { notifySystemd, startWatchdog } from "../systemd.js";
+import { SystemdNotifier } from "../systemd/notifier.js";
+import { type ServiceReporter, startServiceReporter } from "../systemd/service-reporter.js";
 import { defaultStateDir, Uplink } from "../uplink/index.js";
-import { EXIT_SOFTWARE, EXIT_USAGE, loadOrExit, makeLogger, parseCommonFlags, reloader, untilStopped } from "./shared.js";
+import { packageVersion } from "../version.js";
+import { COMMON_OPTIONS, type CommonFlags, commonFlags, EXIT_SOFTWARE, loadOrExit, makeLogger, reloader, untilStopped } from "./shared.js";
+
+/** The bridge sends to Plexus: it needs an API key (tail does not). */
+const SENDS = { needsApiKey: true };
 
 const USAGE = "usage: plexus-bridge run [-c FILE] [--log-format text|json] [--log-level LEVEL]\n";
 
-export async function runRunCommand(argv: readonly string[]): Promise<number> {
-  const flags = parseCommonFlags(argv);
-  if (typeof flags === "string" || flags.rest.length > 0) {
-    if (typeof flags !== "string" && (flags.rest.includes("-h") || flags.rest.includes("--help"))) {
+export interface RunOptions {
+  /** Stops the bridge as SIGTERM would; its reason is logged ("<reason>: stopping"). */
+  stop?: AbortSignal;
+}
+
+export async function runRunCommand(argv: readonly string[], options: RunOptions = {}): Promise<number> {
+  let flags: CommonFlags;
+  try {
+    const { values } = parseCommandArgs(argv, COMMON_OPTIONS);
+    if (values.help) {
       process.stdout.write(USAGE);
       return 0;
     }
-    process.stderr.write(`${typeof flags === "string" ? flags : `unexpected argument: ${flags.rest[0]}`}\n${USAGE}`);
-    return EXIT_USAGE;
+    flags = commonFlags(values);
+  } catch (error) {
+    return usageFailure(error, USAGE);
   }
-  const config = await loadOrExit(flags.file);
+  const config = await loadOrExit(flags.file, SENDS);
   if (typeof config === "number") return config;
   const log = makeLogger(config, flags);
   const stateDir = config.stateDir ?? defaultStateDir();
@@ -43,11 +55,25 @@ export async function runRunCommand(argv: readonly string[]): Promise<number> {
       }),
   });
   log.info(`plexus-bridge ${agentVersion} starting: ${config.file}, state in ${stateDir}`);
-  const { stopped, start } = untilStopped(daemon, log, async () => {
-    notifySystemd("RELOADING=1");
-    await reloader(flags.file, daemon, log)();
-    notifySystemd("READY=1");
+  const systemd = await SystemdNotifier.fromEnv(log);
+  let reporter: ServiceReporter | undefined;
+  const { stopped, start, finish } = untilStopped(daemon, log, async () => {
+    systemd?.reloading();
+    try {
+      await reloader(flags.file, daemon, log, SENDS, (refusal) => reporter?.note(refusal))();
+    } finally {
+      // Whatever happened, systemd (Type=notify-reload) waits for READY=1 to end the reload job.
+      systemd?.ready(reporter?.report());
+    }
   });
+  options.stop?.addEventListener(
+    "abort",
+    () => {
+      log.info(`${String(options.stop?.reason)}: stopping`);
+      finish(0);
+    },
+    { once: true },
+  );
   try {
     await start();
   } catch (error) {
@@ -55,12 +81,15 @@ export async function runRunCommand(argv: readonly string[]): Promise<number> {
     await daemon.stop();
     return EXIT_SOFTWARE;
   }
-  notifySystemd("READY=1", `STATUS=running ${config.adapters.length} adapter(s)`);
-  const watchdog = startWatchdog();
+  if (systemd) {
+    reporter = startServiceReporter(systemd, () => daemon.stats(), log);
+    systemd.ready(reporter.report());
+  }
   const code = await stopped;
-  notifySystemd("STOPPING=1");
-  clearInterval(watchdog);
+  reporter?.stop();
+  systemd?.stopping();
   await daemon.stop();
+  systemd?.close();
   log.info("stopped");
   return code;
 }

@@ -1,10 +1,9 @@
 /**
  * Brokers for the MQTT tests: aedes in process (MQTT 3.1.1), and Debian's mosquitto started on a
- * free loopback port with a generated config (MQTT 5, TLS, password files, persistence). Off CI a
- * developer may lack mosquitto: those tests skip, saying so. CI installs it (.ci/run), so there
- * its absence fails the run instead of quietly skipping (the rule of test/helpers/socat.ts).
+ * free loopback port with a generated config (MQTT 5, TLS, password files, persistence). mosquitto
+ * is a system peer (test/helpers/system-peer.ts): skipped with the reason off CI, required in CI.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { createServer, type Server, Socket } from "node:net";
@@ -14,11 +13,20 @@ import { Aedes, type AedesOptions } from "aedes";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import { createWebSocketStream, WebSocketServer } from "ws";
 import { freePort } from "../../helpers/free-port.js";
+import { requirePeer } from "../../helpers/system-peer.js";
 
 export const MOSQUITTO = "/usr/sbin/mosquitto";
-export const hasMosquitto = existsSync(MOSQUITTO) && spawnSync("mosquitto_passwd", ["-h"]).error === undefined;
-if (!hasMosquitto && process.env.CI === "true") throw new Error("mosquitto is required in CI (apt-get install -y mosquitto)");
-export const NEEDS_MOSQUITTO = "needs mosquitto: apt-get install mosquitto";
+const mosquitto = requirePeer({
+  name: "mosquitto",
+  apt: "mosquitto",
+  // `mosquitto -h` exits 3 after its usage text, so the probe looks for the files; mosquitto_passwd comes in the same package.
+  probe: () => {
+    if (!existsSync(MOSQUITTO)) return `${MOSQUITTO} is not installed`;
+    return existsSync("/usr/bin/mosquitto_passwd") || "mosquitto_passwd is not installed";
+  },
+});
+export const hasMosquitto = mosquitto.available;
+export const NEEDS_MOSQUITTO = mosquitto.reason;
 
 export interface AedesBroker {
   broker: Aedes;

@@ -1,11 +1,13 @@
 /** A throwaway CA, a broker certificate for 127.0.0.1 signed by it, and a second, unrelated CA, made with openssl. */
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { commandWorks, requirePeer } from "../../helpers/system-peer.js";
 
-export const hasOpenssl = spawnSync("openssl", ["version"]).status === 0;
-if (!hasOpenssl && process.env.CI === "true") throw new Error("openssl is required in CI (apt-get install -y openssl)");
-export const NEEDS_OPENSSL = "needs openssl: apt-get install openssl";
+/** A system peer (test/helpers/system-peer.ts): skipped with the reason off CI, required in CI. */
+const openssl = requirePeer({ name: "openssl", apt: "openssl", probe: () => commandWorks("openssl", ["version"]) });
+export const hasOpenssl = openssl.available;
+export const NEEDS_OPENSSL = openssl.reason;
 
 export interface TestCertificates {
   ca: string;
