@@ -40,6 +40,8 @@ export interface AdapterContext {
   signal: AbortSignal;
   /** Folder of the config file: relative paths in options are resolved against it. */
   configDir: string;
+  /** This installation's stable id (state directory), for names a peer must see stay the same (an MQTT client id). */
+  installId?: string;
   /**
    * Hands points to the pipeline. Returns false when the queue is over its high-water mark:
    * an adapter that can pause (polling, replay, serial, MQTT QoS>=1) waits for `drained()`.

@@ -11,6 +11,7 @@ const registry: Record<string, Loader> = {
   can: () => import("../adapters/can/index.js"),
   mavlink: () => import("../adapters/mavlink/index.js"),
   modbus: () => import("../adapters/modbus/index.js"),
+  mqtt: () => import("../adapters/mqtt/index.js"),
   serial: () => import("../adapters/serial/index.js"),
 };
 

@@ -16,6 +16,7 @@ import { SourceQueue } from "./pipeline/queue.js";
 import type { QueueOptions } from "./pipeline/queue-options.js";
 import { Spool } from "./pipeline/spool.js";
 import { AdapterSupervisor, adapterOf, describeError, type SupervisorOptions } from "./supervisor.js";
+import { UplinkState } from "./uplink/state.js";
 
 /** Where a source's queue drains to: the uplink, or `tail`'s printer. */
 export interface Sink {
@@ -319,6 +320,15 @@ export class Daemon implements BridgeControl {
       });
   }
 
+  /** The install id for adapters; undefined when the state directory cannot keep one (they fall back). */
+  private installId(): string | undefined {
+    try {
+      return new UplinkState(this.options.stateDir).installId();
+    } catch {
+      return undefined;
+    }
+  }
+
   private startAdapter(adapter: AdapterConfig): void {
     const origin = this.pipeline.addAdapter({
       id: adapter.id,
@@ -338,7 +348,7 @@ export class Daemon implements BridgeControl {
         status: (id, state, detail) => this.onStatus(id, state, detail),
         finished: (id) => this.onFinished(id),
       },
-      { configDir: this.config.dir, ...this.options.supervisor },
+      { configDir: this.config.dir, installId: this.installId(), ...this.options.supervisor },
     );
     this.supervisors.set(adapter.id, supervisor);
     this.finishedIds.delete(adapter.id);

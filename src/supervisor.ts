@@ -36,6 +36,7 @@ export interface SupervisorOptions {
   stopTimeoutMs?: number;
   /** The config file's folder: adapters resolve relative paths against it. */
   configDir?: string;
+  installId?: string;
 }
 
 export class AdapterSupervisor {
@@ -173,6 +174,7 @@ export class AdapterSupervisor {
       clock: this.clock,
       signal,
       configDir: this.options.configDir ?? process.cwd(),
+      installId: this.options.installId,
       emit: (points) => (signal.aborted ? false : pipeline.ingest(origin, points)),
       drained: () => pipeline.drained(origin),
       status: (state, detail) => {

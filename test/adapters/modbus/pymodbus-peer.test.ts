@@ -5,10 +5,10 @@
  * fails the test; elsewhere the test is skipped with the reason in its name.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import modbus from "../../../adapters/modbus/index.js";
 import { AdapterHarness } from "../../helpers/adapter-harness.js";
+import { freePort } from "../../helpers/free-port.js";
 import { commandWorks, requirePeer } from "../../helpers/system-peer.js";
 
 /** Debian's interpreter, which python3-pymodbus installs into (a python3 first on PATH may be a pyenv or venv one). */
@@ -25,17 +25,6 @@ afterEach(async () => {
   await stopAdapter?.();
   child?.kill("SIGTERM");
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function startPeer(port: number): Promise<void> {
   const script = new URL("./pymodbus_server.py", import.meta.url).pathname;
