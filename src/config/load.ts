@@ -10,6 +10,7 @@ import type { z } from "zod";
 import type { AdapterDefinition } from "../adapter-contract.js";
 import { adapterTypes, loadAdapter } from "../adapters.js";
 import type { QueueOptions } from "../pipeline/queue-options.js";
+import { type StatusSettings, statusSettings } from "../status/options.js";
 import { plexusProblems } from "../uplink/check.js";
 import type { PlexusOptions } from "../uplink/options.js";
 import { plexusSection } from "../uplink/options.js";
@@ -51,6 +52,10 @@ export interface BridgeConfig {
   stateDir?: string;
   log: { level: "debug" | "info" | "warn" | "error"; format: "text" | "json" };
   shutdownTimeoutMs: number;
+  /** The status server (absent or false: off). Its token is not enumerable. */
+  status?: StatusSettings | false;
+  /** The bridge's own bridge.* points (absent or false: off). */
+  telemetry?: { intervalMs: number } | false;
   adapters: AdapterConfig[];
 }
 
@@ -138,7 +143,7 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
   }
   if (!core.success || problems.length > 0) return finish();
 
-  const { plexus, queue, state_dir, log, shutdown_timeout } = core.data;
+  const { plexus, queue, state_dir, log, shutdown_timeout, status, telemetry } = core.data;
   const { api_key: apiKey, ...visiblePlexus } = plexus;
   const config: BridgeConfig = {
     file: absolute,
@@ -148,6 +153,8 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
     stateDir: state_dir === undefined ? undefined : path.resolve(dir, state_dir),
     log,
     shutdownTimeoutMs: shutdown_timeout,
+    status: statusSettings(status),
+    telemetry: telemetry === false ? false : { intervalMs: telemetry.interval },
     adapters,
   };
   return finish(hideKey(config, "apiKey", apiKey));
