@@ -4,6 +4,7 @@
  */
 import { packageVersion } from "../cli.js";
 import { Daemon } from "../daemon.js";
+import { startOperations } from "../status/index.js";
 import { describeError } from "../supervisor.js";
 import { notifySystemd, startWatchdog } from "../systemd.js";
 import { defaultStateDir, Uplink } from "../uplink/index.js";
@@ -55,12 +56,14 @@ export async function runRunCommand(argv: readonly string[]): Promise<number> {
     await daemon.stop();
     return EXIT_SOFTWARE;
   }
+  const operations = await startOperations(daemon, config, log, agentVersion);
   notifySystemd("READY=1", `STATUS=running ${config.adapters.length} adapter(s)`);
   const watchdog = startWatchdog();
   const code = await stopped;
   notifySystemd("STOPPING=1");
   clearInterval(watchdog);
   await daemon.stop();
+  await operations.close();
   log.info("stopped");
   return code;
 }
