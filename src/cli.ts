@@ -1,5 +1,5 @@
 /**
- * plexus-bridge: run | check | schema | tail | gateway | adapters | demo | version.
+ * plexus-bridge: run | check | schema | tail | gateway | adapters | demo | status | version.
  * Each command lives in its own module and is imported only when used, so `check` never loads
  * the uplink and `gateway` never loads an adapter.
  */
@@ -17,6 +17,7 @@ commands:
   tail      [-c FILE] [--format ndjson|table] [--adapter ID]   print points instead of sending them
   gateway   [options]   run a local Plexus-compatible gateway (tests, demos, commissioning)
   demo                  the local gateway plus the bridge on replayed real captures
+  status    [--url U] [--json]   ask a running bridge how it is (exit 1 when degraded)
   adapters              list the adapter types
   version               print the version
 
@@ -42,6 +43,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return (await import("./commands/tail.js")).runTailCommand(rest);
     case "gateway":
       return (await import("./gateway/cli.js")).runGatewayCommand([...rest]);
+    case "status":
+      return (await import("./commands/status.js")).runStatusCommand(rest);
     case "demo":
       return (await import("./commands/demo.js")).runDemoCommand(rest);
     case "adapters":

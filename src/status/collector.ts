@@ -8,7 +8,7 @@ import type { Daemon } from "../daemon.js";
 import { EventLoopDelay, type EventLoopDelayWindow } from "../event-loop-delay.js";
 import type { UplinkStats } from "../uplink/uplink.js";
 import { type Counted, identity } from "./accounting.js";
-import { assessHealth, type Health } from "./health.js";
+import { assessHealth, HEALTHY_ADAPTER_STATES, type Health } from "./health.js";
 import { type MetricEntry, MetricHistory } from "./history.js";
 
 export type CountedStatus = Counted & { balanced: boolean };
@@ -145,7 +145,7 @@ export class StatusCollector {
         type: supervisor?.type ?? "internal",
         source: supervisor?.source ?? this.routeSource(id),
         state,
-        since_s: this.since(`adapter ${id}`, state, now),
+        since_s: this.since(`adapter ${id}`, HEALTHY_ADAPTER_STATES.has(state) ? state : "not up", now),
         detail: supervisor?.detail ?? (state === "backoff" ? supervisor?.last_error : undefined),
         last_error: supervisor?.last_error,
         restarts: supervisor?.restarts ?? 0,
@@ -208,7 +208,7 @@ export class StatusCollector {
       connected: raw.connected,
       transport: raw.transport,
       since_s: this.since(`uplink ${id}`, raw.connected ? "connected" : raw.status, now),
-      rtt_ms: raw.rttMs,
+      rtt_ms: raw.rttMs === undefined ? undefined : Math.round(raw.rttMs * 10) / 10,
       clock_synced: raw.clockSynced,
       clock_offset_ms: raw.clockOffsetMs,
       local_clock_error_ms: raw.localClockErrorMs,
@@ -230,7 +230,10 @@ export class StatusCollector {
     return (origin === undefined ? undefined : this.daemon.pipeline.route(origin)?.sourceId) ?? "";
   }
 
-  /** Seconds since `what` was first seen in `state`. */
+  /**
+   * Seconds since `what` was first seen in `state`. Callers pass one key for every unhealthy
+   * state, so an adapter flipping between starting and backoff is "not up" since its first failure.
+   */
   private since(what: string, state: string, now: number): number {
     const seen = this.seen.get(what);
     if (seen?.key === state) return Math.round((now - seen.since) / 100) / 10;

@@ -16,13 +16,13 @@ export interface Health {
 }
 
 /** Adapter states that are healthy. */
-const ADAPTER_OK = new Set(["up", "finished", "disabled", "off"]);
+export const HEALTHY_ADAPTER_STATES: ReadonlySet<string> = new Set(["up", "finished", "disabled", "off", "internal"]);
 
 export function assessHealth(input: HealthInput, graceS: number): Health {
   const problems: string[] = [];
   if (input.stopping) problems.push("the bridge is stopping: delivering what is queued, then exiting");
   for (const adapter of input.adapters) {
-    if (adapter.internal || ADAPTER_OK.has(adapter.state) || adapter.since_s < graceS) continue;
+    if (adapter.internal || HEALTHY_ADAPTER_STATES.has(adapter.state) || adapter.since_s < graceS) continue;
     problems.push(
       `adapter ${adapter.id}: ${adapter.state} for ${Math.round(adapter.since_s)} s${adapter.detail ? `: ${adapter.detail}` : ""}`,
     );

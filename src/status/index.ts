@@ -7,7 +7,7 @@ import type { BridgeConfig } from "../config/index.js";
 import type { Daemon } from "../daemon.js";
 import type { Logger } from "../log.js";
 import { describeError } from "../supervisor.js";
-import { StatusCollector } from "./collector.js";
+import { type CollectorOptions, StatusCollector } from "./collector.js";
 import { type StatusServer, startStatusServer } from "./server.js";
 import { startTelemetry } from "./telemetry.js";
 
@@ -17,11 +17,17 @@ export interface Operations {
   close(): Promise<void>;
 }
 
-export async function startOperations(daemon: Daemon, config: BridgeConfig, log: Logger, version: string): Promise<Operations> {
+export async function startOperations(
+  daemon: Daemon,
+  config: BridgeConfig,
+  log: Logger,
+  version: string,
+  tuning: Omit<CollectorOptions, "version"> = {},
+): Promise<Operations> {
   const status = config.status ?? false;
   const telemetry = config.telemetry ?? false;
   if (status === false && telemetry === false) return { close: async () => {} };
-  const collector = new StatusCollector(daemon, { version });
+  const collector = new StatusCollector(daemon, { ...tuning, version });
   collector.start();
   let server: StatusServer | undefined;
   if (status !== false) {

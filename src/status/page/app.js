@@ -126,7 +126,8 @@ function renderAdapters(s) {
       const head = a.internal
         ? `<h3>${esc(a.id)} <span class="muted small">${a.id === "(bridge)" ? "the bridge's own telemetry" : "replayed from the spool"}</span></h3>`
         : `<h3>${esc(a.id)} <span class="muted small">${esc(a.type)} → ${esc(a.source)}</span> ${pill(a.state)}</h3>`;
-      const detail = a.detail ? `<div class="detail">${esc(a.detail)}</div>` : "";
+      const healthy = a.state === "up" || a.state === "finished";
+      const detail = a.detail ? `<div class="detail${healthy ? " muted" : ""}">${esc(a.detail)}</div>` : "";
       const lastError = a.last_error && a.last_error !== a.detail ? row("last error", esc(a.last_error), " error") : "";
       return `<article class="card adapter" data-adapter="${esc(a.id)}">${head}${detail}
         <div class="big">${fmtNumber(a.points_per_s)} <small>points/s</small></div>
