@@ -7,9 +7,9 @@ import { Daemon } from "../../src/daemon.js";
 import { type Gateway, startGateway } from "../../src/gateway/server.js";
 import { type Operations, startOperations } from "../../src/status/index.js";
 import { Uplink } from "../../src/uplink/index.js";
+import { ConfigFolder } from "../config/config-fixture.js";
 import { MemoryLogger } from "../helpers/adapter-harness.js";
 import { registerTestAdapter } from "../helpers/test-adapter.js";
-import { ConfigFolder } from "../config/config-fixture.js";
 
 export const API_KEY = "plx_statustest0000000000000000000secret";
 export const STATUS_TOKEN = "status-token-0123456789-secret";

@@ -52,7 +52,12 @@ describe("status server against a running bridge and the local gateway", () => {
     const health = await get("/health");
     expect(health.status).toBe(200);
     expect(health.type).toBe("application/json");
-    expect(JSON.parse(health.text)).toEqual({ status: "ok", problems: [], adapters: { gen: "up" }, uplinks: { "status-test": "connected" } });
+    expect(JSON.parse(health.text)).toEqual({
+      status: "ok",
+      problems: [],
+      adapters: { gen: "up" },
+      uplinks: { "status-test": "connected" },
+    });
   });
 
   it("/health is 503 with the reason when an adapter cannot start", async () => {
@@ -78,7 +83,9 @@ describe("status server against a running bridge and the local gateway", () => {
     expect(type).toBe("text/plain; version=0.0.4; charset=utf-8");
     // Every line is a comment or `name{labels} value` in the exposition grammar.
     for (const line of text.trimEnd().split("\n")) {
-      expect(line).toMatch(/^(# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .+|[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_]\w*="([^"\\]|\\.)*",?)*\})? -?[0-9.e+-]+|NaN)$/);
+      expect(line).toMatch(
+        /^(# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .+|[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_]\w*="([^"\\]|\\.)*",?)*\})? -?[0-9.e+-]+|NaN)$/,
+      );
     }
     const value = (series: string) => Number(new RegExp(`^${series.replace(/[{}"()]/g, "\\$&")} (\\S+)$`, "m").exec(text)?.[1]);
     const labels = '{adapter="gen",source="status-test"}';
@@ -117,12 +124,17 @@ describe("status server against a running bridge and the local gateway", () => {
     const { text } = await get("/metrics");
     expect(text).toContain('plexus_bridge_adapter_health_total{adapter="gen",type="testseq",counter="crc_errors"} 3');
     expect(text).toContain('plexus_bridge_adapter_health_total{adapter="gen",type="testseq",counter="exceptions.hr.voltage"} 1');
-    expect(text).toContain('plexus_bridge_points_invalid_total{adapter="gen",source="status-test",reason="value NaN is not a finite number"} 1');
+    expect(text).toContain(
+      'plexus_bridge_points_invalid_total{adapter="gen",source="status-test",reason="value NaN is not a finite number"} 1',
+    );
   });
 
   it("/events streams a snapshot at once and one per tick with the metrics' latest values; / and its assets are served", async () => {
     bridge = await startBridge(`status: {listen: "127.0.0.1:0"}\n${ADAPTERS}`);
-    const [first, second] = (await events(2)) as { snapshot: { adapters: { id: string }[] }; values: { metric: string; value: unknown }[] }[];
+    const [first, second] = (await events(2)) as {
+      snapshot: { adapters: { id: string }[] };
+      values: { metric: string; value: unknown }[];
+    }[];
     expect(first.snapshot.adapters.map((a) => a.id)).toContain("gen");
     expect(second.values.find((v) => v.metric === "gen.seq")?.value).toEqual(expect.any(Number));
     const page = await get("/");
@@ -142,7 +154,13 @@ describe("status server against a running bridge and the local gateway", () => {
     expect(bridge.operations.server).toBeUndefined();
     await waitFor(() => bridge!.gateway.points.some((p) => p.metric === "bridge.adapter.state"), 15_000, "telemetry");
     const metrics = new Set(bridge.gateway.points.map((p) => p.metric as string));
-    for (const name of ["bridge.points_per_s", "bridge.queue.pending", "bridge.uplink.reconnects", "bridge.points.dropped", "bridge.adapter.points_per_s"]) {
+    for (const name of [
+      "bridge.points_per_s",
+      "bridge.queue.pending",
+      "bridge.uplink.reconnects",
+      "bridge.points.dropped",
+      "bridge.adapter.points_per_s",
+    ]) {
       expect(metrics).toContain(name);
     }
     const state = bridge.gateway.points.find((p) => p.metric === "bridge.adapter.state")!;
@@ -180,7 +198,9 @@ describe("status server secrets and its token", () => {
     bridge = await startBridge(withToken);
     await waitFor(() => (bridge!.gateway.summary().get("status-test")?.points ?? 0) > 0, 10_000, "a delivery");
     bridge.operations.collector!.tick();
-    const bodies = await Promise.all(["/", "/app.js", "/health", "/metrics", "/api/status", "/api/history", "/nope"].map((p) => get(p, bearer)));
+    const bodies = await Promise.all(
+      ["/", "/app.js", "/health", "/metrics", "/api/status", "/api/history", "/nope"].map((p) => get(p, bearer)),
+    );
     bodies.push({ status: 200, type: "", text: JSON.stringify(await events(2, bearer)), headers: new Headers() });
     for (const { text } of bodies) {
       expect(text.length).toBeGreaterThan(0);

@@ -2,7 +2,7 @@
 // history once at load (/api/history), then kept here. No framework, no build step.
 
 const HISTORY = 180; // samples kept per metric, one per tick (the server keeps as many)
-const MAX_ROWS = 200; // metric rows drawn at once; the filter narrows the rest
+const MAX_ROWS = 150; // metric rows drawn at once; the filter narrows the rest
 const metrics = new Map(); // id → { adapter, metric, value, at, series: number[] }
 let snapshot;
 let lastMessageAt = 0;
@@ -39,7 +39,12 @@ function fmtAge(seconds) {
   return `${Math.round(seconds / 86400)} d`;
 }
 const fmtTime = (ms) => (ms ? new Date(ms).toLocaleTimeString([], { hour12: false }) : "–");
-const ago = (ms) => (ms ? fmtAge((Date.now() - ms) / 1000) : "–");
+/** "just now", "12 s ago"… */
+function ago(ms) {
+  if (!ms) return "–";
+  const age = fmtAge((Date.now() - ms) / 1000);
+  return age === "now" ? "just now" : `${age} ago`;
+}
 
 const STATE_CLASS = {
   up: "ok",
@@ -146,7 +151,7 @@ function renderSources(s) {
         ? `${row("uplink", `${pill(u.connected ? `${u.transport ?? "connected"}` : u.status, u.connected ? "connected" : u.status)} for ${fmtAge(u.since_s)}`)}
           ${row("rtt", u.rtt_ms === undefined ? "–" : `${fmtNumber(u.rtt_ms)} ms`)}
           ${row("clock offset", u.local_clock_error_ms === undefined ? "not synced" : `${fmtNumber(u.local_clock_error_ms)} ms`)}
-          ${row("last ack", `${ago(u.last_ack_at)} ago`)}
+          ${row("last ack", ago(u.last_ack_at))}
           ${row("frames · reconnects", `${fmtCount(u.frames_sent)} · ${fmtCount(u.reconnects)}`)}
           ${u.last_error ? row("last error", esc(u.last_error), " error") : ""}`
         : row("uplink", "none");
@@ -201,7 +206,8 @@ function renderMetrics() {
     .slice(0, MAX_ROWS)
     .map((m) => {
       const value = typeof m.value === "object" ? JSON.stringify(m.value) : m.value;
-      return `<tr data-metric="${esc(m.metric)}"><td class="name">${esc(m.metric)}</td><td class="num">${esc(typeof value === "number" ? fmtNumber(value) : value)}</td><td class="age">${ago(m.at)}</td><td>${sparkline(m.series)}</td></tr>`;
+      const shown = typeof value === "number" ? fmtNumber(value) : String(value);
+      return `<tr data-metric="${esc(m.metric)}"><td class="name">${esc(m.metric)}</td><td class="num" title="${esc(value)}">${esc(shown)}</td><td class="age">${fmtAge((Date.now() - m.at) / 1000)}</td><td>${sparkline(m.series)}</td></tr>`;
     })
     .join("");
 }
@@ -229,6 +235,7 @@ function onMessage(message) {
   renderAdapters(snapshot);
   renderSources(snapshot);
   renderMetrics();
+  showLive();
   document.body.dataset.ticks = String(Number(document.body.dataset.ticks ?? 0) + 1);
 }
 
@@ -243,12 +250,15 @@ async function start() {
   const events = new EventSource("events");
   events.onmessage = (event) => onMessage(JSON.parse(event.data));
   $("filter").addEventListener("input", renderMetrics);
-  setInterval(() => {
-    const live = $("live");
-    const age = lastMessageAt ? (Date.now() - lastMessageAt) / 1000 : undefined;
-    live.textContent = age === undefined ? "connecting…" : age < 3 ? "● live" : `○ no update for ${fmtAge(age)}`;
-    live.className = `live ${age !== undefined && age < 3 ? "on" : "off"}`;
-  }, 500);
+  setInterval(showLive, 500);
+}
+
+/** "● live" while snapshots arrive; says how long it has been when they stop. */
+function showLive() {
+  const live = $("live");
+  const age = lastMessageAt ? (Date.now() - lastMessageAt) / 1000 : undefined;
+  live.textContent = age === undefined ? "connecting…" : age < 3 ? "● live" : `○ no update for ${fmtAge(age)}`;
+  live.className = `live ${age !== undefined && age < 3 ? "on" : "off"}`;
 }
 
 start();
