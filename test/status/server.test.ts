@@ -1,3 +1,4 @@
+import { type AddressInfo, createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { waitFor } from "../helpers/child.js";
 import { API_KEY, type RunningBridge, STATUS_TOKEN, startBridge } from "./bridge.js";
@@ -174,6 +175,38 @@ describe("status server against a running bridge and the local gateway", () => {
     await new Promise((resolve) => setTimeout(resolve, 1200));
     expect(bridge.gateway.points.filter((p) => String(p.metric).startsWith("bridge."))).toEqual([]);
     expect(bridge.operations.collector).toBeUndefined();
+  });
+});
+
+describe("status server next to the rest of the bridge", () => {
+  it("a port already taken is logged and the bridge runs on without its status server", async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      bridge = await startBridge(`status: {listen: "127.0.0.1:${port}"}\n${ADAPTERS}`);
+      expect(bridge.operations.server).toBeUndefined();
+      expect(bridge.log.lines.find((l) => l.level === "error")?.message).toMatch(
+        new RegExp(`^status server not started on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE.*; the bridge runs without it$`),
+      );
+      await waitFor(() => (bridge!.gateway.summary().get("status-test")?.points ?? 0) > 0, 10_000, "a delivery");
+    } finally {
+      taken.close();
+    }
+  });
+
+  it("shows the config file, the start and the last reload", async () => {
+    bridge = await startBridge(`status: {listen: "127.0.0.1:0"}\n${ADAPTERS}`);
+    const before = JSON.parse((await get("/api/status")).text);
+    expect(before.config.file).toMatch(/config\.yaml$/);
+    expect(before.config.reloaded_at).toBeUndefined();
+    const { loadConfig } = await import("../../src/config/index.js");
+    const { config } = await loadConfig(before.config.file, { env: {} });
+    await bridge.daemon.reload(config!);
+    bridge.operations.collector!.tick();
+    const after = JSON.parse((await get("/api/status")).text);
+    expect(after.config.reloaded_at).toBeGreaterThanOrEqual(before.config.started_at);
+    expect((await get("/metrics")).text).toMatch(/^plexus_bridge_config_reload_time_seconds \d+(\.\d+)?$/m);
   });
 });
 
