@@ -7,7 +7,8 @@ import { Daemon } from "../daemon.js";
 import { startOperations } from "../status/index.js";
 import { describeError } from "../supervisor.js";
 import { notifySystemd, startWatchdog } from "../systemd.js";
-import { defaultStateDir, Uplink } from "../uplink/index.js";
+import { defaultStateDir } from "../uplink/index.js";
+import { uplinkSinks } from "../uplink/sink.js";
 import { EXIT_SOFTWARE, EXIT_USAGE, loadOrExit, makeLogger, parseCommonFlags, reloader, untilStopped } from "./shared.js";
 
 const USAGE = "usage: plexus-bridge run [-c FILE] [--log-format text|json] [--log-level LEVEL]\n";
@@ -27,22 +28,7 @@ export async function runRunCommand(argv: readonly string[]): Promise<number> {
   const log = makeLogger(config, flags);
   const stateDir = config.stateDir ?? defaultStateDir();
   const agentVersion = packageVersion();
-  const daemon = new Daemon(config, {
-    log,
-    stateDir,
-    sinkFactory: (context) =>
-      new Uplink({
-        options: config.plexus,
-        apiKey: config.apiKey,
-        source: context.queue,
-        clock: context.clock,
-        log: context.log,
-        stateDir,
-        sensors: context.sensors,
-        control: context.control,
-        agentVersion,
-      }),
-  });
+  const daemon = new Daemon(config, { log, stateDir, sinkFactory: uplinkSinks(config, stateDir, agentVersion) });
   log.info(`plexus-bridge ${agentVersion} starting: ${config.file}, state in ${stateDir}`);
   const { stopped, start } = untilStopped(daemon, log, async () => {
     notifySystemd("RELOADING=1");

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { Daemon } from "../../src/daemon.js";
 import { type Gateway, startGateway } from "../../src/gateway/server.js";
 import { type Operations, startOperations } from "../../src/status/index.js";
-import { Uplink } from "../../src/uplink/index.js";
+import { uplinkSinks } from "../../src/uplink/sink.js";
 import { ConfigFolder } from "../config/config-fixture.js";
 import { MemoryLogger } from "../helpers/adapter-harness.js";
 import { registerTestAdapter } from "../helpers/test-adapter.js";
@@ -45,22 +45,7 @@ export async function startBridge(sections: string, graceS = 0): Promise<Running
   if (!config) throw new Error(`config problems: ${JSON.stringify(problems)}`);
   const log = new MemoryLogger();
   const stateDir = join(folder.dir, "state");
-  const daemon = new Daemon(config, {
-    log,
-    stateDir,
-    sinkFactory: (context) =>
-      new Uplink({
-        options: config.plexus,
-        apiKey: config.apiKey,
-        source: context.queue,
-        clock: context.clock,
-        log: context.log,
-        stateDir,
-        sensors: context.sensors,
-        control: context.control,
-        agentVersion: "test",
-      }),
-  });
+  const daemon = new Daemon(config, { log, stateDir, sinkFactory: uplinkSinks(config, stateDir, "test") });
   await daemon.start();
   const operations = await startOperations(daemon, config, log, "0.0.0-test", { graceS });
   return {
