@@ -9,6 +9,7 @@ import { type Operations, startOperations } from "../../src/status/index.js";
 import { uplinkSinks } from "../../src/uplink/sink.js";
 import { ConfigFolder } from "../config/config-fixture.js";
 import { MemoryLogger } from "../helpers/adapter-harness.js";
+import { waitFor } from "../helpers/child.js";
 import { registerTestAdapter } from "../helpers/test-adapter.js";
 
 export const API_KEY = "plx_statustest0000000000000000000secret";
@@ -21,6 +22,8 @@ export interface RunningBridge {
   /** The status server's base URL. */
   url: string;
   log: MemoryLogger;
+  /** Waits until the gateway acknowledged at least `n` points to the bridge, then takes a status sample. */
+  acknowledged(n: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -54,6 +57,10 @@ export async function startBridge(sections: string, graceS = 0): Promise<Running
     gateway,
     url: operations.server?.url ?? "",
     log,
+    async acknowledged(n) {
+      await waitFor(() => (daemon.stats().sources["status-test"]?.acknowledged ?? 0) >= n, 15_000, `${n} points acknowledged`);
+      operations.collector?.tick();
+    },
     async close() {
       await daemon.stop();
       await operations.close();

@@ -48,7 +48,7 @@ describe("status server against a running bridge and the local gateway", () => {
   it("/health is 200 with every adapter up and the uplink connected", async () => {
     bridge = await startBridge(`status: {listen: "127.0.0.1:0"}\n${ADAPTERS}`);
     expect(bridge.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    await waitFor(() => (bridge!.gateway.summary().get("status-test")?.points ?? 0) > 0, 10_000, "a delivery");
+    await bridge.acknowledged(1);
     bridge.operations.collector!.tick();
     const health = await get("/health");
     expect(health.status).toBe(200);
@@ -65,7 +65,7 @@ describe("status server against a running bridge and the local gateway", () => {
     const failing = ["  bad:", "    type: testseq", "    fail_starts: 1000"].join("\n");
     bridge = await startBridge(`status: {listen: "127.0.0.1:0"}\n${ADAPTERS}\n${failing}`);
     await waitFor(() => (bridge!.daemon.supervisor("bad")?.restarts ?? 0) > 0, 10_000, "a failed start");
-    await waitFor(() => (bridge!.gateway.summary().get("status-test")?.points ?? 0) > 0, 10_000, "a delivery");
+    await bridge.acknowledged(1);
     bridge.operations.collector!.tick();
     const health = await get("/health");
     expect(health.status).toBe(503);
@@ -77,7 +77,7 @@ describe("status server against a running bridge and the local gateway", () => {
 
   it("/metrics is Prometheus text with the counter identity, queue, uplink, adapter and process families", async () => {
     bridge = await startBridge(`status: {listen: "127.0.0.1:0"}\n${ADAPTERS}`);
-    await waitFor(() => (bridge!.gateway.summary().get("status-test")?.points ?? 0) >= 200, 10_000, "deliveries");
+    await bridge.acknowledged(200);
     bridge.operations.collector!.tick();
     const { status, type, text } = await get("/metrics");
     expect(status).toBe(200);
@@ -171,7 +171,7 @@ describe("status server against a running bridge and the local gateway", () => {
 
   it("telemetry: false sends nothing of the bridge's own", async () => {
     bridge = await startBridge(`status: false\ntelemetry: false\n${ADAPTERS}`);
-    await waitFor(() => (bridge!.gateway.summary().get("status-test")?.points ?? 0) >= 200, 10_000, "deliveries");
+    await bridge.acknowledged(200);
     await new Promise((resolve) => setTimeout(resolve, 1200));
     expect(bridge.gateway.points.filter((p) => String(p.metric).startsWith("bridge."))).toEqual([]);
     expect(bridge.operations.collector).toBeUndefined();
@@ -189,7 +189,7 @@ describe("status server next to the rest of the bridge", () => {
       expect(bridge.log.lines.find((l) => l.level === "error")?.message).toMatch(
         new RegExp(`^status server not started on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE.*; the bridge runs without it$`),
       );
-      await waitFor(() => (bridge!.gateway.summary().get("status-test")?.points ?? 0) > 0, 10_000, "a delivery");
+      await bridge.acknowledged(1);
     } finally {
       taken.close();
     }
@@ -229,7 +229,7 @@ describe("status server secrets and its token", () => {
 
   it("neither the API key nor the token appears on any endpoint", async () => {
     bridge = await startBridge(withToken);
-    await waitFor(() => (bridge!.gateway.summary().get("status-test")?.points ?? 0) > 0, 10_000, "a delivery");
+    await bridge.acknowledged(1);
     bridge.operations.collector!.tick();
     const bodies = await Promise.all(
       ["/", "/app.js", "/health", "/metrics", "/api/status", "/api/history", "/nope"].map((p) => get(p, bearer)),
