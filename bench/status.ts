@@ -114,3 +114,50 @@ console.log(
   `bridge on config/demo.yaml, ${seconds} s windows after ${WARMUP_MS / 1000} s warm-up; CPU and RSS of the bridge process (/proc)`,
 );
 for (const mode of modes) await measure(mode);
+
+// ---- the same work timed in this process: what one tick of the status server costs ----
+async function perTick() {
+  const { loadConfig } = await import("../src/config/index.js");
+  const { Daemon } = await import("../src/daemon.js");
+  const { ConsoleLogger } = await import("../src/log.js");
+  const { startOperations } = await import("../src/status/index.js");
+  const { renderMetrics } = await import("../src/status/metrics.js");
+  const { eventMessage, historyOf } = await import("../src/status/server.js");
+  const { uplinkSinks } = await import("../src/uplink/sink.js");
+  const gateway = await startGateway({ host: "127.0.0.1", port: 0, keepPoints: false });
+  const dir = mkdtempSync(join(tmpdir(), "plexus-bench-status-"));
+  const demo = readFileSync(join(root, "config", "demo.yaml"), "utf8").replaceAll(
+    "../test/fixtures/",
+    `${join(root, "test", "fixtures")}/`,
+  );
+  const file = join(dir, "demo.yaml");
+  writeFileSync(file, `${demo}\nstatus: {listen: 127.0.0.1:0}\ntelemetry: false\n`);
+  const { config } = await loadConfig(file, { env: { ...process.env, PLEXUS_DEMO_URL: gateway.url } });
+  const log = new ConsoleLogger({ level: "error" });
+  const daemon = new Daemon(config!, { log, stateDir: join(dir, "state"), sinkFactory: uplinkSinks(config!, join(dir, "state"), "bench") });
+  await daemon.start();
+  const operations = await startOperations(daemon, config!, log, "bench");
+  const collector = operations.collector!;
+  await new Promise((resolve) => setTimeout(resolve, 10_000));
+  const time = (rounds: number, work: () => unknown) => {
+    const start = process.cpuUsage();
+    for (let i = 0; i < rounds; i++) work();
+    const used = process.cpuUsage(start);
+    return (used.user + used.system) / 1000 / rounds;
+  };
+  let changed = collector.history.record(daemon.pipeline.latest(), Date.now());
+  const rounds = 50;
+  const tick = time(rounds, () => collector.tick());
+  changed = [...collector.history.all()];
+  const event = time(rounds, () => eventMessage(collector.latest, changed, collector.history));
+  const metrics = time(rounds, () => renderMetrics(collector.latest));
+  const history = time(10, () => JSON.stringify(historyOf(collector.history)));
+  console.log(
+    `per tick, ${collector.history.size} metrics: collect + history ${tick.toFixed(2)} ms CPU (${(tick / 10).toFixed(2)} % of a core at 1 tick/s); one page's event ${event.toFixed(2)} ms (${(eventMessage(collector.latest, changed, collector.history).length / 1024).toFixed(0)} KiB, every value changed); /metrics ${metrics.toFixed(2)} ms; /api/history ${history.toFixed(1)} ms`,
+  );
+  await operations.close();
+  await daemon.stop();
+  await gateway.close();
+  rmSync(dir, { recursive: true, force: true });
+}
+if (!process.argv.includes("--no-tick")) await perTick();

@@ -51,7 +51,7 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
 
   const unsubscribe = collector.onTick((snapshot, changed) => {
     if (clients.size === 0) return;
-    const message = `data: ${JSON.stringify({ snapshot, values: changed.map((e) => metricValue(e, collector.history)) })}\n\n`;
+    const message = eventMessage(snapshot, changed, collector.history);
     for (const client of clients) {
       if (client.writableLength > MAX_CLIENT_BACKLOG) client.destroy();
       else client.write(message);
@@ -217,7 +217,13 @@ function metricValue(entry: MetricEntry, history: MetricHistory) {
   };
 }
 
-function historyOf(history: MetricHistory) {
+/** One Server-Sent Event: the snapshot and the metric values that changed on this tick. */
+export function eventMessage(snapshot: StatusSnapshot, changed: MetricEntry[], history: MetricHistory): string {
+  return `data: ${JSON.stringify({ snapshot, values: changed.map((e) => metricValue(e, history)) })}\n\n`;
+}
+
+/** What /api/history answers: every metric's latest value and its samples. */
+export function historyOf(history: MetricHistory) {
   return {
     tick: history.tick,
     ticks: history.ticks,
