@@ -1,45 +1,46 @@
 /**
- * Event-loop delay, measured by Node's own sampler (perf_hooks.monitorEventLoopDelay): how late
- * a timer fires. A blocked loop overflows the kernel's socket buffers for UDP and SocketCAN, so
- * the figure is exported (status page, /metrics) rather than guessed.
+ * How long the event loop was blocked: sockets that cannot be paused (UDP, SocketCAN) overflow
+ * in the kernel while it is, and the bridge never learns what it lost. Measured with
+ * perf_hooks.monitorEventLoopDelay: a libuv timer every `resolutionMs` records the time between
+ * its firings, so the delay is that time minus the resolution (how late it fired). The figures
+ * cover the time since start, or since the previous reset().
  */
 import { type IntervalHistogram, monitorEventLoopDelay } from "node:perf_hooks";
 
-export interface EventLoopDelayWindow {
-  /** Milliseconds, over the window since the previous sample() (or start). */
+export interface EventLoopDelayStats {
+  /** Delay percentiles and maximum, ms, since start or the last reset. */
   p50_ms: number;
   p99_ms: number;
   max_ms: number;
-  mean_ms: number;
-  /** The largest delay seen since the monitor started. */
-  max_ever_ms: number;
+  /** Samples behind the figures: 0 means the monitor saw nothing yet. */
+  samples: number;
 }
 
-const NS_PER_MS = 1e6;
-
-export class EventLoopDelay {
+export class EventLoopDelayMonitor {
   private readonly histogram: IntervalHistogram;
-  private maxEverMs = 0;
 
-  /** `resolutionMs`: the sampling timer's period; delays are measured to about this precision. */
-  constructor(resolutionMs = 5) {
+  constructor(private readonly resolutionMs = 10) {
     this.histogram = monitorEventLoopDelay({ resolution: resolutionMs });
-    this.histogram.enable();
   }
 
-  /** The delays since the last call, then starts a new window. */
-  sample(): EventLoopDelayWindow {
-    const h = this.histogram;
-    const empty = h.count === 0;
-    const ms = (ns: number) => (empty || !Number.isFinite(ns) ? 0 : Math.round((ns / NS_PER_MS) * 100) / 100);
-    const window = { p50_ms: ms(h.percentile(50)), p99_ms: ms(h.percentile(99)), max_ms: ms(h.max), mean_ms: ms(h.mean), max_ever_ms: 0 };
-    this.maxEverMs = Math.max(this.maxEverMs, window.max_ms);
-    window.max_ever_ms = this.maxEverMs;
-    h.reset();
-    return window;
+  start(): this {
+    this.histogram.enable();
+    return this;
   }
 
   stop(): void {
     this.histogram.disable();
+  }
+
+  reset(): void {
+    this.histogram.reset();
+  }
+
+  stats(): EventLoopDelayStats {
+    const h = this.histogram;
+    const ms = (ns: number) => Math.max(0, Math.round((ns / 1e6 - this.resolutionMs) * 100) / 100);
+    const samples = h.count;
+    if (samples === 0) return { p50_ms: 0, p99_ms: 0, max_ms: 0, samples };
+    return { p50_ms: ms(h.percentile(50)), p99_ms: ms(h.percentile(99)), max_ms: ms(h.max), samples };
   }
 }

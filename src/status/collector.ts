@@ -5,7 +5,7 @@
  * sparklines is taken on the same tick.
  */
 import type { Daemon } from "../daemon.js";
-import { EventLoopDelay, type EventLoopDelayWindow } from "../event-loop-delay.js";
+import { EventLoopDelayMonitor } from "../event-loop-delay.js";
 import type { UplinkStats } from "../uplink/uplink.js";
 import { type Counted, identity } from "./accounting.js";
 import { assessHealth, HEALTHY_ADAPTER_STATES, type Health } from "./health.js";
@@ -58,6 +58,14 @@ export interface SourceStatus {
   uplink?: UplinkStatus;
 }
 
+/** Event-loop delay over the last tick, and the largest since the status collector started. */
+export interface EventLoopDelayWindow {
+  p50_ms: number;
+  p99_ms: number;
+  max_ms: number;
+  max_ever_ms: number;
+}
+
 export interface StatusSnapshot extends Health {
   at: number;
   version: string;
@@ -88,7 +96,8 @@ interface Seen {
 
 export class StatusCollector {
   readonly history = new MetricHistory();
-  private readonly loop = new EventLoopDelay();
+  private readonly loop = new EventLoopDelayMonitor().start();
+  private loopMaxEverMs = 0;
   private readonly listeners = new Set<TickListener>();
   private readonly seen = new Map<string, Seen>();
   private readonly lastAck = new Map<string, { acked: number; at?: number }>();
@@ -186,7 +195,7 @@ export class StatusCollector {
         rss_bytes: memory.rss,
         heap_used_bytes: memory.heapUsed,
         cpu_seconds: (cpu.user + cpu.system) / 1e6,
-        event_loop: this.loop.sample(),
+        event_loop: this.loopWindow(),
       },
       totals: {
         received_per_s: sum(adapters.map((a) => a.points_per_s)),
@@ -198,6 +207,14 @@ export class StatusCollector {
       adapters,
       sources,
     };
+  }
+
+  /** The delay since the previous tick; the monitor starts a new window. */
+  private loopWindow(): EventLoopDelayWindow {
+    const { p50_ms, p99_ms, max_ms } = this.loop.stats();
+    this.loop.reset();
+    this.loopMaxEverMs = Math.max(this.loopMaxEverMs, max_ms);
+    return { p50_ms, p99_ms, max_ms, max_ever_ms: this.loopMaxEverMs };
   }
 
   private uplinkStatus(id: string, raw: UplinkStats, now: number): UplinkStatus {
