@@ -23,6 +23,8 @@ describe("the README's first command", () => {
     expect(out).toMatch(/car\.ESP_21\.ESP_v_Signal\s+\d/);
     expect(run.stderr).toMatch(/stopped: plexus-bridge-demo acknowledged=\d+ pending=0 dropped=0 invalid=0/);
     // The counter identity per adapter, with the adapter's own health counters (issue 9, item 8).
-    expect(run.stderr).toMatch(/stopped: adapter car acknowledged=\d+ pending=0 dropped=0 invalid=0 received=\d+ \(= invalid \+ dropped \+ acknowledged \+ pending\); health: .*frames=\d+/);
+    expect(run.stderr).toMatch(
+      /stopped: adapter car acknowledged=\d+ pending=0 dropped=0 invalid=0 received=\d+ \(= invalid \+ dropped \+ acknowledged \+ pending\); health: .*frames=\d+/,
+    );
   }, 90_000);
 });
