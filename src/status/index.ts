@@ -32,7 +32,14 @@ export async function startOperations(
   let server: StatusServer | undefined;
   if (status !== false) {
     try {
-      server = await startStatusServer({ host: status.host, port: status.port, token: status.token, collector, log: log.child("status") });
+      server = await startStatusServer({
+        host: status.host,
+        port: status.port,
+        token: status.token,
+        secrets: [config.apiKey],
+        collector,
+        log: log.child("status"),
+      });
       log.info(`status server on ${server.url} (/health, /metrics, live page)`);
     } catch (error) {
       // The data path matters more than the view of it: run on, and say why the page is missing.

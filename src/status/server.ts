@@ -16,6 +16,7 @@ import { packageRoot } from "../package-root.js";
 import type { StatusCollector, StatusSnapshot } from "./collector.js";
 import type { MetricEntry, MetricHistory } from "./history.js";
 import { renderMetrics } from "./metrics.js";
+import { escapeLabelValue } from "./prometheus.js";
 
 /** The page's files: src/status/page/ in a checkout and in the package ("files" in package.json). */
 const PAGE_FILES: Record<string, { file: string; type: string }> = {
@@ -32,6 +33,8 @@ export interface StatusServerOptions {
   host: string;
   port: number;
   token?: string;
+  /** Never served, whatever text carries them (an adapter's error quoting a URL with the key…): the API key. */
+  secrets?: (string | undefined)[];
   collector: StatusCollector;
   log: Logger;
 }
@@ -48,10 +51,11 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
   const pages = loadPages();
   const clients = new Set<ServerResponse>();
   const authorized = tokenCheck(options.token);
+  const scrub = scrubber([...(options.secrets ?? []), options.token]);
 
   const unsubscribe = collector.onTick((snapshot, changed) => {
     if (clients.size === 0) return;
-    const message = eventMessage(snapshot, changed, collector.history);
+    const message = scrub(eventMessage(snapshot, changed, collector.history));
     for (const client of clients) {
       if (client.writableLength > MAX_CLIENT_BACKLOG) client.destroy();
       else client.write(message);
@@ -88,16 +92,16 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
     const snapshot = collector.latest;
     switch (path) {
       case "/health":
-        send(res, snapshot.status === "ok" ? 200 : 503, "application/json", `${JSON.stringify(healthOf(snapshot))}\n`);
+        send(res, snapshot.status === "ok" ? 200 : 503, "application/json", scrub(`${JSON.stringify(healthOf(snapshot))}\n`));
         break;
       case "/metrics":
-        send(res, 200, "text/plain; version=0.0.4; charset=utf-8", renderMetrics(snapshot));
+        send(res, 200, "text/plain; version=0.0.4; charset=utf-8", scrub(renderMetrics(snapshot)));
         break;
       case "/api/status":
-        send(res, 200, "application/json", `${JSON.stringify(snapshot)}\n`);
+        send(res, 200, "application/json", scrub(`${JSON.stringify(snapshot)}\n`));
         break;
       case "/api/history":
-        sendCompressed(req, res, "application/json", JSON.stringify(historyOf(collector.history)));
+        sendCompressed(req, res, "application/json", scrub(JSON.stringify(historyOf(collector.history))));
         break;
       case "/events":
         openEvents(req, res, snapshot);
@@ -113,7 +117,7 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
       return;
     }
     res.writeHead(200, { ...COMMON_HEADERS, "Content-Type": "text/event-stream", Connection: "keep-alive" });
-    res.write(`retry: 2000\n\ndata: ${JSON.stringify({ snapshot, values: [] })}\n\n`);
+    res.write(`retry: 2000\n\n${scrub(eventMessage(snapshot, [], collector.history))}`);
     clients.add(res);
     const forget = () => clients.delete(res);
     req.on("close", forget);
@@ -169,6 +173,22 @@ function loadPages(): Record<string, { type: string; body: Buffer }> {
   return Object.fromEntries(
     Object.entries(PAGE_FILES).map(([path, { file, type }]) => [path, { type, body: readFileSync(join(dir, file)) }]),
   );
+}
+
+/** Replaces each secret, as written and as JSON or a Prometheus label would escape it, with "(redacted)". */
+function scrubber(secrets: (string | undefined)[]): (text: string) => string {
+  const forms = new Set<string>();
+  for (const secret of secrets) {
+    if (!secret || secret.length < 4) continue;
+    forms.add(secret);
+    forms.add(JSON.stringify(secret).slice(1, -1));
+    forms.add(escapeLabelValue(secret));
+  }
+  if (forms.size === 0) return (text) => text;
+  return (text) => {
+    for (const form of forms) if (text.includes(form)) text = text.split(form).join("(redacted)");
+    return text;
+  };
 }
 
 /** Compares hashes in constant time, so the answer time says nothing about the token. */

@@ -230,6 +230,10 @@ describe("status server secrets and its token", () => {
   it("neither the API key nor the token appears on any endpoint", async () => {
     bridge = await startBridge(withToken);
     await bridge.acknowledged(1);
+    // An adapter whose error quotes a secret (a URL with the key in it) and a metric value that does.
+    const supervisor = bridge.daemon.supervisor("gen")!;
+    supervisor.lastError = `connect https://user:${API_KEY}@example.invalid failed`;
+    bridge.daemon.pipeline.ingest(bridge.daemon.pipeline.origin("gen")!, [{ metric: "note", value: `token ${STATUS_TOKEN}` }]);
     bridge.operations.collector!.tick();
     const bodies = await Promise.all(
       ["/", "/app.js", "/health", "/metrics", "/api/status", "/api/history", "/nope"].map((p) => get(p, bearer)),
@@ -241,6 +245,9 @@ describe("status server secrets and its token", () => {
       expect(text).not.toContain("statustest0000");
       expect(text).not.toContain(STATUS_TOKEN);
     }
+    expect(JSON.parse((await get("/api/status", bearer)).text).adapters[0].last_error).toBe(
+      "connect https://user:(redacted)@example.invalid failed",
+    );
     expect(JSON.stringify(bridge.log.lines)).not.toContain(STATUS_TOKEN);
   });
 });
