@@ -222,13 +222,11 @@ function onMessage(message) {
     metrics.set(v.id, entry);
   }
   // One sample per tick for every numeric metric, carried forward as the server does.
-  if (message.values.length > 0 || metrics.size > 0) {
-    for (const entry of metrics.values()) {
-      const v = typeof entry.value === "boolean" ? Number(entry.value) : entry.value;
-      if (typeof v !== "number") continue;
-      entry.series.push(v);
-      if (entry.series.length > HISTORY) entry.series.shift();
-    }
+  for (const entry of metrics.values()) {
+    const v = typeof entry.value === "boolean" ? Number(entry.value) : entry.value;
+    if (typeof v !== "number") continue;
+    entry.series.push(v);
+    if (entry.series.length > HISTORY) entry.series.shift();
   }
   renderHeader(snapshot);
   renderOverview(snapshot);
