@@ -108,6 +108,10 @@ export class Daemon implements BridgeControl {
     if (plexusChanged || JSON.stringify(next.queue) !== JSON.stringify(this.config.queue)) {
       this.log.warn("changes to the plexus: and queue: sections take effect at the next restart");
     }
+    const operationsKey = (c: BridgeConfig) => JSON.stringify([c.status, c.status ? c.status.token : undefined, c.telemetry]);
+    if (operationsKey(next) !== operationsKey(this.config)) {
+      this.log.warn("changes to the status: and telemetry: sections take effect at the next restart");
+    }
     for (const [id, old] of before) {
       const fresh = after.get(id);
       if (fresh && fresh.optionsKey === old.optionsKey) continue;
