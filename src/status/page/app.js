@@ -173,10 +173,11 @@ function sparkline(series) {
     if (v < min) min = v;
     if (v > max) max = v;
   }
-  const w = 120;
+  const w = 160;
   const h = 24;
   const span = max - min || 1;
-  const step = w / (HISTORY - 1);
+  // The right edge is now; a young series spans at least a minute, so a few seconds are a short line, not a dot.
+  const step = w / (Math.min(HISTORY, Math.max(series.length, 60)) - 1);
   const x0 = w - (series.length - 1) * step;
   const points = series.map((v, i) => `${(x0 + i * step).toFixed(1)},${(h - 2 - ((v - min) / span) * (h - 4)).toFixed(1)}`).join(" ");
   return `<svg class="spark" viewBox="0 0 ${w} ${h}" preserveAspectRatio="none" aria-hidden="true"><polyline points="${points}" /></svg>`;
