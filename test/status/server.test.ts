@@ -203,7 +203,9 @@ describe("status server next to the rest of the bridge", () => {
     const { loadConfig } = await import("../../src/config/index.js");
     const { config } = await loadConfig(before.config.file, { env: {} });
     await bridge.daemon.reload({ ...config!, telemetry: false });
-    expect(bridge.log.lines.map((l) => l.message)).toContain("changes to the status: and telemetry: sections take effect at the next restart");
+    expect(bridge.log.lines.map((l) => l.message)).toContain(
+      "changes to the status: and telemetry: sections take effect at the next restart",
+    );
     bridge.operations.collector!.tick();
     const after = JSON.parse((await get("/api/status")).text);
     expect(after.config.reloaded_at).toBeGreaterThanOrEqual(before.config.started_at);
