@@ -19,6 +19,7 @@ commands:
   demo                  the local gateway plus the bridge on replayed real captures
   status    [--url U] [--json]   ask a running bridge how it is (exit 1 when degraded)
   adapters              list the adapter types
+  install-service [--instance NAME] [--root DIR] [--dry-run]   install the systemd unit, /etc/plexus-bridge, check
   version               print the version
 
 The config is -c FILE, else $PLEXUS_BRIDGE_CONFIG, else /etc/plexus-bridge/config.yaml.
@@ -47,6 +48,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return (await import("./commands/status.js")).runStatusCommand(rest);
     case "demo":
       return (await import("./commands/demo.js")).runDemoCommand(rest);
+    case "install-service":
+      return (await import("./commands/install-service.js")).runInstallServiceCommand(rest);
     case "adapters":
       return (await import("./commands/adapters.js")).runAdaptersCommand();
     case "version":

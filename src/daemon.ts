@@ -9,6 +9,7 @@ import type { AdapterState, CommandResult } from "./adapter-contract.js";
 import type { AdapterSummary, BridgeControl, StreamRequest } from "./bridge-control.js";
 import { BridgeClock, bootId } from "./clock.js";
 import type { AdapterConfig, BridgeConfig } from "./config/index.js";
+import { ConfigureOverlay } from "./configure-overlay.js";
 import type { Logger } from "./log.js";
 import { Pipeline } from "./pipeline/pipeline.js";
 import { SourceQueue } from "./pipeline/queue.js";
@@ -57,6 +58,8 @@ export class Daemon implements BridgeControl {
   private readonly supervisors = new Map<string, AdapterSupervisor>();
   private readonly sinks = new Map<string, Sink>();
   private readonly runId = randomUUID();
+  /** Dashboard configure changes, kept across reloads and restarts until the adapter's YAML changes. */
+  private readonly overlay: ConfigureOverlay;
   private readonly finishedIds = new Set<string>();
   private finishWaiters: (() => void)[] = [];
   private stopping = false;
@@ -72,9 +75,11 @@ export class Daemon implements BridgeControl {
     this.log = options.log;
     this.clock = options.clock ?? new BridgeClock();
     this.pipeline = new Pipeline(this.clock, this.log.child("pipeline"));
+    this.overlay = ConfigureOverlay.inStateDir(options.stateDir, this.log.child("configure"));
   }
 
   async start(): Promise<void> {
+    this.overlay.apply(this.selectedAdapters(this.config));
     for (const adapter of this.selectedAdapters(this.config)) this.ensureSource(adapter.sourceId);
     this.ensureSource(this.config.plexus.source_id);
     for (const sink of this.sinks.values()) await sink.start();
@@ -104,6 +109,8 @@ export class Daemon implements BridgeControl {
     const restarted: string[] = [];
     const started: string[] = [];
     const stopped: string[] = [];
+    // Before comparing: optionsKey is the YAML's fingerprint, which the overlay leaves alone.
+    this.overlay.apply(this.selectedAdapters(next));
     const plexusChanged = JSON.stringify(next.plexus) !== JSON.stringify(this.config.plexus) || next.apiKey !== this.config.apiKey;
     if (plexusChanged || JSON.stringify(next.queue) !== JSON.stringify(this.config.queue)) {
       this.log.warn("changes to the plexus: and queue: sections take effect at the next restart");
@@ -192,6 +199,7 @@ export class Daemon implements BridgeControl {
       ),
       uplinks: Object.fromEntries([...this.sinks].map(([id, sink]) => [id, sink.stats?.()])),
       queues: Object.fromEntries(this.pipeline.sources().map((id) => [id, this.pipeline.queue(id)!.depth()])),
+      configure_overlay: this.overlay.summary(),
     };
   }
 
@@ -249,7 +257,11 @@ export class Daemon implements BridgeControl {
     if (!supervisor) throw new Error(`adapter ${id} is not running`);
     const result = await supervisor.configure(applied);
     adapter.options = parsed.data as Record<string, unknown>;
-    return { applied, ...result };
+    const unsaved = this.overlay.record(adapter, applied);
+    const kept = unsaved
+      ? `not saved (${unsaved}): applies until the next restart`
+      : `kept across reloads and restarts until adapters.${id} changes in ${this.config.file}`;
+    return { applied, ...result, persisted: unsaved === undefined, note: kept };
   }
 
   async adapterCommand(id: string, name: string, params: Record<string, unknown>): Promise<CommandResult> {
@@ -331,6 +343,7 @@ export class Daemon implements BridgeControl {
       prefix: adapter.prefix,
       tags: Object.keys(adapter.tags).length > 0 ? adapter.tags : undefined,
       stream: adapter.stream,
+      report: adapter.report,
     });
     const supervisor = new AdapterSupervisor(
       adapter,

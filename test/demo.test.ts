@@ -26,5 +26,8 @@ describe("the README's first command", () => {
     expect(run.stderr).toMatch(
       /stopped: adapter car acknowledged=\d+ pending=0 dropped=0 invalid=0 received=\d+ \(= invalid \+ dropped \+ acknowledged \+ pending\); health: .*frames=\d+/,
     );
+    // --duration stops it cleanly, not by a signal nobody sent.
+    expect(run.stderr).toContain("6 s elapsed (--duration): stopping");
+    expect(run.stderr).not.toContain("SIGTERM");
   }, 90_000);
 });

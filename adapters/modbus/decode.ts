@@ -1,19 +1,20 @@
 /**
  * Register words → typed values. Pure functions, no I/O: the poller hands in the words a read
  * returned (each a 16-bit unsigned number, as on the wire) and gets a number, bigint, string or
- * boolean back.
- *
- * Byte order uses the ABCD notation for a 32-bit value whose bytes on the wire are A B C D when
- * the device is big-endian (the Modbus default):
- *   ABCD  big-endian words, big-endian bytes (the standard)
- *   CDAB  word swap: low word first, bytes kept (the most common quirk)
- *   BADC  byte swap inside each register, words kept
- *   DCBA  fully little-endian
- * The same rule extends to 64-bit values (CDAB reverses all four registers) and to 16-bit ones
- * (only the byte swap of BADC/DCBA matters).
+ * boolean back. The typed decoding itself is the shared one (src/decoding/typed-field.ts, which
+ * explains the ABCD byte-order notation); this file maps registers onto it.
  */
+import {
+  type ByteOrder,
+  type DecodedValue,
+  decodeText,
+  type FieldType,
+  readTypedField,
+  toBigEndian,
+} from "../../src/decoding/typed-field.js";
 
-export type ByteOrder = "ABCD" | "CDAB" | "BADC" | "DCBA";
+export type { ByteOrder, DecodedValue } from "../../src/decoding/typed-field.js";
+export { scaleValue, shortestFloat32 } from "../../src/decoding/typed-field.js";
 
 export const VALUE_TYPES = [
   "bool",
@@ -29,8 +30,6 @@ export const VALUE_TYPES = [
   "string",
 ] as const;
 export type ValueType = (typeof VALUE_TYPES)[number];
-
-export type DecodedValue = number | bigint | string | boolean;
 
 /** How many registers a value of this type occupies (strings: `length` characters, two per register). */
 export function registerCount(type: ValueType, length = 0): number {
@@ -55,14 +54,14 @@ export function registerCount(type: ValueType, length = 0): number {
 
 /** Puts the words' bytes into big-endian order according to `order`. */
 export function orderBytes(words: readonly number[], order: ByteOrder): Buffer {
-  const swapWords = order === "CDAB" || order === "DCBA";
-  const swapBytes = order === "BADC" || order === "DCBA";
-  const sequence = swapWords ? [...words].reverse() : words;
-  const bytes = Buffer.alloc(sequence.length * 2);
-  sequence.forEach((word, i) => {
-    const value = word & 0xffff;
-    if (swapBytes) bytes.writeUInt16LE(value, i * 2);
-    else bytes.writeUInt16BE(value, i * 2);
+  return toBigEndian(wordsToBytes(words), order);
+}
+
+/** The words as the wire carries them: each register high byte first. */
+function wordsToBytes(words: readonly number[]): Buffer {
+  const bytes = Buffer.alloc(words.length * 2);
+  words.forEach((word, i) => {
+    bytes.writeUInt16BE(word & 0xffff, i * 2);
   });
   return bytes;
 }
@@ -86,41 +85,8 @@ export function decodeRegisters(
     case "string":
       return decodeString(words, order === "BADC" || order === "DCBA", length);
   }
-  const bytes = orderBytes(words.slice(0, registerCount(type)), order);
-  switch (type) {
-    case "int16":
-      return bytes.readInt16BE(0);
-    case "uint16":
-      return bytes.readUInt16BE(0);
-    case "int32":
-      return bytes.readInt32BE(0);
-    case "uint32":
-      return bytes.readUInt32BE(0);
-    case "int64":
-      return bytes.readBigInt64BE(0);
-    case "uint64":
-      return bytes.readBigUInt64BE(0);
-    case "float32":
-      return shortestFloat32(bytes.readFloatBE(0));
-    case "float64":
-      return bytes.readDoubleBE(0);
-  }
-}
-
-/**
- * The shortest decimal that is the same float32: a meter's 230.02 V arrives as the float32 nearest
- * to it, which as a double prints 230.02000427246094. No precision is lost: both are one float32.
- */
-export function shortestFloat32(value: number): number {
-  if (!Number.isFinite(value) || value === 0) return value;
-  // Starting at 6 digits loses nothing: a normal float32 is within 3e-8 (relative) of any shorter decimal
-  // that round-trips, closer than half a unit in the 6th digit, so rounding to 6 digits finds it.
-  // (Denormals may keep a digit more than needed; they still round-trip.)
-  for (let digits = 6; digits <= 9; digits++) {
-    const candidate = Number(value.toPrecision(digits));
-    if (Math.fround(candidate) === value) return candidate;
-  }
-  return value;
+  const count = registerCount(type);
+  return readTypedField(wordsToBytes(words.slice(0, count)), { type: type as FieldType, offset: 0, byteOrder: order });
 }
 
 /**
@@ -134,12 +100,7 @@ export function decodeString(words: readonly number[], swapBytes = false, length
     if (swapBytes) all.writeUInt16LE(word & 0xffff, i * 2);
     else all.writeUInt16BE(word & 0xffff, i * 2);
   });
-  const bytes = all.subarray(0, Math.min(length, all.length));
-  const end = bytes.indexOf(0);
-  return bytes
-    .subarray(0, end === -1 ? bytes.length : end)
-    .toString("utf8")
-    .replace(/\s+$/, "");
+  return decodeText(all.subarray(0, Math.min(length, all.length)));
 }
 
 /** The inverse of decodeRegisters, for test servers and the benchmark. */
@@ -187,12 +148,4 @@ export function encodeRegisters(value: DecodedValue, type: ValueType, order: Byt
 
 function swap16(word: number): number {
   return ((word & 0xff) << 8) | (word >> 8);
-}
-
-/** Applies `value * scale + offset` to numbers; booleans and strings pass through. */
-export function scaleValue(value: DecodedValue, scale = 1, offset = 0): number | string | boolean {
-  if (typeof value === "bigint") value = Number(value);
-  if (typeof value !== "number") return value;
-  if (scale === 1 && offset === 0) return value;
-  return value * scale + offset;
 }

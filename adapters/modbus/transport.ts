@@ -6,6 +6,7 @@
  */
 import { Backoff, sleep } from "../../src/backoff.js";
 import type { Logger } from "../../src/log.js";
+import { describeSerialOpenError } from "../../src/serial-port-errors.js";
 import { BadAnswerError, classify, LinkDownError, ModbusTimeoutError, messageOf } from "./errors.js";
 import type { Table } from "./register-map.js";
 import { describeEndpoint, type Endpoint } from "./url.js";
@@ -231,7 +232,9 @@ export class ModbusLink {
       closeQuietly(client);
       if (this.stopped) return;
       this.events.count("connect_failures");
-      this.scheduleReconnect(`connect failed: ${messageOf(error)}`);
+      this.scheduleReconnect(
+        `connect failed: ${this.endpoint.kind === "rtu" ? describeSerialOpenError(error, this.endpoint.path) : messageOf(error)}`,
+      );
       return;
     }
     if (this.stopped || this.client !== client) {

@@ -87,11 +87,7 @@ export async function runDemoCommand(argv: readonly string[]): Promise<number> {
   };
   const summaryTimer = setInterval(printSummary, 3000);
   const { runRunCommand } = await import("./run.js");
-  const running = runRunCommand(["-c", file, ...passOn]);
-  let stopTimer: NodeJS.Timeout | undefined;
-  if (durationMs > 0) stopTimer = setTimeout(() => process.kill(process.pid, "SIGTERM"), durationMs);
-  const code = await running;
-  clearTimeout(stopTimer);
+  const code = await runRunCommand(["-c", file, ...passOn], { durationMs: durationMs > 0 ? durationMs : undefined });
   clearInterval(summaryTimer);
   printSummary();
   await gateway.close();

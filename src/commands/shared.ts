@@ -121,16 +121,21 @@ export function installProcessHandlers(
   };
 }
 
-/** SIGHUP: re-read and validate; on problems keep running as before and log them all. */
-export function reloader(file: string, daemon: Daemon, log: Logger): () => Promise<void> {
+/**
+ * SIGHUP: re-read and validate; on problems keep running as before and log them all.
+ * `outcome` hears the refusal (systemd's status line shows it), or undefined once applied.
+ */
+export function reloader(file: string, daemon: Daemon, log: Logger, outcome?: (refusal: string | undefined) => void): () => Promise<void> {
   return async () => {
     const { config, problems } = await loadConfig(file);
     if (!config || problems.length > 0) {
       for (const line of formatProblems(problems).split("\n")) log.error(line);
       log.error(`reload refused: ${problems.length} problem(s) in ${file}; still running the previous config`);
+      outcome?.(`reload refused: ${problems.length} problem(s) in ${file}`);
       return;
     }
     await daemon.reload(config);
+    outcome?.(undefined);
   };
 }
 

@@ -2,8 +2,11 @@
  * `plexus-bridge check` and `plexus-bridge schema`: they return exit codes and write through the
  * given io, so the CLI wires them in one line each and tests run them in process.
  */
+import { existsSync, statSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
 import type { AdapterDefinition } from "../adapter-contract.js";
+import { packageRoot } from "../package-root.js";
 import { committedSchemaPath, jsonSchemaText } from "./json-schema.js";
 import { loadConfig } from "./load.js";
 import { EXIT_CONFIG, formatProblems } from "./problems.js";
@@ -76,15 +79,26 @@ export async function runCheckCommand(argv: readonly string[], io: CommandIo = p
   return 0;
 }
 
-const SCHEMA_USAGE = "usage: plexus-bridge schema [--check | --write] [--file PATH]\n";
+const SCHEMA_FILE_NAME = "plexus-bridge.schema.json";
+const SCHEMA_USAGE = `usage: plexus-bridge schema [--check | --write [PATH]] [--file PATH]
+  --write PATH   write it there (a folder: PATH/${SCHEMA_FILE_NAME}); without PATH, beside the
+                 config (-c FILE, $${CONFIG_ENV_VAR}, ${DEFAULT_CONFIG_PATH}), or in a checkout
+                 the committed config/${SCHEMA_FILE_NAME}
+`;
 
-/** Prints the JSON Schema; `--write` updates the committed copy, `--check` exits 1 if it is stale. */
+/**
+ * Prints the JSON Schema; `--write` writes it (beside the config, where its `$schema=./…` comment
+ * finds it; in a checkout, the committed copy), `--check` exits 1 if the committed copy is stale.
+ */
 export async function runSchemaCommand(argv: readonly string[], io: CommandIo = processIo()): Promise<number> {
   let mode: "print" | "check" | "write" = "print";
   let target: string | undefined;
+  const { file: configFlag, rest } = takeConfigFlag(argv);
+  argv = rest;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === "--check" || arg === "--write") mode = arg === "--check" ? "check" : "write";
+    else if (mode === "write" && target === undefined && !arg.startsWith("-")) target = schemaTarget(arg);
     else if (arg === "--file" && i + 1 < argv.length) target = argv[++i];
     else if (arg === "-h" || arg === "--help") {
       io.stdout(SCHEMA_USAGE);
@@ -99,7 +113,11 @@ export async function runSchemaCommand(argv: readonly string[], io: CommandIo = 
     io.stdout(text);
     return 0;
   }
-  const file = target ?? committedSchemaPath();
+  const file =
+    target ??
+    (mode === "write" && !isCheckout()
+      ? path.join(path.dirname(defaultConfigPath(io.env, configFlag)), SCHEMA_FILE_NAME)
+      : committedSchemaPath());
   if (mode === "write") {
     await writeFile(file, text);
     io.stdout(`wrote ${file}\n`);
@@ -112,4 +130,15 @@ export async function runSchemaCommand(argv: readonly string[], io: CommandIo = 
   }
   io.stderr(`${file} is ${committed === undefined ? "missing" : "stale"}: run \`plexus-bridge schema --write\` and commit it\n`);
   return 1;
+}
+
+/** A folder (existing, or written with a trailing slash) gets the schema's usual file name. */
+function schemaTarget(arg: string): string {
+  const folder = arg.endsWith("/") || (existsSync(arg) && statSync(arg).isDirectory());
+  return folder ? path.join(arg, SCHEMA_FILE_NAME) : arg;
+}
+
+/** A checkout has the sources; the npm package ships only dist/ (package.json "files"). */
+function isCheckout(): boolean {
+  return existsSync(path.join(packageRoot(), "src", "cli.ts"));
 }

@@ -10,6 +10,7 @@ import type { z } from "zod";
 import type { AdapterDefinition } from "../adapter-contract.js";
 import { adapterTypes, loadAdapter } from "../adapters.js";
 import type { QueueOptions } from "../pipeline/queue-options.js";
+import type { ReportRule } from "../pipeline/report-rules.js";
 import { type StatusSettings, statusSettings } from "../status/options.js";
 import { plexusProblems } from "../uplink/check.js";
 import type { PlexusOptions } from "../uplink/options.js";
@@ -31,6 +32,8 @@ export interface AdapterConfig {
   tags: Record<string, string>;
   stream: "always" | "on_demand";
   enabled: boolean;
+  /** Report-by-exception rules for numeric points (empty: every point is sent). */
+  report: ReportRule[];
   /** Parsed by the adapter's options schema (defaults applied, units converted), core keys removed. */
   options: Record<string, unknown>;
   definition: AdapterDefinition;
@@ -247,6 +250,7 @@ async function loadAdapterConfig(id: string, raw: unknown, scope: AdapterScope, 
     tags: core.data.tags ?? {},
     stream: core.data.stream,
     enabled: core.data.enabled,
+    report: core.data.report ?? [],
     options,
   };
   const adapter: AdapterConfig = { ...settings, definition, optionsKey: fingerprint(settings) };

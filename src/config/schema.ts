@@ -5,6 +5,7 @@
 import { z } from "zod";
 import type { AdapterDefinition } from "../adapter-contract.js";
 import { queueSection } from "../pipeline/queue-options.js";
+import { reportRulesSchema } from "../pipeline/report-rules.js";
 import { statusSection, telemetrySection } from "../status/options.js";
 import { plexusSection, sourceId } from "../uplink/options.js";
 import { duration } from "./units.js";
@@ -43,6 +44,7 @@ export const adapterCoreShape = {
     .default("always")
     .describe("always: forward every point; on_demand: only while the dashboard streams or records this source."),
   enabled: z.boolean().default(true).describe("false keeps the adapter in the file but does not start it."),
+  report: reportRulesSchema.optional(),
 };
 
 export const CORE_ADAPTER_KEYS: readonly string[] = Object.keys(adapterCoreShape);

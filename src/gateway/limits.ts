@@ -52,6 +52,11 @@ export interface GatewayFaults {
   rejectPoint?: (point: Record<string, unknown>) => string | undefined;
   /** Status codes returned by the next HTTP ingest requests, one per request, before any real handling. */
   httpStatuses: number[];
+  /**
+   * The next N ingest requests store only the first half of their points and answer 200 with
+   * that count: a gateway (or a broken proxy) that loses points behind a success.
+   */
+  shortCountRequests: number;
 }
 
 export const DEFAULT_FAULTS: GatewayFaults = {
@@ -64,6 +69,7 @@ export const DEFAULT_FAULTS: GatewayFaults = {
   offline: false,
   refuseWebSocket: false,
   httpStatuses: [],
+  shortCountRequests: 0,
 };
 
 /** A token bucket: `take()` is false when the rate is exceeded. */

@@ -8,6 +8,7 @@ import type { Logger } from "../log.js";
 import type { QueuedPoint } from "./batch-source.js";
 import type { PointInput } from "./point.js";
 import type { SourceQueue } from "./queue.js";
+import { ReportFilter, type ReportRule } from "./report-rules.js";
 import { addReason, PointCounters } from "./stats.js";
 import { StreamGate } from "./stream-gate.js";
 import { type MetricName, prepareStaticTags, type Stamping, type StaticTags, validatePoint } from "./validate.js";
@@ -19,6 +20,8 @@ export interface AdapterRoute {
   prefix: string;
   tags?: Record<string, string>;
   stream: "always" | "on_demand";
+  /** Report-by-exception rules for numeric points; none or empty: every point is sent. */
+  report?: readonly ReportRule[];
 }
 
 /** Index 0 is reserved for points recovered from a spool written by an earlier run. */
@@ -29,6 +32,7 @@ export class Pipeline {
   private readonly routes: (AdapterRoute | undefined)[] = [undefined];
   private readonly staticTags: (StaticTags | undefined)[] = [undefined];
   private readonly metricNames: Map<string, MetricName>[] = [new Map()];
+  private readonly reportFilters: (ReportFilter | undefined)[] = [undefined];
   private readonly byId = new Map<string, number>();
   private readonly queues = new Map<string, SourceQueue>();
   private readonly sourceCounters = new Map<string, PointCounters>();
@@ -71,11 +75,13 @@ export class Pipeline {
       this.routes[existing] = route;
       this.staticTags[existing] = tags;
       this.metricNames[existing] = new Map();
+      this.reportFilters[existing] = reportFilterOf(route);
       return existing;
     }
     this.routes.push(route);
     this.staticTags.push(tags);
     this.metricNames.push(new Map());
+    this.reportFilters.push(reportFilterOf(route));
     this.adapterCounters.push(new PointCounters());
     const origin = this.routes.length - 1;
     this.byId.set(route.id, origin);
@@ -103,6 +109,7 @@ export class Pipeline {
       names: this.metricNames[origin],
     };
     const gate = route.stream === "on_demand" ? this.gateFor(route.sourceId) : undefined;
+    const report = this.reportFilters[origin];
 
     // Sized for the common case (every point valid, all to the adapter's own source), trimmed after.
     const points = new Array<QueuedPoint>(inputs.length);
@@ -112,6 +119,10 @@ export class Pipeline {
     let others: Map<string, { points: QueuedPoint[]; sizes: number[]; bytes: number }> | undefined;
     for (let i = 0; i < inputs.length; i++) {
       const input = inputs[i];
+      if (report && !report.admit(input, stamping.mono)) {
+        this.adapterCounters[origin].suppressed++;
+        continue;
+      }
       const result = validatePoint(input, stamping);
       const target = input.source_id ?? route.sourceId;
       if (typeof result === "string") {
@@ -246,4 +257,8 @@ export class Pipeline {
   private adapterLog(origin: number): Logger {
     return this.log.child(this.routes[origin]?.id ?? "pipeline");
   }
+}
+
+function reportFilterOf(route: AdapterRoute): ReportFilter | undefined {
+  return route.report && route.report.length > 0 ? new ReportFilter(route.report) : undefined;
 }

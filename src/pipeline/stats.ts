@@ -8,6 +8,11 @@ export class PointCounters {
   invalid = 0;
   acknowledged = 0;
   pending = 0;
+  /**
+   * Numeric points the adapter's `report` rules held back (unchanged within the deadband). They
+   * were never received by the queue, so they are outside the identity.
+   */
+  suppressed = 0;
   readonly invalidReasons = new Map<string, number>();
   readonly droppedReasons = new Map<string, number>();
 
@@ -24,6 +29,7 @@ export class PointCounters {
       dropped: this.dropped,
       acknowledged: this.acknowledged,
       pending: this.pending,
+      suppressed: this.suppressed,
       invalid_reasons: Object.fromEntries(this.invalidReasons),
       dropped_reasons: Object.fromEntries(this.droppedReasons),
     };

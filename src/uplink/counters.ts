@@ -16,6 +16,12 @@ export interface UplinkCounters {
   pointsDroppedByServer: number;
   httpRequests: number;
   deviceErrorsSent: number;
+  /** Telemetry bytes put on the wire (after gzip on HTTP; WebSocket frames are not compressed). */
+  bytesSent: number;
+  /** The same telemetry before compression: bytesSent / bytesUncompressed is the compression ratio. */
+  bytesUncompressed: number;
+  /** HTTP 200s whose count (plus dropped) did not match the points sent: not acknowledged, retried. */
+  countMismatches: number;
   /** Round trip of the last ping barrier, ms. */
   rttMs?: number;
   lastError?: string;
@@ -35,5 +41,8 @@ export function newCounters(): UplinkCounters {
     pointsDroppedByServer: 0,
     httpRequests: 0,
     deviceErrorsSent: 0,
+    bytesSent: 0,
+    bytesUncompressed: 0,
+    countMismatches: 0,
   };
 }

@@ -7,7 +7,7 @@
 import { Agent as HttpAgent, request as httpRequest } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { promisify } from "node:util";
-import { gzip as gzipCallback } from "node:zlib";
+import { gzip as gzipCallback, type ZlibOptions } from "node:zlib";
 import { Backoff, sleep } from "../backoff.js";
 import type { BridgeClock } from "../clock.js";
 import type { Logger } from "../log.js";
@@ -20,7 +20,7 @@ import type { PlexusOptions } from "./options.js";
 import { rejectedPointIndex } from "./protocol.js";
 import { quarantineRefused } from "./quarantine.js";
 
-const gzip = promisify(gzipCallback);
+const gzip = promisify<Buffer, ZlibOptions, Buffer>(gzipCallback);
 const GZIP_ABOVE_BYTES = 1024;
 
 /** What a delivery transport (HTTP or one WebSocket session) works with. */
@@ -81,10 +81,11 @@ export class HttpSender {
       await this.postRange(undefined, 0, 0, signal);
       this.ctx.log.info("delivering over HTTP", { url: `${this.ctx.url.origin}${this.ctx.url.pathname}` });
       while (!signal.aborted) {
+        if (options.linger > 0) await this.linger(signal);
         const batch = source.take(options.frame_max_points, options.frame_max_bytes);
         if (!batch) {
           await availableWithin(source, 1000, signal);
-          if (!signal.aborted && options.flush_interval > 0) await sleep(options.flush_interval, signal);
+          if (!signal.aborted && options.flush_interval > 0 && options.linger === 0) await sleep(options.flush_interval, signal);
           continue;
         }
         this.inFlight.add(batch);
@@ -98,6 +99,24 @@ export class HttpSender {
       throw error;
     } finally {
       this.agent.destroy();
+    }
+  }
+
+  /**
+   * Waits until a full batch is queued or `linger` has passed since something was: bigger
+   * requests compress far better (bench/wire), and a point waits at most `linger` for company.
+   */
+  private async linger(signal: AbortSignal): Promise<void> {
+    const { source, options, clock } = this.ctx;
+    if (source.pending === 0) await availableWithin(source, 1000, signal);
+    if (source.pending === 0) return;
+    const until = clock.monotonicMs() + options.linger;
+    // pending counts what is queued here (HTTP has nothing in flight between requests); polling it
+    // every 100 ms costs nothing next to a multi-second linger.
+    while (!signal.aborted && source.pending < options.frame_max_points) {
+      const left = until - clock.monotonicMs();
+      if (left <= 0) return;
+      await sleep(Math.min(left, 100), signal);
     }
   }
 
@@ -124,8 +143,24 @@ export class HttpSender {
       const { status, body, retryAfterMs } = await this.post(batch, from, to, signal);
       const message = typeof body.error === "string" ? body.error : typeof body.message === "string" ? body.message : `HTTP ${status}`;
       if (status >= 200 && status < 300) {
-        this.retry.reset();
         const dropped = typeof body.dropped === "number" ? body.dropped : 0;
+        // A point leaves the queue only on a 200 that accounts for every point sent. A gateway (or a
+        // proxy) that answers 200 without the count it stored has not said the points are safe.
+        if (typeof body.count === "number" && body.count + dropped !== to - from) {
+          counters.countMismatches++;
+          const delay = this.retry.next();
+          counters.lastError = `HTTP ${status} counted ${body.count} of ${to - from} points`;
+          log.warn("gateway acknowledged a different number of points than sent: resending", {
+            sent: to - from,
+            count: body.count,
+            dropped,
+            retry_in_ms: delay,
+          });
+          await sleep(delay, signal);
+          if (signal.aborted) throw new Aborted();
+          continue;
+        }
+        this.retry.reset();
         if (dropped > 0) {
           counters.pointsDroppedByServer += dropped;
           if (batch) this.leftOut += dropped;
@@ -160,7 +195,11 @@ export class HttpSender {
         ? encodeIngestBody(this.ctx.sourceId, batch.points, this.ctx.clock, from, to)
         : encodeIngestBody(this.ctx.sourceId, [], this.ctx.clock);
       const compressed = json.length > GZIP_ABOVE_BYTES;
-      const body = compressed ? await gzip(json) : json;
+      const body = compressed ? await gzip(json, { level: this.ctx.options.gzip_level }) : json;
+      if (batch) {
+        this.ctx.counters.bytesSent += body.length;
+        this.ctx.counters.bytesUncompressed += json.length;
+      }
       const sentAtMono = this.ctx.clock.monotonicMs();
       try {
         this.ctx.counters.httpRequests++;

@@ -20,14 +20,42 @@ export const plexusSection = z
     source_id: sourceId().describe("The Plexus source this bridge publishes as (one WebSocket connection per source)."),
     url: z.string().default("wss://gateway.plexus.company").describe("Gateway base URL; /ws/device is appended to a bare base."),
     http_url: z.string().optional().describe("HTTP ingest URL; default: derived from url (https://…/ingest)."),
+    link: z
+      .enum(["standard", "metered"])
+      .default("standard")
+      .describe(
+        "metered (cellular, paid per byte): HTTP with gzip, batches of up to 10,000 points gathered for up to `linger`; about 12x fewer bytes than the WebSocket, dashboard commands are not received. Each setting it implies can still be set.",
+      ),
     transport: z
       .enum(["websocket", "http", "auto"])
-      .default("websocket")
-      .describe("auto falls back to HTTP when the WebSocket is refused."),
+      .optional()
+      .describe("websocket (default), http, or auto (falls back to HTTP when the WebSocket is refused). Default http with link: metered."),
     allow_insecure: z.boolean().default(false).describe("Allow ws:// or http:// to non-loopback hosts."),
-    frame_max_points: z.number().int().min(1).max(10_000).default(5000).describe("Points per telemetry frame."),
-    frame_max_bytes: size().default(900_000).describe("Bytes per telemetry frame (the gateway closes on > 1 MiB)."),
+    frame_max_points: z
+      .number()
+      .int()
+      .min(1)
+      .max(10_000)
+      .optional()
+      .describe("Points per telemetry frame or HTTP request (default 5000; 10000 with link: metered)."),
+    frame_max_bytes: size()
+      .optional()
+      .describe(
+        "Bytes per telemetry frame, before compression (default 900000: the gateway closes a WebSocket on > 1 MiB; 4000000 with link: metered, whose HTTP bodies may be 5 MiB uncompressed).",
+      ),
     frame_interval: duration().default(5).describe("Minimum gap between telemetry frames of one source."),
+    linger: duration()
+      .optional()
+      .describe(
+        "HTTP: wait up to this long for a full batch (frame_max_points) before sending a smaller one; bounds the added latency. Default 0; 5s with link: metered.",
+      ),
+    gzip_level: z
+      .number()
+      .int()
+      .min(1)
+      .max(9)
+      .optional()
+      .describe("HTTP: gzip level of request bodies (default 6; 9 with link: metered). The gateway accepts gzip only (no zstd)."),
     flush_interval: duration()
       .default(10)
       .describe("A trickle of points gathers into at most one frame per flush_interval; points after a quiet spell go at once."),
@@ -61,6 +89,34 @@ export const plexusSection = z
     http_timeout: duration().default(30_000).describe("Time allowed for one HTTP ingest request."),
     device_error_interval: duration().default(5000).describe("At most one device_error per adapter per interval (the latest state wins)."),
   })
-  .describe("The Plexus uplink.");
+  .describe("The Plexus uplink.")
+  .transform(applyLinkProfile);
 
 export type PlexusOptions = z.output<typeof plexusSection>;
+
+/** What each `link` implies for the settings left unset. The figures come from bench/wire. */
+const LINK_PROFILES = {
+  standard: { transport: "websocket", frame_max_points: 5000, frame_max_bytes: 900_000, linger: 0, gzip_level: 6 },
+  metered: { transport: "http", frame_max_points: 10_000, frame_max_bytes: 4_000_000, linger: 5000, gzip_level: 9 },
+} as const;
+
+function applyLinkProfile<
+  T extends {
+    link: keyof typeof LINK_PROFILES;
+    transport?: "websocket" | "http" | "auto";
+    frame_max_points?: number;
+    frame_max_bytes?: number;
+    linger?: number;
+    gzip_level?: number;
+  },
+>(options: T) {
+  const profile = LINK_PROFILES[options.link];
+  return {
+    ...options,
+    transport: options.transport ?? profile.transport,
+    frame_max_points: options.frame_max_points ?? profile.frame_max_points,
+    frame_max_bytes: options.frame_max_bytes ?? profile.frame_max_bytes,
+    linger: options.linger ?? profile.linger,
+    gzip_level: options.gzip_level ?? profile.gzip_level,
+  };
+}

@@ -404,6 +404,8 @@ export class WsSession {
     this.pacer.sent();
     this.ctx.counters.framesSent++;
     this.ctx.counters.pointsSent += points;
+    this.ctx.counters.bytesSent += frame.length;
+    this.ctx.counters.bytesUncompressed += frame.length;
   }
 
   /** Sends points[from, to) of a batch as one frame behind its own barrier; resolves with the errors it drew. */

@@ -109,7 +109,8 @@ describe("the plexus-bridge executable", () => {
 
   it("check exits 0 for a valid config and 78 with every problem for a broken one", () => {
     const example = path.resolve(import.meta.dirname, "../../config/example.yaml");
-    const ok = run(["check", "-c", example], { PLEXUS_API_KEY: "plx_from_env" });
+    // The example reads the key as the service does: the api_key credential (LoadCredential=).
+    const ok = run(["check", "-c", example], { CREDENTIALS_DIRECTORY: path.dirname(folder.write("api_key", "plx_from_file\n")) });
     expect(ok.stderr).toBe("");
     expect(ok.status).toBe(0);
     const broken = folder.write("broken.yaml", "plexus:\n  source_id: demo\n  api_key: ${PLEXUS_API_KEY}\nadaptors: {}\n");

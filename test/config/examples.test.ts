@@ -2,7 +2,8 @@
  * Every shipped example validates: config/*.yaml and adapters/<type>/example.yaml, whichever exist
  * now, with the real adapters and their file checks (DBC, register maps) on.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load.js";
@@ -15,8 +16,11 @@ const configExamples = readdirSync(path.join(root, "config"))
 const adapterExamples = readdirSync(path.join(root, "adapters"))
   .map((type) => path.join("adapters", type, "example.yaml"))
   .filter((file) => existsSync(path.join(root, file)));
-// Examples take the key from the environment, as a real deployment would.
-const env = { PLEXUS_API_KEY: "plx_example_key" };
+// Examples take the key from the environment, or (config/example.yaml, as installed as a service)
+// from the credential systemd's LoadCredential=api_key hands over.
+const credentials = mkdtempSync(path.join(tmpdir(), "plexus-credentials-"));
+writeFileSync(path.join(credentials, "api_key"), "plx_example_key\n");
+const env = { PLEXUS_API_KEY: "plx_example_key", CREDENTIALS_DIRECTORY: credentials };
 
 describe("examples", () => {
   it("has examples to check", () => {

@@ -9,6 +9,7 @@ import { resolve } from "node:path";
 import type { Readable } from "node:stream";
 import type { AdapterContext } from "../../../src/adapter-contract.js";
 import { abortWith } from "../../../src/backoff.js";
+import { runReplay } from "../../../src/replay-task.js";
 import { parseCandumpLine } from "../candump.js";
 import type { CanFrame } from "../frame.js";
 import type { CanRuntime } from "../runtime.js";
@@ -51,11 +52,7 @@ export class CandumpReplay {
   async start(): Promise<void> {
     if (this.path !== "-") await (await open(this.path, "r")).close();
     this.ctx.status("up", `replaying ${this.path === "-" ? "stdin" : this.path}`);
-    this.running = this.run().catch((error: Error) => {
-      if (this.abort.signal.aborted) return;
-      this.ctx.log.error(`replay failed: ${error.message}`);
-      this.ctx.status("down", `replay failed: ${error.message}`);
-    });
+    this.running = runReplay(() => this.run(), this.abort.signal, this.ctx);
   }
 
   async stop(): Promise<void> {

@@ -5,6 +5,7 @@
  */
 import type { AdapterContext } from "../../../src/adapter-contract.js";
 import { abortWith, Backoff, orAbort, sleep } from "../../../src/backoff.js";
+import { describeSerialOpenError } from "../../../src/serial-port-errors.js";
 import { SLCAN_BITRATES } from "../options.js";
 import type { CanRuntime } from "../runtime.js";
 import { parseSlcanLine } from "./slcan-codec.js";
@@ -80,7 +81,7 @@ export class SlcanTransport {
           this.ctx.count("reconnects");
         } catch (error) {
           if (signal.aborted) return;
-          this.ctx.status("down", `slcan ${this.settings.device}: ${(error as Error).message}`);
+          this.ctx.status("down", `slcan ${describeSerialOpenError(error, this.settings.device)}`);
           firstAttempt();
         }
         await this.closePort();

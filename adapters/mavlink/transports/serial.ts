@@ -7,6 +7,7 @@ import { stat } from "node:fs/promises";
 import type { SerialPort } from "serialport";
 import { Backoff, sleep } from "../../../src/backoff.js";
 import type { Logger } from "../../../src/log.js";
+import { describeSerialOpenError } from "../../../src/serial-port-errors.js";
 import type { Transport, TransportEvents } from "./transport.js";
 
 /** How often an open port checks that its device node still exists. */
@@ -58,7 +59,7 @@ export class SerialTransport implements Transport {
         resolve(reason);
       };
       port.open((error) => {
-        if (error) return finish(error.message);
+        if (error) return finish(describeSerialOpenError(error, this.path));
         // stop() came while the port was opening: it could not close it then, so close it now.
         if (this.stopping.signal.aborted) return finish("stopped");
         this.port = port;
