@@ -20,9 +20,15 @@ export interface SensorInfo {
 /** A problem found in a file the adapter's options point to (a DBC, a register map). */
 export interface FileProblem {
   file: string;
+  /** 1-based; 0 when the problem is the file as a whole (missing, unreadable). */
   line: number;
   col: number;
   message: string;
+  /**
+   * Where in the adapter's options the file is named (["dbc", 1], ["devices", 0, "map"]): the
+   * problem carries that config path, and a file that cannot be read is reported at that line.
+   */
+  option?: PropertyKey[];
 }
 
 export interface AdapterContext {

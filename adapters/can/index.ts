@@ -14,11 +14,18 @@ export default defineAdapter({
   async checkFiles(options, configDir) {
     const files = dbcFiles(options);
     if (files.length === 0) return [];
-    const { loadDbcFiles } = await import("./dbc/load.js");
+    const [{ loadDbcFiles }, { resolve }] = await Promise.all([import("./dbc/load.js"), import("node:path")]);
     const { problems } = await loadDbcFiles(files, configDir);
+    // Which `dbc:` entry names the file: a missing one is reported at that line of the config.
+    const option = (file: string) => {
+      const index = files.findIndex((name) => resolve(configDir, name) === file);
+      return Array.isArray(options.dbc) && index >= 0 ? ["dbc", index] : ["dbc"];
+    };
     // FileProblem has no severity and `check` fails on any: warnings (a CM_ for a signal that no
     // longer exists, common in real DBCs) are logged at start instead.
-    return problems.filter((p) => p.severity === "error").map(({ file, line, col, message }) => ({ file, line, col, message }));
+    return problems
+      .filter((p) => p.severity === "error")
+      .map(({ file, line, col, message }) => ({ file, line, col, message, option: option(file) }));
   },
   create(options, ctx) {
     let loading: Promise<import("./adapter.js").CanAdapter> | undefined;

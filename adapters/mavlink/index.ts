@@ -13,6 +13,7 @@ import {
   type FileProblem,
   type SensorInfo,
 } from "../../src/adapter-contract.js";
+import { readErrorReason } from "../../src/file-errors.js";
 import { parseConnection } from "./connection-url.js";
 import { type MavlinkOptions, mavlinkOptions } from "./options.js";
 
@@ -69,7 +70,9 @@ export default defineAdapter({
       await access(path, constants.R_OK);
       return [];
     } catch (error) {
-      return [{ file: path, line: 0, col: 0, message: `tlog replay file cannot be read: ${(error as Error).message}` }];
+      return [
+        { file: path, line: 0, col: 0, message: `cannot read tlog replay file ${path}: ${readErrorReason(error)}`, option: ["connection"] },
+      ];
     }
   },
   create: (options, ctx) => new LazyMavlinkAdapter(options, ctx),

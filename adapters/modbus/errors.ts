@@ -8,6 +8,11 @@ export class ModbusExceptionError extends Error {
   ) {
     super(message);
   }
+
+  /** "2 illegal data address": the code and what the specification calls it. */
+  get described(): string {
+    return `${this.code} ${EXCEPTION_NAMES[this.code] ?? "unknown exception"}`;
+  }
 }
 /** No answer within the timeout, after the retries. */
 export class ModbusTimeoutError extends Error {}

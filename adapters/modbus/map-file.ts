@@ -6,6 +6,7 @@ import { readFile } from "node:fs/promises";
 import { isAbsolute, resolve } from "node:path";
 import { isMap, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import type { FileProblem } from "../../src/adapter-contract.js";
+import { readErrorReason } from "../../src/file-errors.js";
 import type { DeviceOptions, ModbusOptions } from "./options.js";
 import { type MapDefaults, mapFileSchema, type RegisterPoint, resolvePoint, resolvePoints } from "./register-map.js";
 
@@ -37,19 +38,20 @@ export function deviceDefaults(device: DeviceOptions): MapDefaults {
 export async function checkMapFiles(options: ModbusOptions, configDir: string): Promise<FileProblem[]> {
   const problems: FileProblem[] = [];
   const checked = new Set<string>();
-  for (const device of options.devices) {
+  for (const [index, device] of options.devices.entries()) {
     if (!device.map) continue;
     const path = mapPath(device.map, configDir);
     if (checked.has(path)) continue;
     checked.add(path);
+    const option = ["devices", index, "map"];
     let text: string;
     try {
       text = await readFile(path, "utf8");
     } catch (error) {
-      problems.push({ file: path, line: 1, col: 1, message: `cannot read register map: ${(error as Error).message}` });
+      problems.push({ file: path, line: 0, col: 0, message: `cannot read register map ${path}: ${readErrorReason(error)}`, option });
       continue;
     }
-    problems.push(...analyseMap(path, text, deviceDefaults(device)).problems);
+    problems.push(...analyseMap(path, text, deviceDefaults(device)).problems.map((problem) => ({ ...problem, option })));
   }
   return problems;
 }

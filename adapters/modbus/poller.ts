@@ -230,7 +230,8 @@ export class DevicePoller {
     if (this.reported.has(key)) return;
     this.reported.add(key);
     const detail = `${this.label} ${point.name} (${point.table} ${point.address}): ${error.message}`;
-    this.ctx.log.warn("exception response", {
+    // The code's name in the line itself: "2 illegal data address" says what to fix in the map.
+    this.ctx.log.warn(`exception response ${error.described}`, {
       device: this.label,
       point: point.name,
       table: point.table,

@@ -118,6 +118,10 @@ const MODICON_TABLES: Record<string, Table> = { "0": "coil", "1": "discrete", "3
 
 /** Resolves a configured point against defaults into a RegisterPoint, or throws with a message naming the point. */
 export function resolvePoint(point: PointConfig, defaults: MapDefaults = {}): RegisterPoint {
+  if (defaults.address_base === undefined) {
+    const hint = modiconHint(point);
+    if (hint) throw new Error(hint);
+  }
   const base = defaults.address_base ?? 0;
   let table = point.table;
   let address = point.address;
@@ -156,6 +160,24 @@ export function resolvePoint(point: PointConfig, defaults: MapDefaults = {}): Re
     unit: point.unit,
     labels: point.values ? new Map(Object.entries(point.values).map(([code, label]) => [Number(code), label])) : undefined,
   };
+}
+
+/**
+ * Manuals print holding register 1 as 40001 and input register 1 as 30001. Read as a protocol
+ * address (the default base 0) such a number polls some other register, or fails on the device:
+ * without an explicit address_base it is refused, saying which base to write.
+ */
+function modiconHint(point: PointConfig): string | undefined {
+  const { address } = point;
+  const holding = (address >= 40001 && address <= 49999) || (address >= 400001 && address <= 465536);
+  const input = (address >= 30001 && address <= 39999) || (address >= 300001 && address <= 365536);
+  const table = holding && (point.table ?? "holding") === "holding" ? "holding" : input && point.table === "input" ? "input" : undefined;
+  if (!table) return undefined;
+  const register = address % (address >= 100000 ? 100000 : 10000);
+  return (
+    `${point.name}: address ${address} looks like a Modicon number (${table} register ${register}); ` +
+    `write address_base: modicon, or address_base: 0 if ${address} is the protocol address`
+  );
 }
 
 /** Combines the two notations: ABCD-style stands alone; big/little bytes combine with big/little words. */

@@ -5,10 +5,11 @@
  * stores: points per source and the latest value of a few metrics.
  */
 import path from "node:path";
+import { parseCommandArgs, UsageError, usageFailure } from "../cli-args.js";
 import { parseDuration } from "../config/units.js";
 import { startGateway } from "../gateway/server.js";
 import { packageRoot } from "../package-root.js";
-import { EXIT_USAGE } from "./shared.js";
+import { COMMON_OPTIONS } from "./shared.js";
 
 /** Metrics worth a glance in the demo's summary, when the replays carry them. */
 const HEADLINE = [
@@ -28,27 +29,29 @@ export function demoConfigPath(): string {
   return path.join(packageRoot(), "config", "demo.yaml");
 }
 
+const OPTIONS = { ...COMMON_OPTIONS, duration: { type: "string" } } as const;
+
 export async function runDemoCommand(argv: readonly string[]): Promise<number> {
   let durationMs = 0;
+  let durationText = "";
   const passOn: string[] = [];
-  let file = demoConfigPath();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === "--duration") {
-      const value = parseDuration(argv[++i] ?? "");
-      if (value === undefined) {
-        process.stderr.write(`--duration takes a duration like 30s\n${USAGE}`);
-        return EXIT_USAGE;
-      }
-      durationMs = value;
-    } else if (arg === "-c" || arg === "--config") {
-      file = argv[++i];
-    } else if (arg === "-h" || arg === "--help") {
+  let file: string;
+  try {
+    const { values } = parseCommandArgs(argv, OPTIONS);
+    if (values.help) {
       process.stdout.write(USAGE);
       return 0;
-    } else {
-      passOn.push(arg);
     }
+    if (values.duration !== undefined) {
+      const value = parseDuration(values.duration);
+      if (value === undefined) throw new UsageError(`--duration takes a duration like 30s, not ${values.duration}`);
+      durationMs = value;
+      durationText = values.duration;
+    }
+    file = values.config ?? demoConfigPath();
+    for (const flag of ["log-format", "log-level"] as const) if (values[flag] !== undefined) passOn.push(`--${flag}`, values[flag]);
+  } catch (error) {
+    return usageFailure(error, USAGE);
   }
 
   const latest = new Map<string, { value: unknown; source: string }>();
@@ -87,7 +90,13 @@ export async function runDemoCommand(argv: readonly string[]): Promise<number> {
   };
   const summaryTimer = setInterval(printSummary, 3000);
   const { runRunCommand } = await import("./run.js");
-  const code = await runRunCommand(["-c", file, ...passOn], { durationMs: durationMs > 0 ? durationMs : undefined });
+  // --duration stops the bridge from inside, as a signal would, and the log says which it was.
+  const stop = new AbortController();
+  const running = runRunCommand(["-c", file, ...passOn], { stop: stop.signal });
+  let stopTimer: NodeJS.Timeout | undefined;
+  if (durationMs > 0) stopTimer = setTimeout(() => stop.abort(`demo --duration ${durationText} elapsed`), durationMs);
+  const code = await running;
+  clearTimeout(stopTimer);
   clearInterval(summaryTimer);
   printSummary();
   await gateway.close();

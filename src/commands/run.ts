@@ -2,7 +2,7 @@
  * `plexus-bridge run [-c FILE]`: the daemon. Exit 0 after a clean stop, 78 for a bad config,
  * 70 when the core itself failed (systemd restarts it; the spool keeps what was queued).
  */
-import { packageVersion } from "../cli.js";
+import { parseCommandArgs, usageFailure } from "../cli-args.js";
 import { Daemon } from "../daemon.js";
 import { startOperations } from "../status/index.js";
 import { describeError } from "../supervisor.js";
@@ -10,26 +10,32 @@ import { SystemdNotifier } from "../systemd/notifier.js";
 import { type ServiceReporter, startServiceReporter } from "../systemd/service-reporter.js";
 import { defaultStateDir } from "../uplink/index.js";
 import { uplinkSinks } from "../uplink/sink.js";
-import { EXIT_SOFTWARE, EXIT_USAGE, loadOrExit, makeLogger, parseCommonFlags, reloader, untilStopped } from "./shared.js";
+import { packageVersion } from "../version.js";
+import { COMMON_OPTIONS, type CommonFlags, commonFlags, EXIT_SOFTWARE, loadOrExit, makeLogger, reloader, untilStopped } from "./shared.js";
+
+/** The bridge sends to Plexus: it needs an API key (tail does not). */
+const SENDS = { needsApiKey: true };
 
 const USAGE = "usage: plexus-bridge run [-c FILE] [--log-format text|json] [--log-level LEVEL]\n";
 
 export interface RunOptions {
-  /** Stop by itself after this long, as a clean stop (demo --duration); no signal involved. */
-  durationMs?: number;
+  /** Stops the bridge as SIGTERM would; its reason is logged ("<reason>: stopping"). */
+  stop?: AbortSignal;
 }
 
 export async function runRunCommand(argv: readonly string[], options: RunOptions = {}): Promise<number> {
-  const flags = parseCommonFlags(argv);
-  if (typeof flags === "string" || flags.rest.length > 0) {
-    if (typeof flags !== "string" && (flags.rest.includes("-h") || flags.rest.includes("--help"))) {
+  let flags: CommonFlags;
+  try {
+    const { values } = parseCommandArgs(argv, COMMON_OPTIONS);
+    if (values.help) {
       process.stdout.write(USAGE);
       return 0;
     }
-    process.stderr.write(`${typeof flags === "string" ? flags : `unexpected argument: ${flags.rest[0]}`}\n${USAGE}`);
-    return EXIT_USAGE;
+    flags = commonFlags(values);
+  } catch (error) {
+    return usageFailure(error, USAGE);
   }
-  const config = await loadOrExit(flags.file);
+  const config = await loadOrExit(flags.file, SENDS);
   if (typeof config === "number") return config;
   const log = makeLogger(config, flags);
   const stateDir = config.stateDir ?? defaultStateDir();
@@ -41,12 +47,20 @@ export async function runRunCommand(argv: readonly string[], options: RunOptions
   const { stopped, start, finish } = untilStopped(daemon, log, async () => {
     systemd?.reloading();
     try {
-      await reloader(flags.file, daemon, log, (refusal) => reporter?.note(refusal))();
+      await reloader(flags.file, daemon, log, SENDS, (refusal) => reporter?.note(refusal))();
     } finally {
       // Whatever happened, systemd (Type=notify-reload) waits for READY=1 to end the reload job.
       systemd?.ready(reporter?.report());
     }
   });
+  options.stop?.addEventListener(
+    "abort",
+    () => {
+      log.info(`${String(options.stop?.reason)}: stopping`);
+      finish(0);
+    },
+    { once: true },
+  );
   try {
     await start();
   } catch (error) {
@@ -59,16 +73,7 @@ export async function runRunCommand(argv: readonly string[], options: RunOptions
     reporter = startServiceReporter(systemd, () => daemon.stats(), log);
     systemd.ready(reporter.report());
   }
-  const { durationMs } = options;
-  const timer =
-    durationMs === undefined
-      ? undefined
-      : setTimeout(() => {
-          log.info(`${durationMs / 1000} s elapsed (--duration): stopping`);
-          finish(0);
-        }, durationMs);
   const code = await stopped;
-  clearTimeout(timer);
   reporter?.stop();
   systemd?.stopping();
   await daemon.stop();

@@ -1,5 +1,6 @@
 /** What `run` and `tail` share: flags, config loading with exit 78, the logger, signals. */
 import { existsSync } from "node:fs";
+import { oneOf } from "../cli-args.js";
 import {
   type BridgeConfig,
   CONFIG_ENV_VAR,
@@ -7,51 +8,43 @@ import {
   defaultConfigPath,
   EXIT_CONFIG,
   formatProblems,
+  type LoadOptions,
   loadConfig,
-  takeConfigFlag,
 } from "../config/index.js";
 import type { Daemon } from "../daemon.js";
 import { ConsoleLogger, type Logger, type LogLevel } from "../log.js";
 import { describeError } from "../supervisor.js";
 import { SerialReloads } from "./serial-reloads.js";
 
-export const EXIT_USAGE = 64;
+export { EXIT_USAGE } from "../cli-args.js";
 export const EXIT_SOFTWARE = 70;
 
 export interface CommonFlags {
   file: string;
   logFormat?: "text" | "json";
   logLevel?: LogLevel;
-  rest: string[];
 }
 
-/** Parses -c, --log-format and --log-level; the rest is the command's own. */
-export function parseCommonFlags(argv: readonly string[]): CommonFlags | string {
-  const { file, rest, error } = takeConfigFlag(argv);
-  if (error) return error;
-  const flags: CommonFlags = { file: defaultConfigPath(process.env, file), rest: [] };
-  for (let i = 0; i < rest.length; i++) {
-    const arg = rest[i];
-    const [name, inline] = arg.includes("=") ? arg.split(/=(.*)/s, 2) : [arg, undefined];
-    const value = () => inline ?? rest[++i];
-    if (name === "--log-format") {
-      const v = value();
-      if (v !== "text" && v !== "json") return `--log-format takes text or json, not ${v}`;
-      flags.logFormat = v;
-    } else if (name === "--log-level") {
-      const v = value();
-      if (!["debug", "info", "warn", "error"].includes(v)) return `--log-level takes debug, info, warn or error, not ${v}`;
-      flags.logLevel = v as LogLevel;
-    } else {
-      flags.rest.push(arg);
-    }
-  }
-  return flags;
+/** The flags run, tail and demo share, for parseCommandArgs. */
+export const COMMON_OPTIONS = {
+  config: { type: "string", short: "c" },
+  "log-format": { type: "string" },
+  "log-level": { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** -c (else $PLEXUS_BRIDGE_CONFIG, else the default path), --log-format and --log-level, checked; throws UsageError. */
+export function commonFlags(values: { config?: string; "log-format"?: string; "log-level"?: string }): CommonFlags {
+  return {
+    file: defaultConfigPath(process.env, values.config),
+    logFormat: oneOf("log-format", values["log-format"], ["text", "json"] as const),
+    logLevel: oneOf("log-level", values["log-level"], ["debug", "info", "warn", "error"] as const),
+  };
 }
 
 /** Loads and validates; on problems prints them all and returns the exit code. */
-export async function loadOrExit(file: string): Promise<BridgeConfig | number> {
-  const { config, problems } = await loadConfig(file);
+export async function loadOrExit(file: string, options: LoadOptions = {}): Promise<BridgeConfig | number> {
+  const { config, problems } = await loadConfig(file, options);
   if (!config || problems.length > 0) {
     process.stderr.write(`${formatProblems(problems)}\n`);
     process.stderr.write(`${problems.length} problem(s) in ${file}; nothing was started.\n`);
@@ -125,9 +118,15 @@ export function installProcessHandlers(
  * SIGHUP: re-read and validate; on problems keep running as before and log them all.
  * `outcome` hears the refusal (systemd's status line shows it), or undefined once applied.
  */
-export function reloader(file: string, daemon: Daemon, log: Logger, outcome?: (refusal: string | undefined) => void): () => Promise<void> {
+export function reloader(
+  file: string,
+  daemon: Daemon,
+  log: Logger,
+  options: LoadOptions = {},
+  outcome?: (refusal: string | undefined) => void,
+): () => Promise<void> {
   return async () => {
-    const { config, problems } = await loadConfig(file);
+    const { config, problems } = await loadConfig(file, options);
     if (!config || problems.length > 0) {
       for (const line of formatProblems(problems).split("\n")) log.error(line);
       log.error(`reload refused: ${problems.length} problem(s) in ${file}; still running the previous config`);

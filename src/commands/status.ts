@@ -1,13 +1,13 @@
 /**
- * `plexus-bridge status [--url U] [--json]`: asks a running bridge's status server how it is and
+ * `plexus-bridge status [--url U] [--json]` (flags through cli-args' parseArgs): asks a running bridge's status server how it is and
  * prints a table (or the JSON). Exit 0 healthy, 1 degraded or stopping, 69 unreachable, 77 token
  * refused, 64 usage: it works in scripts and ExecStartPost-style checks.
  */
-import { parseArgs } from "node:util";
+
+import { EXIT_USAGE, parseCommandArgs, usageFailure } from "../cli-args.js";
 import type { AdapterStatus, CountedStatus, SourceStatus, StatusSnapshot } from "../status/collector.js";
 import { DEFAULT_STATUS_LISTEN } from "../status/options.js";
 import { describeError } from "../supervisor.js";
-import { EXIT_USAGE } from "./shared.js";
 
 export const STATUS_TOKEN_ENV = "PLEXUS_BRIDGE_STATUS_TOKEN";
 const EXIT_DEGRADED = 1;
@@ -24,15 +24,9 @@ Exit status: 0 healthy, 1 degraded or stopping, 69 unreachable, 77 token refused
 export async function runStatusCommand(argv: readonly string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
   let values: { url?: string; json?: boolean; help?: boolean };
   try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: { url: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
-      strict: true,
-      allowPositionals: false,
-    }));
+    ({ values } = parseCommandArgs(argv, { url: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } }));
   } catch (error) {
-    process.stderr.write(`${describeError(error)}\n${USAGE}`);
-    return EXIT_USAGE;
+    return usageFailure(error, USAGE);
   }
   if (values.help) {
     out.write(USAGE);

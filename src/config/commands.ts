@@ -6,6 +6,7 @@ import { existsSync, statSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { AdapterDefinition } from "../adapter-contract.js";
+import { parseCommandArgs, UsageError, usageFailure } from "../cli-args.js";
 import { packageRoot } from "../package-root.js";
 import { committedSchemaPath, jsonSchemaText } from "./json-schema.js";
 import { loadConfig } from "./load.js";
@@ -13,7 +14,6 @@ import { EXIT_CONFIG, formatProblems } from "./problems.js";
 
 export const DEFAULT_CONFIG_PATH = "/etc/plexus-bridge/config.yaml";
 export const CONFIG_ENV_VAR = "PLEXUS_BRIDGE_CONFIG";
-const EXIT_USAGE = 64;
 
 export interface CommandIo {
   stdout: (text: string) => void;
@@ -34,40 +34,24 @@ export function defaultConfigPath(env: NodeJS.ProcessEnv = process.env, flag?: s
   return flag || env[CONFIG_ENV_VAR] || DEFAULT_CONFIG_PATH;
 }
 
-/** Takes `-c FILE`, `--config FILE` or `--config=FILE` out of argv; returns the file and what is left. */
-export function takeConfigFlag(argv: readonly string[]): { file?: string; rest: string[]; error?: string } {
-  const rest: string[] = [];
-  let file: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === "-c" || arg === "--config") {
-      if (i + 1 >= argv.length) return { rest, error: `${arg} needs a file` };
-      file = argv[++i];
-    } else if (arg.startsWith("--config=")) {
-      file = arg.slice("--config=".length);
-    } else {
-      rest.push(arg);
-    }
-  }
-  return { file, rest };
-}
-
 const CHECK_USAGE = "usage: plexus-bridge check [-c FILE]\n";
 
 export async function runCheckCommand(argv: readonly string[], io: CommandIo = processIo()): Promise<number> {
-  const { file: flag, rest, error } = takeConfigFlag(argv);
-  if (rest.includes("-h") || rest.includes("--help")) {
-    io.stdout(
-      `${CHECK_USAGE}Validates the config (and the files it names) without starting anything. Exit 0: valid; ${EXIT_CONFIG}: not.\n`,
-    );
-    return 0;
-  }
-  if (error || rest.length > 0) {
-    io.stderr(`${error ?? `unexpected argument: ${rest[0]}`}\n${CHECK_USAGE}`);
-    return EXIT_USAGE;
+  let flag: string | undefined;
+  try {
+    const { values } = parseCommandArgs(argv, { config: { type: "string", short: "c" }, help: { type: "boolean", short: "h" } });
+    if (values.help) {
+      io.stdout(
+        `${CHECK_USAGE}Validates the config (and the files it names) without starting anything. Exit 0: valid; ${EXIT_CONFIG}: not.\n`,
+      );
+      return 0;
+    }
+    flag = values.config;
+  } catch (error) {
+    return usageFailure(error, CHECK_USAGE, io.stderr);
   }
   const file = defaultConfigPath(io.env, flag);
-  const { config, problems } = await loadConfig(file, { env: io.env, checkFiles: true });
+  const { config, problems } = await loadConfig(file, { env: io.env, checkFiles: true, needsApiKey: true });
   if (!config) {
     io.stderr(`${formatProblems(problems)}\n${problems.length} problem${problems.length === 1 ? "" : "s"} in ${file}\n`);
     return EXIT_CONFIG;
@@ -93,20 +77,32 @@ const SCHEMA_USAGE = `usage: plexus-bridge schema [--check | --write [PATH]] [--
 export async function runSchemaCommand(argv: readonly string[], io: CommandIo = processIo()): Promise<number> {
   let mode: "print" | "check" | "write" = "print";
   let target: string | undefined;
-  const { file: configFlag, rest } = takeConfigFlag(argv);
-  argv = rest;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === "--check" || arg === "--write") mode = arg === "--check" ? "check" : "write";
-    else if (mode === "write" && target === undefined && !arg.startsWith("-")) target = schemaTarget(arg);
-    else if (arg === "--file" && i + 1 < argv.length) target = argv[++i];
-    else if (arg === "-h" || arg === "--help") {
+  let configFlag: string | undefined;
+  try {
+    // `--write` takes an optional PATH: parseArgs has no optional values, so it arrives as the one
+    // positional allowed.
+    const { values, positionals } = parseCommandArgs(
+      argv,
+      {
+        check: { type: "boolean" },
+        write: { type: "boolean" },
+        file: { type: "string" },
+        config: { type: "string", short: "c" },
+        help: { type: "boolean", short: "h" },
+      },
+      1,
+    );
+    if (values.help) {
       io.stdout(SCHEMA_USAGE);
       return 0;
-    } else {
-      io.stderr(`unexpected argument: ${arg}\n${SCHEMA_USAGE}`);
-      return EXIT_USAGE;
     }
+    if (values.check && values.write) throw new UsageError("--check and --write do not go together");
+    mode = values.check ? "check" : values.write ? "write" : "print";
+    if (positionals.length > 0 && mode !== "write") throw new UsageError(`unexpected argument: ${positionals[0]}`);
+    target = positionals.length > 0 ? schemaTarget(positionals[0]) : values.file;
+    configFlag = values.config;
+  } catch (error) {
+    return usageFailure(error, SCHEMA_USAGE, io.stderr);
   }
   const text = await jsonSchemaText(await io.definitions?.());
   if (mode === "print") {

@@ -9,12 +9,12 @@ import path from "node:path";
 import type { z } from "zod";
 import type { AdapterDefinition } from "../adapter-contract.js";
 import { adapterTypes, loadAdapter } from "../adapters.js";
+import { readErrorReason } from "../file-errors.js";
 import type { QueueOptions } from "../pipeline/queue-options.js";
 import type { ReportRule } from "../pipeline/report-rules.js";
 import { type StatusSettings, statusSettings } from "../status/options.js";
-import { plexusProblems } from "../uplink/check.js";
 import type { PlexusOptions } from "../uplink/options.js";
-import { plexusSection } from "../uplink/options.js";
+import { apiKeyFallback, urlProblems } from "./plexus-checks.js";
 import { type ConfigProblem, didYouMean, formatPath, redactSecrets, sortProblems } from "./problems.js";
 import { resolveReferences } from "./references.js";
 import { ADAPTER_ID_PATTERN, adapterCoreSchema, CORE_ADAPTER_KEYS, coreConfigSchema, optionKeys } from "./schema.js";
@@ -66,6 +66,8 @@ export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
   /** Also run each adapter's checkFiles() (DBC, register maps): the `check` command does, the daemon does not. */
   checkFiles?: boolean;
+  /** The bridge will send (run, check): a config without an API key, and no $PLEXUS_API_KEY, is a problem. tail sends nothing. */
+  needsApiKey?: boolean;
 }
 
 export interface LoadResult {
@@ -81,9 +83,7 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
   try {
     text = await readFile(absolute, "utf8");
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === "ENOENT" ? "the file does not exist" : code === "EISDIR" ? "it is a folder" : `cannot read it (${code})`;
-    return { problems: [{ file, path: "", message: `cannot load the config: ${reason}` }] };
+    return { problems: [{ file, path: "", message: `cannot load the config: ${readErrorReason(error)}` }] };
   }
 
   const source = parseYaml(file, text);
@@ -132,22 +132,16 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
       problems.push({ file, ...position, path: `adapters.${id}`, message: `validating this adapter failed: ${(error as Error).message}` });
     }
   }
-  // A plain-text uplink to another host would send the API key in clear: refuse it here, with its
-  // position. It needs only the plexus section to be well formed, so it is reported together with
-  // whatever else is wrong, not on a second run.
-  const checked = core.success ? core.data.plexus : isPlainObject(root) ? plexusSection.safeParse(root.plexus).data : undefined;
-  if (checked) {
-    for (const message of plexusProblems(checked)) {
-      const key = message.startsWith("plexus.http_url") && checked.http_url !== undefined ? "http_url" : "url";
-      // A URL whose ${VAR} is unset is already reported at the reference; its stand-in value proves nothing.
-      if (references.unresolved.has(`plexus.${key}`)) continue;
-      problems.push({ file, ...positionOf(source, ["plexus", key]), path: `plexus.${key}`, message: message.replace(/^plexus\.\w+ /, "") });
-    }
-  }
+  const rawPlexus = isPlainObject(root) ? root.plexus : undefined;
+  problems.push(...urlProblems(source, rawPlexus, references.unresolved));
+  const fallback = apiKeyFallback(source, rawPlexus, env, opts.needsApiKey === true);
+  if (fallback.problem) problems.push(fallback.problem);
+  if (fallback.apiKey) references.secrets.push(fallback.apiKey);
   if (!core.success || problems.length > 0) return finish();
 
   const { plexus, queue, state_dir, log, shutdown_timeout, status, telemetry } = core.data;
-  const { api_key: apiKey, ...visiblePlexus } = plexus;
+  const { api_key: written, ...visiblePlexus } = plexus;
+  const apiKey = written ?? fallback.apiKey;
   const config: BridgeConfig = {
     file: absolute,
     dir,
@@ -233,9 +227,12 @@ async function loadAdapterConfig(id: string, raw: unknown, scope: AdapterScope, 
   const options = parsedOptions.data as Record<string, unknown>;
   if (scope.checkFiles && definition.checkFiles) {
     try {
-      for (const fileProblem of await definition.checkFiles(options, scope.dir)) {
-        const { file, line, col, message } = fileProblem;
-        problems.push({ file, line, col, path: formatPath(basePath), message });
+      for (const { file, line, col, message, option } of await definition.checkFiles(options, scope.dir)) {
+        const naming = [...basePath, ...(option ?? [])];
+        if (line > 0) problems.push({ file, line, col, path: formatPath(naming), message });
+        // A file that cannot be read at all: at the config line that names it, when the adapter says which.
+        else if (option) problems.push({ file: source.file, ...positionOf(source, naming), path: formatPath(naming), message });
+        else problems.push({ file, path: formatPath(naming), message });
       }
     } catch (error) {
       problem(basePath, `checking the files this adapter names failed: ${(error as Error).message}`);

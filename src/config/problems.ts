@@ -33,9 +33,14 @@ export function formatProblem(problem: ConfigProblem): string {
   return problem.path === "" ? `${where} ${problem.message}` : `${where} ${problem.path}: ${problem.message}`;
 }
 
-/** One line per problem, in the order given (loadConfig already sorts them). */
-export function formatProblems(problems: readonly ConfigProblem[]): string {
-  return problems.map(formatProblem).join("\n");
+/** How many problems are printed: past this, a file is most likely not a config at all. */
+export const PRINTED_PROBLEMS = 100;
+
+/** One line per problem, in the order given (loadConfig already sorts them), the first `limit` of them, then "and N more". */
+export function formatProblems(problems: readonly ConfigProblem[], limit = PRINTED_PROBLEMS): string {
+  const lines = problems.slice(0, limit).map(formatProblem);
+  if (problems.length > limit) lines.push(`… and ${problems.length - limit} more`);
+  return lines.join("\n");
 }
 
 /** The config file's own problems first, then other files; in each, positionless first, then by line and column. */

@@ -4,7 +4,8 @@
  * (relative to the config's folder; bare names are looked up in systemd's `$CREDENTIALS_DIRECTORY`
  * first, so `LoadCredential=` works). `$${` writes a literal `${`.
  */
-import { readFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { open } from "node:fs/promises";
 import path from "node:path";
 import { isAlias, isMap, isPair, isScalar, isSeq, type Node, type Scalar } from "yaml";
 import { type ConfigProblem, formatPath } from "./problems.js";
@@ -117,6 +118,49 @@ function report(context: Context, position: { line: number; col: number }, nodeP
   context.result.problems.push({ file: context.source.file, ...position, path: formatPath(nodePath), message });
 }
 
+/** A secret is a key or a password: anything bigger is not the file that was meant. */
+export const MAX_SECRET_FILE_BYTES = 64 * 1024;
+
+class SecretFileRefused extends Error {}
+
+/**
+ * Reads a regular file of at most MAX_SECRET_FILE_BYTES. Opened non-blocking and checked before
+ * reading: a FIFO would hang `check` for good, and /dev/urandom would fill the memory.
+ */
+async function readSmallRegularFile(file: string): Promise<string> {
+  const handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const stat = await handle.stat();
+    if (!stat.isFile()) {
+      const kind = stat.isDirectory()
+        ? "it is a folder"
+        : stat.isFIFO()
+          ? "it is a FIFO (named pipe)"
+          : stat.isCharacterDevice() || stat.isBlockDevice()
+            ? "it is a device"
+            : stat.isSocket()
+              ? "it is a socket"
+              : "it is not a regular file";
+      throw new SecretFileRefused(`${kind}; a secret file is a regular file`);
+    }
+    const tooBig = () =>
+      new SecretFileRefused(`it is larger than ${MAX_SECRET_FILE_BYTES / 1024} KiB; a secret file holds one key or password`);
+    if (stat.size > MAX_SECRET_FILE_BYTES) throw tooBig();
+    // Read one byte past the limit: a file that grew since fstat is refused too.
+    const buffer = Buffer.alloc(MAX_SECRET_FILE_BYTES + 1);
+    let length = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length > MAX_SECRET_FILE_BYTES) throw tooBig();
+    }
+    return buffer.toString("utf8", 0, length);
+  } finally {
+    await handle.close();
+  }
+}
+
 /** Candidate files for a `!file` path, first match wins. */
 export function secretFileCandidates(reference: string, configDir: string, env: NodeJS.ProcessEnv): string[] {
   if (path.isAbsolute(reference)) return [reference];
@@ -138,20 +182,21 @@ async function readSecretFile(context: Context, node: Scalar, nodePath: Property
   }
   const candidates = secretFileCandidates(reference, context.dir, context.env);
   for (const candidate of candidates) {
+    let contents: string;
     try {
-      const contents = (await readFile(candidate, "utf8")).replace(/[\r\n]+$/, "");
-      node.value = contents;
-      context.result.secrets.push(contents);
-      return;
+      contents = (await readSmallRegularFile(candidate)).replace(/[\r\n]+$/, "");
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === "ENOENT" || code === "ENOTDIR") continue;
       // Only the path and the reason: never anything read from the file.
-      const reason = code === "EISDIR" ? "it is a folder" : code === "EACCES" ? "permission denied" : (code ?? "read error");
+      const reason = error instanceof SecretFileRefused ? error.message : code === "EACCES" ? "permission denied" : (code ?? "read error");
       report(context, position, nodePath, `cannot read secret file ${candidate}: ${reason}`);
       context.result.unresolved.add(formatted);
       return;
     }
+    node.value = contents;
+    context.result.secrets.push(contents);
+    return;
   }
   const tried = candidates.length > 1 ? ` (looked in ${candidates.join(" and ")})` : "";
   report(context, position, nodePath, `secret file ${candidates.at(-1)} does not exist${tried}`);

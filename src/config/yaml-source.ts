@@ -2,7 +2,19 @@
  * The YAML side of the config: parse with positions kept, turn parser errors into problems, and
  * find the node behind a path so schema errors can point at a line and column.
  */
-import { type Document, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
+import {
+  type Document,
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  type Pair,
+  parseDocument,
+  type YAMLMap,
+} from "yaml";
 import { type ConfigProblem, formatPath } from "./problems.js";
 
 export interface Position {
@@ -31,24 +43,26 @@ const MESSAGES: Record<string, string> = {
 
 export function parseYaml(file: string, text: string): YamlSource {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true, customTags: [FILE_TAG] });
+  // Duplicate keys are found below in one pass: the parser's own check (uniqueKeys) scans the
+  // mapping for every key, quadratic in its size.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false, merge: true, customTags: [FILE_TAG] });
   const problems: ConfigProblem[] = [];
   let fatal = false;
   const syntaxErrorLines = new Set<number>();
   for (const error of doc.errors) {
     const position = lineCounter.linePos(error.pos[0]);
-    if (error.code !== "DUPLICATE_KEY") {
-      fatal = true;
-      // The parser often trips several times over one mistake; the first error on a line is the useful one.
-      if (syntaxErrorLines.has(position.line)) continue;
-      syntaxErrorLines.add(position.line);
-    }
-    const key = error.code === "DUPLICATE_KEY" ? (pathOfKeyAt(doc.contents as Node | null, error.pos[0]) ?? "") : "";
+    fatal = true;
+    // The parser often trips several times over one mistake; the first error on a line is the useful one.
+    if (syntaxErrorLines.has(position.line)) continue;
+    syntaxErrorLines.add(position.line);
     let message = MESSAGES[error.code] ?? `YAML syntax error: ${firstLine(error.message)}`;
     // `{ port: ${PORT} }`: braces of a reference end a flow mapping unless the value is quoted.
     // biome-ignore lint/suspicious/noTemplateCurlyInString: the message quotes the YAML syntax.
     if (!MESSAGES[error.code] && lineAt(text, error.pos[0]).includes("${")) message += ' (inside { } or [ ], quote a reference: "${VAR}")';
-    problems.push({ file, ...position, path: key, message });
+    problems.push({ file, ...position, path: "", message });
+  }
+  for (const duplicate of duplicateKeys(doc.contents as Node | null)) {
+    problems.push({ file, ...lineCounter.linePos(duplicate.offset), path: duplicate.path, message: MESSAGES.DUPLICATE_KEY });
   }
   for (const warning of doc.warnings) {
     const position = lineCounter.linePos(warning.pos[0]);
@@ -73,23 +87,25 @@ function firstLine(message: string): string {
   return message.split("\n")[0].trim();
 }
 
-/** The formatted path of the mapping key that starts at `offset` (a duplicate key), if there is one. */
-function pathOfKeyAt(node: Node | null, offset: number, nodePath: PropertyKey[] = []): string | undefined {
-  if (isMap(node)) {
-    for (const pair of node.items) {
-      if (!isPair(pair) || !isScalar(pair.key)) continue;
-      const childPath = [...nodePath, String(pair.key.value)];
-      if (pair.key.range?.[0] === offset) return formatPath(childPath);
-      const found = pathOfKeyAt(pair.value as Node | null, offset, childPath);
-      if (found) return found;
+/** Every mapping key that repeats an earlier key of its mapping, with its offset and formatted path, in one walk. */
+function duplicateKeys(root: Node | null): { offset: number; path: string }[] {
+  const found: { offset: number; path: string }[] = [];
+  const walk = (node: Node | null, nodePath: PropertyKey[]) => {
+    if (isMap(node)) {
+      const seen = new Set<unknown>();
+      for (const pair of node.items) {
+        if (!isPair(pair) || !isScalar(pair.key)) continue;
+        const childPath = [...nodePath, String(pair.key.value)];
+        if (seen.has(pair.key.value)) found.push({ offset: pair.key.range?.[0] ?? 0, path: formatPath(childPath) });
+        seen.add(pair.key.value);
+        walk(pair.value as Node | null, childPath);
+      }
+    } else if (isSeq(node)) {
+      for (const [index, item] of node.items.entries()) walk(item as Node | null, [...nodePath, index]);
     }
-  } else if (isSeq(node)) {
-    for (const [index, item] of node.items.entries()) {
-      const found = pathOfKeyAt(item as Node | null, offset, [...nodePath, index]);
-      if (found) return found;
-    }
-  }
-  return undefined;
+  };
+  walk(root, []);
+  return found;
 }
 
 export function positionAt(source: YamlSource, offset: number): Position {
@@ -113,7 +129,7 @@ export function locate(source: YamlSource, path: readonly PropertyKey[]): Locate
     if (isAlias(node)) node = node.resolve(source.doc) ?? null;
     let next: { node: Node | null; keyNode?: Node } | undefined;
     if (isMap(node)) {
-      const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(segment));
+      const pair = pairsByKey(node).get(String(segment));
       if (pair) next = { node: (pair.value as Node | null) ?? null, keyNode: pair.key as Node };
     } else if (isSeq(node) && typeof segment === "number") {
       const item = node.items[segment] as Node | undefined;
@@ -124,6 +140,27 @@ export function locate(source: YamlSource, path: readonly PropertyKey[]): Locate
     keyNode = next.keyNode;
   }
   return { node: node ?? undefined, keyNode, complete: true };
+}
+
+const pairIndex = new WeakMap<YAMLMap, Map<string, Pair>>();
+
+/**
+ * A mapping's entries by key, built once per mapping: looking each problem's key up by a scan
+ * made `check` quadratic (30 k unknown keys in one mapping took 13 s, then 40 s under load).
+ * The first entry wins, as the scan did; the index assumes the document is no longer edited.
+ */
+function pairsByKey(node: YAMLMap): Map<string, Pair> {
+  let index = pairIndex.get(node);
+  if (!index) {
+    index = new Map();
+    for (const item of node.items) {
+      if (!isPair(item) || !isScalar(item.key)) continue;
+      const key = String(item.key.value);
+      if (!index.has(key)) index.set(key, item);
+    }
+    pairIndex.set(node, index);
+  }
+  return index;
 }
 
 /**

@@ -33,9 +33,11 @@ export function issuesToProblems(issues: readonly z.core.$ZodIssue[], scope: Iss
   });
 }
 
+/** Whether `path` or a path above it is unresolved: looks up each of its prefixes (a scan of the set per problem was quadratic). */
 function isUnder(path: string, unresolved: ReadonlySet<string>): boolean {
-  for (const prefix of unresolved) if (path === prefix || path.startsWith(`${prefix}.`) || path.startsWith(`${prefix}[`)) return true;
-  return false;
+  if (unresolved.size === 0) return false;
+  for (let i = 0; i < path.length; i++) if ((path[i] === "." || path[i] === "[") && unresolved.has(path.slice(0, i))) return true;
+  return unresolved.has(path);
 }
 
 function collect(issue: z.core.$ZodIssue, prefix: PropertyKey[], scope: IssueScope, out: ConfigProblem[]): void {

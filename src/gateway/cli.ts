@@ -5,7 +5,7 @@
  */
 import { createWriteStream, readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
-import { parseArgs } from "node:util";
+import { EXIT_USAGE, parseCommandArgs } from "../cli-args.js";
 import { parseDuration } from "../config/units.js";
 import { type Gateway, startGateway } from "./server.js";
 
@@ -53,27 +53,23 @@ export async function runGatewayCommand(argv: string[]): Promise<number> {
   let summaryMs: number;
   const err = process.stderr;
   try {
-    const { values } = parseArgs({
-      args: argv,
-      strict: true,
-      options: {
-        port: { type: "string", default: "8080" },
-        host: { type: "string", default: "127.0.0.1" },
-        output: { type: "string" },
-        keys: { type: "string" },
-        "keys-file": { type: "string" },
-        "read-only-keys": { type: "string" },
-        latency: { type: "string" },
-        "drop-every": { type: "string" },
-        "going-away-every": { type: "string" },
-        "stall-every": { type: "string" },
-        "stall-for": { type: "string" },
-        skew: { type: "string" },
-        "rate-limit-every": { type: "string" },
-        "summary-interval": { type: "string", default: "5s" },
-        quiet: { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      },
+    const { values } = parseCommandArgs(argv, {
+      port: { type: "string", default: "8080" },
+      host: { type: "string", default: "127.0.0.1" },
+      output: { type: "string" },
+      keys: { type: "string" },
+      "keys-file": { type: "string" },
+      "read-only-keys": { type: "string" },
+      latency: { type: "string" },
+      "drop-every": { type: "string" },
+      "going-away-every": { type: "string" },
+      "stall-every": { type: "string" },
+      "stall-for": { type: "string" },
+      skew: { type: "string" },
+      "rate-limit-every": { type: "string" },
+      "summary-interval": { type: "string", default: "5s" },
+      quiet: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
     });
     if (values.help) {
       process.stdout.write(USAGE + "\n");
@@ -118,7 +114,7 @@ export async function runGatewayCommand(argv: string[]): Promise<number> {
     });
   } catch (error) {
     err.write(`plexus-bridge gateway: ${(error as Error).message}\n\n${USAGE}\n`);
-    return 64;
+    return EXIT_USAGE;
   }
 
   err.write(`gateway listening on ${gateway.url} (WebSocket ${gateway.url.replace(/^http/, "ws")}/ws/device, POST /ingest, GET /health)\n`);

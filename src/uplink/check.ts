@@ -2,7 +2,7 @@
 import type { PlexusOptions } from "./options.js";
 import { assertSecure, deviceWebSocketUrl, ingestUrl } from "./protocol.js";
 
-export function plexusProblems(options: PlexusOptions): string[] {
+export function plexusProblems(options: Pick<PlexusOptions, "url" | "http_url" | "transport" | "allow_insecure">): string[] {
   const problems: string[] = [];
   const attempt = (what: () => void, key: "url" | "http_url") => {
     try {

@@ -10,7 +10,8 @@ export const sourceId = () =>
     .max(256, "a source_id is at most 256 bytes")
     .regex(SOURCE_ID_PATTERN, "a source_id is lower-case letters, digits, '.', '_' and '-', starting with a letter or digit");
 
-export const plexusSection = z
+/** The section's fields as written; `plexusSection` resolves what `link` implies. */
+export const plexusFields = z
   .strictObject({
     api_key: z
       .string()
@@ -89,13 +90,14 @@ export const plexusSection = z
     http_timeout: duration().default(30_000).describe("Time allowed for one HTTP ingest request."),
     device_error_interval: duration().default(5000).describe("At most one device_error per adapter per interval (the latest state wins)."),
   })
-  .describe("The Plexus uplink.")
-  .transform(applyLinkProfile);
+  .describe("The Plexus uplink.");
+
+export const plexusSection = plexusFields.transform(applyLinkProfile);
 
 export type PlexusOptions = z.output<typeof plexusSection>;
 
 /** What each `link` implies for the settings left unset. The figures come from bench/wire. */
-const LINK_PROFILES = {
+export const LINK_PROFILES = {
   standard: { transport: "websocket", frame_max_points: 5000, frame_max_bytes: 900_000, linger: 0, gzip_level: 6 },
   metered: { transport: "http", frame_max_points: 10_000, frame_max_bytes: 4_000_000, linger: 5000, gzip_level: 9 },
 } as const;

@@ -4,14 +4,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import {
-  type CommandIo,
-  DEFAULT_CONFIG_PATH,
-  defaultConfigPath,
-  runCheckCommand,
-  runSchemaCommand,
-  takeConfigFlag,
-} from "../../src/config/commands.js";
+import { type CommandIo, DEFAULT_CONFIG_PATH, defaultConfigPath, runCheckCommand, runSchemaCommand } from "../../src/config/commands.js";
 import { buildJsonSchema } from "../../src/config/json-schema.js";
 import { EXIT_CONFIG } from "../../src/config/problems.js";
 import { ConfigFolder, yaml } from "./config-fixture.js";
@@ -54,10 +47,25 @@ describe("config path", () => {
     expect(DEFAULT_CONFIG_PATH).toBe("/etc/plexus-bridge/config.yaml");
   });
 
-  it("takes -c, --config and --config= out of argv", () => {
-    expect(takeConfigFlag(["-c", "a.yaml", "--x"])).toEqual({ file: "a.yaml", rest: ["--x"] });
-    expect(takeConfigFlag(["--config=b.yaml"])).toEqual({ file: "b.yaml", rest: [] });
-    expect(takeConfigFlag(["--config"]).error).toBe("--config needs a file");
+  it("takes -c FILE, --config FILE and --config=FILE; a -c without a file is a usage error", async () => {
+    writeFileSync(path.join(folder.dir, "map.txt"), "holding 1\n");
+    const file = folder.write("flags.yaml", valid);
+    for (const argv of [["-c", file], ["--config", file], [`--config=${file}`]]) {
+      const { io, out } = capture({ PLEXUS_API_KEY: "plx_check_key" });
+      expect(await runCheckCommand(argv, io)).toBe(0);
+      expect(out.stdout).toContain(`${file}: OK`);
+    }
+    for (const [argv, message] of [
+      [["--config"], "--config needs a value"],
+      [["-c", "--help"], "-c needs a value"],
+      [["--config="], "--config needs a value"],
+      [["--verbose"], "unknown option --verbose"],
+      [["extra.yaml"], "unexpected argument: extra.yaml"],
+    ] as const) {
+      const { io, out } = capture();
+      expect(await runCheckCommand(argv, io)).toBe(64);
+      expect(out.stderr).toBe(`${message}\nusage: plexus-bridge check [-c FILE]\n`);
+    }
   });
 });
 

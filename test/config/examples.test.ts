@@ -28,7 +28,7 @@ describe("examples", () => {
   });
 
   it.each([...configExamples, ...adapterExamples])("%s is valid", async (file) => {
-    const { config, problems } = await loadConfig(path.join(root, file), { env, checkFiles: true });
+    const { config, problems } = await loadConfig(path.join(root, file), { env, checkFiles: true, needsApiKey: true });
     expect(formatProblems(problems)).toBe("");
     expect(config?.adapters.length).toBeGreaterThan(0);
   });

@@ -1,16 +1,18 @@
 /**
  * socat makes real pseudo-terminal pairs for the serial tests (slcan, MAVLink serial, Modbus RTU).
- * Off CI a developer may lack it: those tests are skipped, saying so. CI installs it (.ci/run), so
- * there its absence fails the run instead of quietly skipping.
+ * A system peer (system-peer.ts): off CI a developer may lack it and those tests are skipped,
+ * saying so; CI installs it (.ci/run), so there its absence fails the run.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
+import { commandWorks, requirePeer } from "./system-peer.js";
 
-export const hasSocat = spawnSync("socat", ["-V"]).status === 0;
-if (!hasSocat && process.env.CI === "true") throw new Error("socat is required in CI (apt-get install -y socat)");
+const socat = requirePeer({ name: "socat", apt: "socat", probe: () => commandWorks("socat", ["-V"]) });
+
+export const hasSocat = socat.available;
 
 /** For describe.skipIf names: why the block is skipped where socat is missing. */
-export const NEEDS_SOCAT = "needs socat: apt-get install socat";
+export const NEEDS_SOCAT = socat.reason;
 
 export interface PtyPair {
   /** Kills socat and waits for it: both ends vanish, as when a USB adapter is pulled. */

@@ -21,6 +21,7 @@ export const testSeqAdapter = defineAdapter({
     fail_starts: z.number().int().min(0).default(0).describe("The first N starts reject."),
     throw_after: z.number().int().min(0).default(0).describe("Throw from a timer after N points (0: never)."),
     label: z.string().default("a").describe("Goes into a tag, so a reload can change it."),
+    step: z.number().default(1).describe("Point i has the value i × step (0.1 gives 0.30000000000000004 at i = 3)."),
   }),
   runtimeTunable: ["interval"],
   create(options, ctx) {
@@ -31,7 +32,11 @@ export const testSeqAdapter = defineAdapter({
     const tick = async () => {
       if (stopped) return;
       const n = options.count === 0 ? options.batch : Math.min(options.batch, options.count - next);
-      const points = Array.from({ length: n }, (_, i) => ({ metric: "seq", value: next + i, tags: { label: options.label } }));
+      const points = Array.from({ length: n }, (_, i) => ({
+        metric: "seq",
+        value: (next + i) * options.step,
+        tags: { label: options.label },
+      }));
       next += n;
       const more = ctx.emit(points);
       if (options.throw_after > 0 && next >= options.throw_after) {

@@ -1,6 +1,7 @@
 /** Reads DBC files from disk: the only I/O of the DBC layer. */
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
+import { readErrorReason } from "../../../src/file-errors.js";
 import type { DbcMessage, DbcProblem } from "./model.js";
 import { parseDbc } from "./parser.js";
 
@@ -20,7 +21,7 @@ export async function loadDbcFiles(files: string[], baseDir: string): Promise<Lo
     try {
       text = decodeText(await readFile(path));
     } catch (error) {
-      problems.push({ file: path, line: 0, col: 0, message: `cannot read DBC: ${(error as Error).message}`, severity: "error" });
+      problems.push({ file: path, line: 0, col: 0, message: `cannot read DBC ${path}: ${readErrorReason(error)}`, severity: "error" });
       continue;
     }
     const result = parseDbc(text, path);

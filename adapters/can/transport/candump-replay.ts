@@ -7,6 +7,7 @@ import { createReadStream } from "node:fs";
 import { open } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Readable } from "node:stream";
+import { StringDecoder } from "node:string_decoder";
 import type { AdapterContext } from "../../../src/adapter-contract.js";
 import { abortWith } from "../../../src/backoff.js";
 import { runReplay } from "../../../src/replay-task.js";
@@ -129,9 +130,11 @@ export class CandumpReplay {
       if (batch.length >= MAX_MODE_BATCH) await deliver();
     };
     let carry = "";
+    // candump writes interface names as given (`cän0`): UTF-8, whose characters may straddle two chunks.
+    const utf8 = new StringDecoder("utf8");
     try {
       for await (const chunk of input) {
-        const text = carry + (typeof chunk === "string" ? chunk : (chunk as Buffer).toString("latin1"));
+        const text = carry + (typeof chunk === "string" ? chunk : utf8.write(chunk as Buffer));
         const lines = text.split("\n");
         carry = lines.pop() ?? "";
         for (const line of lines) {
@@ -139,6 +142,7 @@ export class CandumpReplay {
           await handle(line);
         }
       }
+      carry += utf8.end();
       if (carry.trim() !== "" && !this.abort.signal.aborted) await handle(carry);
       await deliver();
     } finally {

@@ -224,13 +224,28 @@ describe("checkFiles and start with a broken DBC", () => {
   it("checkFiles returns the problem with file, line and column", async () => {
     const options = can.options.parse({ interface: "candump", file: "replay.log", dbc: "broken.dbc" });
     const problems = await can.checkFiles?.(options, dir);
-    expect(problems).toEqual([{ file: join(dir, "broken.dbc"), line: line(2), col: 25, message: "expected ')', got \"[\"" }]);
+    expect(problems).toEqual([
+      { file: join(dir, "broken.dbc"), line: line(2), col: 25, message: "expected ')', got \"[\"", option: ["dbc"] },
+    ]);
     expect(await can.checkFiles?.(can.options.parse({ interface: "candump", file: "replay.log", dbc: "ok.dbc" }), dir)).toEqual([]);
   });
 
-  it("checkFiles reports a missing file instead of throwing", async () => {
+  it("checkFiles reports a missing file instead of throwing, naming the dbc: entry that names it", async () => {
     const problems = await can.checkFiles?.(can.options.parse({ interface: "candump", file: "replay.log", dbc: "nope.dbc" }), dir);
-    expect(problems?.[0].message).toMatch(/cannot read DBC: .*ENOENT/);
+    expect(problems).toEqual([
+      {
+        file: join(dir, "nope.dbc"),
+        line: 0,
+        col: 0,
+        message: `cannot read DBC ${join(dir, "nope.dbc")}: the file does not exist`,
+        option: ["dbc"],
+      },
+    ]);
+    const listed = await can.checkFiles?.(
+      can.options.parse({ interface: "candump", file: "replay.log", dbc: ["ok.dbc", "nope.dbc"] }),
+      dir,
+    );
+    expect(listed?.map((p) => p.option)).toEqual([["dbc", 1]]);
   });
 
   it("start() refuses a DBC with errors, naming file:line:col", async () => {

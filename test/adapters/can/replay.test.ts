@@ -43,6 +43,20 @@ async function replay(options: Record<string, unknown>, harnessOptions: Construc
   return harness;
 }
 
+/** A candump replay of `file: -` with every frame raw, started; the test writes the log into the returned stream. */
+async function pipedReplay(harness: AdapterHarness, channels?: string[]): Promise<PassThrough> {
+  const decoder = new FrameDecoder(
+    undefined,
+    { naming: "message", labels: true, raw: "all", j1939: false, exclude: [], defaults: {}, signals: {} },
+    () => performance.now(),
+  );
+  const runtime = new CanRuntime(decoder, harness.context, [], 0);
+  const input = new PassThrough();
+  const settings = { file: "-", speed: "max" as const, loop: false, timestamps: "capture" as const, channels };
+  await new CandumpReplay(settings, runtime, harness.context, () => input).start();
+  return input;
+}
+
 describe("SavvyCAN capture end to end", () => {
   const frames = readLog(SAVVY);
   let harness: AdapterHarness;
@@ -262,20 +276,7 @@ describe("replay options", () => {
 
   it("reads a piped stream (file: -) the same way", async () => {
     const harness = new AdapterHarness({ configDir: dir });
-    const decoder = new FrameDecoder(
-      undefined,
-      { naming: "message", labels: true, raw: "all", j1939: false, exclude: [], defaults: {}, signals: {} },
-      () => performance.now(),
-    );
-    const runtime = new CanRuntime(decoder, harness.context, [], 0);
-    const input = new PassThrough();
-    const replayer = new CandumpReplay(
-      { file: "-", speed: "max", loop: false, timestamps: "capture" },
-      runtime,
-      harness.context,
-      () => input,
-    );
-    await replayer.start();
+    const input = await pipedReplay(harness);
     input.write("(1.0) can0 123#AA\n(1.5) can0 12");
     input.end("4#BB\n");
     await harness.waitForFinished();
@@ -285,6 +286,20 @@ describe("replay options", () => {
     ]);
     expect((harness.points[1].timestamp as number) - (harness.points[0].timestamp as number)).toBe(500);
   });
+});
+
+it("reads the log as UTF-8: an interface named cän0 is the bus tag cän0, even split across chunks", async () => {
+  const harness = new AdapterHarness({ configDir: FIXTURES });
+  const input = await pipedReplay(harness, ["cän0"]);
+  const bytes = Buffer.from("(1.0) cän0 123#AA\n(1.1) cän0 124#BB\n", "utf8");
+  const split = bytes.indexOf(0xa4); // the second byte of "ä" (c3 a4)
+  input.write(bytes.subarray(0, split));
+  input.end(bytes.subarray(split));
+  await harness.waitForFinished();
+  expect(harness.points.map((p) => [p.metric, p.value, p.tags?.bus])).toEqual([
+    ["raw.123", "AA", "cän0"],
+    ["raw.124", "BB", "cän0"],
+  ]);
 });
 
 describe("the VW MQB demo replay (real frames, real opendbc DBC)", () => {

@@ -42,7 +42,10 @@ describe("exception responses", () => {
     expect(perPoint).toBeGreaterThanOrEqual(2);
     expect(harness.counters.get("exceptions")).toBe(perPoint);
     // Reported once: one warning and one status detail, however many polls failed.
-    expect(harness.log.lines.filter((l) => l.message === "exception response")).toHaveLength(1);
+    expect(harness.log.lines.filter((l) => l.message.startsWith("exception response"))).toHaveLength(1);
+    expect(harness.log.lines.find((l) => l.message.startsWith("exception response"))?.message).toBe(
+      "exception response 2 illegal data address",
+    );
     const reported = harness.states.filter((s) => s.detail?.includes("exception 2 (illegal data address)"));
     expect(reported).toEqual([{ state: "up", detail: "unit1 r2 (holding 2): exception 2 (illegal data address)" }]);
     // …and it stays the latest status (the uplink rate-limits device_errors, the latest winning).
@@ -71,7 +74,8 @@ describe("exception responses", () => {
     expect(harness.counters.get("reads_split")).toBeUndefined();
     expect(harness.counters.get("exceptions.unit1.a")).toBeGreaterThanOrEqual(2);
     expect(harness.counters.get("exceptions.unit1.b")).toBeGreaterThanOrEqual(2);
-    expect(harness.log.lines.filter((l) => l.message === "exception response")).toHaveLength(2);
+    expect(harness.log.lines.filter((l) => l.message.startsWith("exception response"))).toHaveLength(2);
+    expect(harness.log.lines.filter((l) => l.message === "exception response 6 server device busy")).toHaveLength(2);
   });
 });
 

@@ -1,23 +1,23 @@
 /**
  * An independent peer: Debian's python3-pymodbus serves values its own BinaryPayloadBuilder laid
  * out in all four byte orders (pymodbus_server.py), and the adapter must read them back exactly.
- * Needs /usr/bin/python3 with pymodbus (apt-get install -y python3-pymodbus): under CI=true its
- * absence fails the test; elsewhere the test is skipped with the reason printed.
+ * Needs python3 with pymodbus (a system peer, see system-peer.ts): under CI=true its absence
+ * fails the test; elsewhere the test is skipped with the reason in its name.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import modbus from "../../../adapters/modbus/index.js";
 import { AdapterHarness } from "../../helpers/adapter-harness.js";
+import { commandWorks, requirePeer } from "../../helpers/system-peer.js";
 
+/** Debian's interpreter, which python3-pymodbus installs into (a python3 first on PATH may be a pyenv or venv one). */
 const PYTHON = "/usr/bin/python3";
-const probe = spawnSync(PYTHON, ["-c", "import pymodbus; print(pymodbus.__version__)"], { encoding: "utf8" });
-const available = probe.status === 0;
-const reason = available
-  ? ""
-  : `python3-pymodbus is not importable by ${PYTHON}: ${(probe.stderr || String(probe.error)).trim().split("\n").at(-1)}`;
-if (!available && process.env.CI === "true") throw new Error(`${reason} (required in CI: apt-get install -y python3-pymodbus)`);
-if (!available) console.warn(`skipping the pymodbus peer test: ${reason}`);
+const pymodbus = requirePeer({
+  name: "pymodbus",
+  apt: "python3-pymodbus python3-serial-asyncio",
+  probe: () => commandWorks(PYTHON, ["-c", "import pymodbus.server"]),
+});
 
 let child: ChildProcess | undefined;
 let stopAdapter: (() => Promise<void>) | undefined;
@@ -77,7 +77,7 @@ const ORDERS = [
   ["DCBA", 400],
 ] as const;
 
-describe.skipIf(!available)("pymodbus as an independent peer", () => {
+describe.skipIf(!pymodbus.available)(`pymodbus as an independent peer (${pymodbus.reason})`, () => {
   it("reads every type in every byte order, a string, input registers, coils and discrete inputs", async () => {
     const port = await freePort();
     await startPeer(port);

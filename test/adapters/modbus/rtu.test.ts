@@ -3,14 +3,14 @@
  * adapter opens one end through serialport, the test server the other), and through TCP as a
  * serial-to-Ethernet converter would carry it (rtu+tcp://).
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SerialPort } from "serialport";
 import { afterEach, describe, expect, it } from "vitest";
 import modbus from "../../../adapters/modbus/index.js";
 import { AdapterHarness } from "../../helpers/adapter-harness.js";
+import { hasSocat, NEEDS_SOCAT, startPtyPair } from "../../helpers/socat.js";
 import { ModbusTestServer } from "./modbus-test-server.js";
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -18,38 +18,22 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-const SOCAT = ["/usr/bin/socat", "/bin/socat"].find(existsSync);
-
-interface PtyPair {
+interface RtuLine {
   adapterEnd: string;
   serverEnd: string;
   /** Kills socat: both ends vanish, as when a USB adapter is pulled. */
   unplug(): Promise<void>;
 }
 
-async function ptyPair(dir = mkdtempSync(join(tmpdir(), "modbus-pty-"))): Promise<PtyPair> {
-  if (!SOCAT) throw new Error("socat is not installed (apt-get install -y socat)");
+async function ptyPair(dir = mkdtempSync(join(tmpdir(), "modbus-pty-"))): Promise<RtuLine> {
   const adapterEnd = join(dir, "adapter");
   const serverEnd = join(dir, "server");
-  const socat: ChildProcess = spawn(SOCAT, [`pty,raw,echo=0,link=${adapterEnd}`, `pty,raw,echo=0,link=${serverEnd}`], { stdio: "ignore" });
-  const exited = new Promise<void>((resolve) => socat.once("exit", () => resolve()));
-  cleanups.push(() => {
-    socat.kill();
+  const pair = await startPtyPair(adapterEnd, serverEnd);
+  cleanups.push(async () => {
+    await pair.stop();
     rmSync(dir, { recursive: true, force: true });
   });
-  const deadline = performance.now() + 5000;
-  while (!(existsSync(adapterEnd) && existsSync(serverEnd))) {
-    if (performance.now() > deadline) throw new Error("socat did not create the pty pair");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return {
-    adapterEnd,
-    serverEnd,
-    unplug: async () => {
-      socat.kill();
-      await exited;
-    },
-  };
+  return { adapterEnd, serverEnd, unplug: () => pair.stop() };
 }
 
 async function serveOnSerial(path: string, server: ModbusTestServer) {
@@ -77,7 +61,7 @@ function fillMeter(server: ModbusTestServer, unit: number, voltage: number) {
   image.set("coil", 3, [true]);
 }
 
-describe("modbus RTU over a socat pty pair", () => {
+describe.skipIf(!hasSocat)(`modbus RTU over a socat pty pair (${NEEDS_SOCAT})`, () => {
   it("polls two meters on one bus, one request at a time with the configured gap, past a silent third", async () => {
     const { adapterEnd, serverEnd } = await ptyPair();
     const server = new ModbusTestServer("rtu");
@@ -129,7 +113,7 @@ describe("modbus RTU over a socat pty pair", () => {
   });
 });
 
-describe("modbus RTU: the serial port goes away and comes back", () => {
+describe.skipIf(!hasSocat)(`modbus RTU: the serial port goes away and comes back (${NEEDS_SOCAT})`, () => {
   it("reports the link down, reopens the port with backoff and polls again", async () => {
     const dir = mkdtempSync(join(tmpdir(), "modbus-pty-"));
     const first = await ptyPair(dir);
