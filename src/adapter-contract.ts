@@ -51,7 +51,7 @@ export interface AdapterContext {
   drained(): Promise<void>;
   /** Connection state, shown in status and sent up as a device_error on change. */
   status(state: AdapterState, detail?: string): void;
-  /** Adapter health counters (decode errors, CRC errors, unknown ids…), shown in stats. */
+  /** Adapter health counters (decode errors, CRC errors, unknown ids…): `plexus-bridge status`, the status page, /metrics. */
   count(name: string, n?: number): void;
   /** The source is exhausted (a replay reached its end without `loop`): `tail` exits once all are. */
   finished(): void;

@@ -1,5 +1,5 @@
 /**
- * plexus-bridge: run | check | schema | tail | gateway | adapters | demo | version.
+ * plexus-bridge: run | check | schema | tail | gateway | adapters | demo | status | version.
  * Each command lives in its own module and is imported only when used, so `check` never loads
  * the uplink and `gateway` never loads an adapter.
  */
@@ -17,6 +17,7 @@ commands:
                         print points instead of sending them
   gateway   [options]   run a local Plexus-compatible gateway (tests, demos, commissioning)
   demo      [--duration D]   the local gateway plus the bridge on replayed real captures
+  status    [--url U] [--json]   ask a running bridge how it is (exit 1 when degraded)
   adapters              list the adapter types
   install-service [--instance NAME] [--root DIR] [--dry-run]   install the systemd unit, /etc/plexus-bridge, check
   version               print the version
@@ -35,6 +36,7 @@ const COMMANDS: Record<string, Command> = {
   tail: async (argv) => (await import("./commands/tail.js")).runTailCommand(argv),
   gateway: async (argv) => (await import("./gateway/cli.js")).runGatewayCommand(argv),
   demo: async (argv) => (await import("./commands/demo.js")).runDemoCommand(argv),
+  status: async (argv) => (await import("./commands/status.js")).runStatusCommand(argv),
   adapters: async (argv) => (await import("./commands/adapters.js")).runAdaptersCommand(argv),
   "install-service": async (argv) => (await import("./commands/install-service.js")).runInstallServiceCommand(argv),
   version: async () => printVersion(),

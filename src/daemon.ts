@@ -15,6 +15,7 @@ import { Pipeline } from "./pipeline/pipeline.js";
 import { SourceQueue } from "./pipeline/queue.js";
 import type { QueueOptions } from "./pipeline/queue-options.js";
 import { Spool } from "./pipeline/spool.js";
+import { accountingLines } from "./status/accounting.js";
 import { AdapterSupervisor, adapterOf, describeError, type SupervisorOptions } from "./supervisor.js";
 import { UplinkState } from "./uplink/state.js";
 
@@ -64,6 +65,9 @@ export class Daemon implements BridgeControl {
   private finishWaiters: (() => void)[] = [];
   private stopping = false;
   private running = false;
+  /** Wall-clock ms of the start and of the last applied reload (the status page shows them). */
+  readonly startedAt = Date.now();
+  reloadedAt: number | undefined;
 
   constructor(
     private config: BridgeConfig,
@@ -96,12 +100,7 @@ export class Daemon implements BridgeControl {
     await Promise.all([...this.sinks.values()].map((sink) => sink.stop(left)));
     this.pipeline.close();
     for (const sourceId of this.pipeline.sources()) this.pipeline.queue(sourceId)?.close();
-    const stats = this.pipeline.stats();
-    for (const [sourceId, counters] of Object.entries(stats.sources)) {
-      this.log.info(
-        `stopped: ${sourceId} acknowledged=${counters.acknowledged} pending=${counters.pending} dropped=${counters.dropped} invalid=${counters.invalid}`,
-      );
-    }
+    for (const line of accountingLines(this.stats())) this.log.info(`stopped: ${line}`);
   }
 
   /** Applies a new, already validated config: adapters whose settings changed restart; queues stay. */
@@ -116,6 +115,10 @@ export class Daemon implements BridgeControl {
     const plexusChanged = JSON.stringify(next.plexus) !== JSON.stringify(this.config.plexus) || next.apiKey !== this.config.apiKey;
     if (plexusChanged || JSON.stringify(next.queue) !== JSON.stringify(this.config.queue)) {
       this.log.warn("changes to the plexus: and queue: sections take effect at the next restart");
+    }
+    const operationsKey = (c: BridgeConfig) => JSON.stringify([c.status, c.status ? c.status.token : undefined, c.telemetry]);
+    if (operationsKey(next) !== operationsKey(this.config)) {
+      this.log.warn("changes to the status: and telemetry: sections take effect at the next restart");
     }
     for (const [id, old] of before) {
       const fresh = after.get(id);
@@ -135,6 +138,7 @@ export class Daemon implements BridgeControl {
       this.ensureSource(adapter.sourceId);
       this.startAdapter(adapter);
     }
+    this.reloadedAt = Date.now();
     this.log.info(
       `reloaded: ${restarted.length} restarted${restarted.length ? ` (${restarted.join(", ")})` : ""}, ${started.length} added, ${stopped.length} removed`,
     );
@@ -159,6 +163,16 @@ export class Daemon implements BridgeControl {
     return this.supervisors.get(id);
   }
 
+  /** The config file in use. */
+  get configFile(): string {
+    return this.config.file;
+  }
+
+  /** True from the moment stop() is called. */
+  get isStopping(): boolean {
+    return this.stopping;
+  }
+
   stats() {
     return {
       run_id: this.runId,
@@ -173,6 +187,8 @@ export class Daemon implements BridgeControl {
         [...this.supervisors.values()].map((s) => [
           s.id,
           {
+            type: s.config.type,
+            source: s.config.sourceId,
             state: s.state,
             link: s.linkState,
             detail: s.linkDetail,
@@ -183,6 +199,7 @@ export class Daemon implements BridgeControl {
         ]),
       ),
       uplinks: Object.fromEntries([...this.sinks].map(([id, sink]) => [id, sink.stats?.()])),
+      queues: Object.fromEntries(this.pipeline.sources().map((id) => [id, this.pipeline.queue(id)!.depth()])),
       configure_overlay: this.overlay.summary(),
     };
   }

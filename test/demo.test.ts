@@ -22,6 +22,10 @@ describe("the README's first command", () => {
     expect(out).toMatch(/sub\.attitude\.roll\s+-?\d/);
     expect(out).toMatch(/car\.ESP_21\.ESP_v_Signal\s+\d/);
     expect(run.stderr).toMatch(/stopped: plexus-bridge-demo acknowledged=\d+ pending=0 dropped=0 invalid=0/);
+    // The counter identity per adapter, with the adapter's own health counters (issue 9, item 8).
+    expect(run.stderr).toMatch(
+      /stopped: adapter car acknowledged=\d+ pending=0 dropped=0 invalid=0 received=\d+ \(= invalid \+ dropped \+ acknowledged \+ pending\); health: .*frames=\d+/,
+    );
     // --duration stops it; no signal was sent, and the log says so.
     expect(run.stderr).toContain("demo --duration 6s elapsed: stopping");
     expect(run.stderr).not.toContain("SIGTERM");

@@ -4,10 +4,12 @@
  */
 import { parseCommandArgs, usageFailure } from "../cli-args.js";
 import { Daemon } from "../daemon.js";
+import { startOperations } from "../status/index.js";
 import { describeError } from "../supervisor.js";
 import { SystemdNotifier } from "../systemd/notifier.js";
 import { type ServiceReporter, startServiceReporter } from "../systemd/service-reporter.js";
-import { defaultStateDir, Uplink } from "../uplink/index.js";
+import { defaultStateDir } from "../uplink/index.js";
+import { uplinkSinks } from "../uplink/sink.js";
 import { packageVersion } from "../version.js";
 import { COMMON_OPTIONS, type CommonFlags, commonFlags, EXIT_SOFTWARE, loadOrExit, makeLogger, reloader, untilStopped } from "./shared.js";
 
@@ -38,22 +40,7 @@ export async function runRunCommand(argv: readonly string[], options: RunOptions
   const log = makeLogger(config, flags);
   const stateDir = config.stateDir ?? defaultStateDir();
   const agentVersion = packageVersion();
-  const daemon = new Daemon(config, {
-    log,
-    stateDir,
-    sinkFactory: (context) =>
-      new Uplink({
-        options: config.plexus,
-        apiKey: config.apiKey,
-        source: context.queue,
-        clock: context.clock,
-        log: context.log,
-        stateDir,
-        sensors: context.sensors,
-        control: context.control,
-        agentVersion,
-      }),
-  });
+  const daemon = new Daemon(config, { log, stateDir, sinkFactory: uplinkSinks(config, stateDir, agentVersion) });
   log.info(`plexus-bridge ${agentVersion} starting: ${config.file}, state in ${stateDir}`);
   const systemd = await SystemdNotifier.fromEnv(log);
   let reporter: ServiceReporter | undefined;
@@ -81,6 +68,7 @@ export async function runRunCommand(argv: readonly string[], options: RunOptions
     await daemon.stop();
     return EXIT_SOFTWARE;
   }
+  const operations = await startOperations(daemon, config, log, agentVersion);
   if (systemd) {
     reporter = startServiceReporter(systemd, () => daemon.stats(), log);
     systemd.ready(reporter.report());
@@ -89,6 +77,7 @@ export async function runRunCommand(argv: readonly string[], options: RunOptions
   reporter?.stop();
   systemd?.stopping();
   await daemon.stop();
+  await operations.close();
   systemd?.close();
   log.info("stopped");
   return code;

@@ -12,6 +12,7 @@ import { adapterTypes, loadAdapter } from "../adapters.js";
 import { readErrorReason } from "../file-errors.js";
 import type { QueueOptions } from "../pipeline/queue-options.js";
 import type { ReportRule } from "../pipeline/report-rules.js";
+import { type StatusSettings, statusSettings } from "../status/options.js";
 import type { PlexusOptions } from "../uplink/options.js";
 import { apiKeyFallback, urlProblems } from "./plexus-checks.js";
 import { type ConfigProblem, didYouMean, formatPath, redactSecrets, sortProblems } from "./problems.js";
@@ -54,6 +55,10 @@ export interface BridgeConfig {
   stateDir?: string;
   log: { level: "debug" | "info" | "warn" | "error"; format: "text" | "json" };
   shutdownTimeoutMs: number;
+  /** The status server (absent or false: off). Its token is not enumerable. */
+  status?: StatusSettings | false;
+  /** The bridge's own bridge.* points (absent or false: off). */
+  telemetry?: { intervalMs: number } | false;
   adapters: AdapterConfig[];
 }
 
@@ -134,7 +139,7 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
   if (fallback.apiKey) references.secrets.push(fallback.apiKey);
   if (!core.success || problems.length > 0) return finish();
 
-  const { plexus, queue, state_dir, log, shutdown_timeout } = core.data;
+  const { plexus, queue, state_dir, log, shutdown_timeout, status, telemetry } = core.data;
   const { api_key: written, ...visiblePlexus } = plexus;
   const apiKey = written ?? fallback.apiKey;
   const config: BridgeConfig = {
@@ -145,6 +150,8 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
     stateDir: state_dir === undefined ? undefined : path.resolve(dir, state_dir),
     log,
     shutdownTimeoutMs: shutdown_timeout,
+    status: statusSettings(status),
+    telemetry: telemetry === false ? false : { intervalMs: telemetry.interval },
     adapters,
   };
   return finish(hideKey(config, "apiKey", apiKey));

@@ -6,6 +6,7 @@ import { z } from "zod";
 import type { AdapterDefinition } from "../adapter-contract.js";
 import { queueSection } from "../pipeline/queue-options.js";
 import { reportRulesSchema } from "../pipeline/report-rules.js";
+import { statusSection, telemetrySection } from "../status/options.js";
 import { plexusSection, sourceId } from "../uplink/options.js";
 import { duration } from "./units.js";
 
@@ -70,6 +71,8 @@ const coreShape = {
   shutdown_timeout: duration()
     .default(10_000)
     .describe("On SIGTERM, how long the queue may keep draining to Plexus before the rest is spooled."),
+  status: statusSection,
+  telemetry: telemetrySection,
 };
 
 /** The top level, with adapters left raw: the loader validates each one against its own type. */

@@ -191,6 +191,17 @@ export class Pipeline {
     };
   }
 
+  /** The latest valid point of every metric each adapter emitted (bounded like the name cache). */
+  *latest(): Generator<{ adapter: string; sourceId: string; point: QueuedPoint }> {
+    for (let origin = 1; origin < this.routes.length; origin++) {
+      const route = this.routes[origin];
+      if (!route) continue;
+      for (const name of this.metricNames[origin].values()) {
+        if (name.last) yield { adapter: route.id, sourceId: route.sourceId, point: name.last };
+      }
+    }
+  }
+
   close(): void {
     for (const gate of this.gates.values()) gate.close();
   }

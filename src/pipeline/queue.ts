@@ -108,6 +108,16 @@ export class SourceQueue implements BatchSource {
     return this.memPoints;
   }
 
+  /** What the queue holds now: in process memory (including in flight) and in the spool file. */
+  depth(): { memory_points: number; memory_bytes: number; spool_points: number; spool_bytes: number } {
+    return {
+      memory_points: this.memPoints,
+      memory_bytes: this.memBytes,
+      spool_points: this.spool?.points ?? 0,
+      spool_bytes: this.spool?.bytes ?? 0,
+    };
+  }
+
   /** True while producers should slow down. */
   get overHighWater(): boolean {
     if (this.memPoints >= this.highPoints || this.memBytes >= this.highBytes) {

@@ -62,6 +62,8 @@ export interface MetricName {
   metric: string;
   bytes: number;
   jsonBytes: number;
+  /** The latest valid point of this name: the status page's "latest value", at the cost of one store per point. */
+  last: QueuedPoint | undefined;
 }
 
 const METRIC_NAMES_MAX = 20_000;
@@ -96,7 +98,7 @@ export function validatePoint(input: PointInput, stamping: Stamping): Validated 
   let name = stamping.names.get(rawMetric);
   if (name === undefined) {
     const full = stamping.prefix === "" ? rawMetric : stamping.prefix + rawMetric;
-    name = { metric: full, bytes: utf8Bytes(full), jsonBytes: quotedBytes(full) };
+    name = { metric: full, bytes: utf8Bytes(full), jsonBytes: quotedBytes(full), last: undefined };
     if (stamping.names.size >= METRIC_NAMES_MAX) stamping.names.clear();
     stamping.names.set(rawMetric, name);
   }
@@ -195,5 +197,6 @@ export function validatePoint(input: PointInput, stamping: Stamping): Validated 
     session_id: stamping.sessionId,
     mono: mono ? true : undefined,
   };
+  name.last = point;
   return { point, bytes };
 }

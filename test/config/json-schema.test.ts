@@ -26,7 +26,16 @@ describe("JSON Schema", () => {
     expect(schema.title).toBe("plexus-bridge configuration");
     expect(schema.additionalProperties).toBe(false);
     expect(schema.required).toEqual(["plexus"]);
-    expect(Object.keys(schema.properties)).toEqual(["plexus", "queue", "state_dir", "log", "shutdown_timeout", "adapters"]);
+    expect(Object.keys(schema.properties)).toEqual([
+      "plexus",
+      "queue",
+      "state_dir",
+      "log",
+      "shutdown_timeout",
+      "status",
+      "telemetry",
+      "adapters",
+    ]);
     expect(schema.properties.plexus.properties.api_key.description).toContain("never logged");
     expect(schema.properties.plexus.required).toEqual(["source_id"]);
     // A duration is written as "10s" or as milliseconds.
