@@ -19,6 +19,8 @@ export interface AccountedStats {
   adapters: Record<string, Counted>;
   sources: Record<string, Counted>;
   adapter_state: Record<string, { counters: Record<string, number> }>;
+  /** Per source, what its uplink put on the wire (absent for tail, which sends nothing). */
+  uplinks?: Record<string, unknown>;
 }
 
 /** Health counters shown in one line before "and N more". */
@@ -53,9 +55,16 @@ export function healthText(counters: Record<string, number>): string {
   return shown.join(" ") + (entries.length > HEALTH_SHOWN ? ` and ${entries.length - HEALTH_SHOWN} more` : "");
 }
 
+/** A sink's stats are its own business; an uplink's carry the bytes it put on the wire. */
+function wire(sink: unknown): string {
+  const bytes = sink as { bytesSent?: unknown; bytesUncompressed?: unknown } | undefined;
+  if (typeof bytes?.bytesSent !== "number" || typeof bytes.bytesUncompressed !== "number") return "";
+  return `; wire bytes=${bytes.bytesSent} (uncompressed ${bytes.bytesUncompressed})`;
+}
+
 /** One line per source, then one per adapter (with its health counters). */
 export function accountingLines(stats: AccountedStats): string[] {
-  const lines = Object.entries(stats.sources).map(([id, c]) => `${id} ${counted(c)}`);
+  const lines = Object.entries(stats.sources).map(([id, c]) => `${id} ${counted(c)}${wire(stats.uplinks?.[id])}`);
   for (const [id, c] of Object.entries(stats.adapters)) {
     const health = stats.adapter_state[id]?.counters;
     lines.push(`adapter ${id} ${counted(c)}${health ? `; health: ${healthText(health)}` : ""}`);

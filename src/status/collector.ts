@@ -43,6 +43,9 @@ export interface UplinkStatus {
   reconnects: number;
   frames_sent: number;
   points_sent: number;
+  /** Telemetry bytes on the wire (after gzip on HTTP) and before compression. */
+  bytes_sent: number;
+  bytes_uncompressed: number;
   points_acked: number;
   windows_failed: number;
   rate_limited: number;
@@ -233,6 +236,8 @@ export class StatusCollector {
       reconnects: Math.max(0, raw.connects - 1),
       frames_sent: raw.framesSent,
       points_sent: raw.pointsSent,
+      bytes_sent: raw.bytesSent,
+      bytes_uncompressed: raw.bytesUncompressed,
       points_acked: raw.pointsAcked,
       windows_failed: raw.windowsFailed,
       rate_limited: raw.rateLimited,

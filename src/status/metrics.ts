@@ -106,6 +106,16 @@ export function renderMetrics(s: StatusSnapshot): string {
     x.family("plexus_bridge_uplink_frames_sent_total", "counter", "Telemetry frames sent.")(labels, u.frames_sent);
     x.family("plexus_bridge_uplink_points_sent_total", "counter", "Points sent (resends included).")(labels, u.points_sent);
     x.family(
+      "plexus_bridge_uplink_sent_bytes_total",
+      "counter",
+      "Telemetry bytes put on the wire (after gzip on HTTP; resends included).",
+    )(labels, u.bytes_sent);
+    x.family(
+      "plexus_bridge_uplink_uncompressed_bytes_total",
+      "counter",
+      "The same telemetry before compression (equal to sent bytes on the WebSocket).",
+    )(labels, u.bytes_uncompressed);
+    x.family(
       "plexus_bridge_uplink_windows_failed_total",
       "counter",
       "Ack windows the gateway answered with an error.",

@@ -80,6 +80,16 @@ describe("the counter identity in the stop line", () => {
     ]);
   });
 
+  it("adds the bytes each source's uplink put on the wire, compressed and not", () => {
+    const [line] = accountingLines({
+      sources: { "line-3": counted(5, { acknowledged: 5 }) },
+      adapters: {},
+      adapter_state: {},
+      uplinks: { "line-3": { bytesSent: 120, bytesUncompressed: 1400 } },
+    });
+    expect(line).toMatch(/received=5 \(= invalid \+ dropped \+ acknowledged \+ pending\); wire bytes=120 \(uncompressed 1400\)$/);
+  });
+
   it("keeps the health part of a line short", () => {
     const many = Object.fromEntries(Array.from({ length: 15 }, (_, i) => [`c${String(i).padStart(2, "0")}`, i]));
     expect(healthText(many)).toMatch(/^c00=0 c01=1 .* c11=11 and 3 more$/);
