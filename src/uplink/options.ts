@@ -56,7 +56,11 @@ export const plexusSection = z
       ),
     reconnect_min: duration().default(1000).describe("First reconnect delay; doubles per failure (±25 % jitter)."),
     reconnect_max: duration().default(60_000).describe("Longest reconnect delay."),
-    stable_after: duration().default(30_000).describe("A connection up this long counts as stable: the reconnect delay starts over."),
+    stable_after: duration()
+      .default(30_000)
+      .describe(
+        "A connection up this long counts as stable: the reconnect delay starts over. So does one that carried an acknowledged frame, however short.",
+      ),
     ws_retry_interval: duration().default(300_000).describe("transport auto: how long to stay on HTTP before trying the WebSocket again."),
     http_timeout: duration().default(30_000).describe("Time allowed for one HTTP ingest request."),
     device_error_interval: duration().default(5000).describe("At most one device_error per adapter per interval (the latest state wins)."),

@@ -314,6 +314,12 @@ export class Uplink extends EventEmitter {
     }
     // A connection that was up and closed.
     this.counters.lastError = `closed ${end.code}${end.reason ? ` ${end.reason}` : ""}`;
+    // A connection that carried acknowledged frames was useful, however short: come back at the
+    // minimum delay, or a link that drops every few seconds doubles its outage (and the points'
+    // queueing delay) on every drop. Only connections that die before their first acknowledgement
+    // (a gateway refusing work, a link too bad to deliver) climb the backoff.
+    const useful = end.ackedWindows > 0;
+    if (useful) this.backoff.reset();
     if (end.upForMs >= options.stable_after) {
       this.backoff.reset();
       this.shortLived = 0;
@@ -326,7 +332,7 @@ export class Uplink extends EventEmitter {
     // once in a row, though: a gateway that closes every new connection with 1001 gets the backoff,
     // not a reconnect (and device_auth) several times a second.
     if (end.code === CLOSE_GOING_AWAY) {
-      this.goingAwayInRow = end.upForMs >= options.stable_after ? 1 : this.goingAwayInRow + 1;
+      this.goingAwayInRow = end.upForMs >= options.stable_after || useful ? 1 : this.goingAwayInRow + 1;
       if (this.goingAwayInRow === 1) return Math.round(50 + Math.random() * 200);
     } else {
       this.goingAwayInRow = 0;

@@ -39,8 +39,8 @@ export interface SessionContext extends DeliveryContext {
 export type SessionEnd =
   | { kind: "connect_failed"; error: string }
   | { kind: "auth_failed"; message: string }
-  | { kind: "closed"; code: number; reason: string; upForMs: number }
-  | { kind: "stopped"; upForMs: number };
+  | { kind: "closed"; code: number; reason: string; upForMs: number; ackedWindows: number }
+  | { kind: "stopped"; upForMs: number; ackedWindows: number };
 
 class SessionClosed extends Error {}
 
@@ -63,6 +63,8 @@ export class WsSession {
   private authenticated = false;
   private authedAtMono = 0;
   private authError: string | undefined;
+  /** Telemetry windows the gateway acknowledged on this connection: was it of any use? */
+  private ackedWindows = 0;
   private closed = false;
   private readonly closedSignal = new AbortController();
   private readonly barriers = new BarrierQueue();
@@ -124,14 +126,16 @@ export class WsSession {
         const reason = reasonBuffer.toString();
         const upForMs = this.authenticated ? this.ctx.clock.monotonicMs() - this.authedAtMono : 0;
         this.teardown();
-        if (this.draining && this.authenticated && (code === 1000 || code === 1005)) return resolve({ kind: "stopped", upForMs });
+        const ackedWindows = this.ackedWindows;
+        if (this.draining && this.authenticated && (code === 1000 || code === 1005))
+          return resolve({ kind: "stopped", upForMs, ackedWindows });
         if (!this.authenticated) {
           if (this.authError !== undefined) return resolve({ kind: "auth_failed", message: this.authError });
           if (code === 1008) return resolve({ kind: "auth_failed", message: reason || "policy violation" });
           return resolve({ kind: "connect_failed", error: openError ?? `closed ${code} ${reason}`.trim() });
         }
         log.info("connection closed", { code, reason: reason || undefined, up_for_ms: Math.round(upForMs) });
-        resolve({ kind: "closed", code, reason, upForMs });
+        resolve({ kind: "closed", code, reason, upForMs, ackedWindows });
       });
     });
   }
@@ -277,6 +281,7 @@ export class WsSession {
     if (barrier.errors.length === 0) {
       for (const batch of barrier.batches) this.inFlight.ack(batch);
       counters.windowsAcked++;
+      this.ackedWindows++;
       this.rateBackoff.reset();
       return;
     }
