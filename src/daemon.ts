@@ -9,6 +9,7 @@ import type { AdapterState, CommandResult } from "./adapter-contract.js";
 import type { AdapterSummary, BridgeControl, StreamRequest } from "./bridge-control.js";
 import { BridgeClock, bootId } from "./clock.js";
 import type { AdapterConfig, BridgeConfig } from "./config/index.js";
+import { EventLoopDelayMonitor } from "./event-loop-delay.js";
 import type { Logger } from "./log.js";
 import { Pipeline } from "./pipeline/pipeline.js";
 import { SourceQueue } from "./pipeline/queue.js";
@@ -56,6 +57,8 @@ export class Daemon implements BridgeControl {
   private readonly supervisors = new Map<string, AdapterSupervisor>();
   private readonly sinks = new Map<string, Sink>();
   private readonly runId = randomUUID();
+  /** Event-loop delay since start: what UDP and SocketCAN reads can tolerate (DESIGN.md, p99 ≤ 20 ms). */
+  private readonly loopDelay = new EventLoopDelayMonitor();
   private readonly finishedIds = new Set<string>();
   private finishWaiters: (() => void)[] = [];
   private stopping = false;
@@ -71,6 +74,7 @@ export class Daemon implements BridgeControl {
   }
 
   async start(): Promise<void> {
+    this.loopDelay.start();
     for (const adapter of this.selectedAdapters(this.config)) this.ensureSource(adapter.sourceId);
     this.ensureSource(this.config.plexus.source_id);
     for (const sink of this.sinks.values()) await sink.start();
@@ -89,6 +93,7 @@ export class Daemon implements BridgeControl {
     const left = Math.max(0, deadline - (this.clock.monotonicMs() - started));
     await Promise.all([...this.sinks.values()].map((sink) => sink.stop(left)));
     this.pipeline.close();
+    this.loopDelay.stop();
     for (const sourceId of this.pipeline.sources()) this.pipeline.queue(sourceId)?.close();
     const stats = this.pipeline.stats();
     for (const [sourceId, counters] of Object.entries(stats.sources)) {
@@ -160,6 +165,7 @@ export class Daemon implements BridgeControl {
         offset_age_ms: this.clock.offsetAgeMs(),
         rtt_ms: this.clock.sync.rttMs,
       },
+      event_loop_delay: this.loopDelay.stats(),
       ...this.pipeline.stats(),
       adapter_state: Object.fromEntries(
         [...this.supervisors.values()].map((s) => [

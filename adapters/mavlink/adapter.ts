@@ -148,9 +148,9 @@ export class MavlinkAdapter implements Adapter {
     const log = this.ctx.log;
     switch (c.kind) {
       case "udp":
-        return new UdpTransport("listen", c.host, c.port, log);
+        return new UdpTransport("listen", c.host, c.port, log, this.options.receive_buffer);
       case "udpout":
-        return new UdpTransport("connect", c.host, c.port, log);
+        return new UdpTransport("connect", c.host, c.port, log, this.options.receive_buffer);
       case "tcp":
         return new TcpTransport(c.host, c.port, log);
       case "serial":

@@ -97,7 +97,7 @@ class FrameWriter {
 
 /** The WebSocket telemetry frame for points[from, to). */
 export function encodeTelemetryFrame(points: readonly QueuedPoint[], clock: BridgeClock, from = 0, to = points.length): Buffer {
-  return encodeFrame(FRAME_HEAD, points, clock, from, to);
+  return new FrameEncoding(FRAME_HEAD, points, clock, from, to).finish();
 }
 
 /** The `POST /ingest` body for points[from, to) of one source (none: the cheap key check). */
@@ -108,46 +108,91 @@ export function encodeIngestBody(
   from = 0,
   to = points.length,
 ): Buffer {
-  return encodeFrame(Buffer.from(`{"source_id":${quoted(sourceId)},"points":[`), points, clock, from, to);
+  return new FrameEncoding(Buffer.from(`{"source_id":${quoted(sourceId)},"points":[`), points, clock, from, to).finish();
 }
 
-/** `head`, then points[from, to) as a JSON array's items, then `]}`. */
-function encodeFrame(head: Uint8Array, points: readonly QueuedPoint[], clock: BridgeClock, from: number, to: number): Buffer {
-  const monoToWall = wallOffset(clock);
-  const out = new FrameWriter(head.length + 2 + (to - from) * POINT_BYTES_GUESS);
-  out.bytes(head);
+/** A telemetry frame encoded a slice at a time (`step`), so a large frame never holds the event loop for long. */
+export function telemetryFrameEncoding(points: readonly QueuedPoint[], clock: BridgeClock): FrameEncoding {
+  return new FrameEncoding(FRAME_HEAD, points, clock, 0, points.length);
+}
+
+/** `head`, then points[from, to) as a JSON array's items, then `]}`; written in steps or at once. */
+export class FrameEncoding {
+  private readonly out: FrameWriter;
+  /** Wall time − monotonic time, fixed for the whole frame so its points stay consistent. */
+  private readonly monoToWall: number;
+  private next: number;
   // Points of one emit() share a stamp: its digits are copied from the previous point's.
-  let lastTimestamp = Number.NaN;
-  let lastStart = 0;
-  let lastEnd = 0;
-  for (let i = from; i < to; i++) {
-    const point = points[i];
-    if (i > from) out.byte(0x2c);
-    out.bytes(pointHead(point));
-    const value = point.value;
-    if (typeof value === "number") out.number(value);
-    else out.text(JSON.stringify(value));
-    out.bytes(TIMESTAMP_KEY);
-    const timestamp = point.mono ? Math.round(point.timestamp + monoToWall) : point.timestamp;
-    if (timestamp === lastTimestamp) {
-      out.again(lastStart, lastEnd);
-    } else {
-      lastTimestamp = timestamp;
-      lastStart = out.at;
-      out.number(timestamp);
-      lastEnd = out.at;
-    }
-    if (point.tags !== undefined) {
-      out.text(TAGS_KEY);
-      out.text(tagsJson(point.tags));
-    }
-    if (point.session_id !== undefined) {
-      out.text(SESSION_KEY);
-      out.text(quoted(point.session_id));
-    }
-    out.byte(0x7d);
+  private lastTimestamp = Number.NaN;
+  private lastStart = 0;
+  private lastEnd = 0;
+  // Points of one message share their tags object: its JSON is made once.
+  private lastTags: Record<string, string> | undefined;
+  private lastTagsJson = "";
+
+  constructor(
+    head: Uint8Array,
+    private readonly points: readonly QueuedPoint[],
+    clock: BridgeClock,
+    private readonly from: number,
+    private readonly to: number,
+  ) {
+    this.monoToWall = wallOffset(clock);
+    this.out = new FrameWriter(head.length + 2 + (to - from) * POINT_BYTES_GUESS);
+    this.out.bytes(head);
+    this.next = from;
   }
-  out.byte(0x5d);
-  out.byte(0x7d);
-  return out.buf.subarray(0, out.at);
+
+  get done(): boolean {
+    return this.next >= this.to;
+  }
+
+  /** Encodes up to `count` more points; true when every point is written. */
+  step(count: number): boolean {
+    const { out, points, monoToWall } = this;
+    const end = Math.min(this.to, this.next + count);
+    for (let i = this.next; i < end; i++) {
+      const point = points[i];
+      if (i > this.from) out.byte(0x2c);
+      out.bytes(pointHead(point));
+      const value = point.value;
+      if (typeof value === "number") out.number(value);
+      else out.text(JSON.stringify(value));
+      out.bytes(TIMESTAMP_KEY);
+      const timestamp = point.mono ? Math.round(point.timestamp + monoToWall) : point.timestamp;
+      if (timestamp === this.lastTimestamp) {
+        out.again(this.lastStart, this.lastEnd);
+      } else {
+        this.lastTimestamp = timestamp;
+        this.lastStart = out.at;
+        out.number(timestamp);
+        this.lastEnd = out.at;
+      }
+      const tags = point.tags;
+      if (tags !== undefined) {
+        if (tags !== this.lastTags) {
+          this.lastTags = tags;
+          this.lastTagsJson = tagsJson(tags);
+        }
+        out.text(TAGS_KEY);
+        out.text(this.lastTagsJson);
+      }
+      if (point.session_id !== undefined) {
+        out.text(SESSION_KEY);
+        out.text(quoted(point.session_id));
+      }
+      out.byte(0x7d);
+    }
+    this.next = end;
+    return this.done;
+  }
+
+  /** Writes what is left and returns the frame's bytes. */
+  finish(): Buffer {
+    this.step(this.to - this.next);
+    const out = this.out;
+    out.byte(0x5d);
+    out.byte(0x7d);
+    return out.buf.subarray(0, out.at);
+  }
 }

@@ -9,7 +9,7 @@ import { Backoff, orAbort, sleep } from "../backoff.js";
 import type { Batch } from "../pipeline/batch-source.js";
 import { type Barrier, BarrierQueue, InFlight } from "./ack-window.js";
 import { findRefused } from "./bisect.js";
-import { encodeTelemetryFrame } from "./frame-encoder.js";
+import { encodeTelemetryFrame, telemetryFrameEncoding } from "./frame-encoder.js";
 import type { DeliveryContext } from "./http.js";
 import { FramePacer } from "./pacer.js";
 import {
@@ -51,6 +51,13 @@ const FRAME_HARD_LIMIT = WS_MESSAGE_LIMIT - 4096;
  * ping barrier from queueing behind minutes of data (and tripping ack_timeout), and bounds memory.
  */
 const SEND_BUFFER_LIMIT = 2 * 1024 * 1024;
+/**
+ * Points encoded before the event loop gets a turn (well under a millisecond): datagrams and CAN
+ * frames are read between slices, so a 10,000-point frame never holds the loop for long.
+ */
+const ENCODE_SLICE_POINTS = 1000;
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** A batch taken from the queue and its telemetry frame, ready to send. */
 interface PreparedFrame {
@@ -76,6 +83,8 @@ export class WsSession {
    * in flight, so a teardown gives it back.
    */
   private next: PreparedFrame | undefined;
+  /** The batch being encoded (across event-loop turns): a refused window gives it back too. */
+  private preparing: Batch | undefined;
   /** Error frames that arrived while no barrier was pending: they concern the open window. */
   private windowErrors: ErrorFrame[] = [];
   private readonly suspects: Batch[] = [];
@@ -296,8 +305,9 @@ export class WsSession {
     log.warn("gateway refused a telemetry window: resending after a pause", { error: errorText(barrier.errors[0]), pause_ms: delay });
     this.pacer.pauseFor(delay);
     for (const batch of barrier.batches) this.inFlight.giveBack(batch);
-    // A frame prepared after the refused window goes back too, so the resend keeps the queue's order.
+    // A frame prepared (or being prepared) after the refused window goes back too, so the resend keeps the queue's order.
     if (this.next) this.inFlight.giveBack(this.next.batch);
+    if (this.preparing) this.inFlight.giveBack(this.preparing);
     this.next = undefined;
   }
 
@@ -355,7 +365,7 @@ export class WsSession {
         continue;
       }
       if (this.draining && (!this.draining.emptyQueue || clock.monotonicMs() >= this.draining.untilMono)) break;
-      this.next ??= this.prepareFrame();
+      this.next ??= await this.prepareFrame();
       if (this.barriers.count("telemetry") >= options.max_unacked_windows) {
         await this.waitForEvent(options.ack_timeout);
         continue;
@@ -388,14 +398,27 @@ export class WsSession {
     this.close(1000, "bridge stopping");
   }
 
-  /** Takes the next batch and encodes it; a frame over the message limit is given back and retaken smaller. */
-  private prepareFrame(): PreparedFrame | undefined {
+  /**
+   * Takes the next batch and encodes it a slice at a time; a frame over the message limit is
+   * given back and retaken smaller. A batch given back meanwhile (a refused window before it, a
+   * closed connection) is not sent: the loop takes again, in the queue's order.
+   */
+  private async prepareFrame(): Promise<PreparedFrame | undefined> {
     const { source, options, clock } = this.ctx;
     for (;;) {
       const batch = source.take(this.maxPoints, options.frame_max_bytes);
       if (!batch) return undefined;
       this.inFlight.add(batch);
-      const frame = encodeTelemetryFrame(batch.points, clock);
+      this.preparing = batch;
+      const encoding = telemetryFrameEncoding(batch.points, clock);
+      while (!encoding.step(ENCODE_SLICE_POINTS)) {
+        await nextTurn();
+        if (this.closed) throw new SessionClosed();
+        if (!this.inFlight.has(batch)) break;
+      }
+      this.preparing = undefined;
+      if (!this.inFlight.has(batch)) return undefined;
+      const frame = encoding.finish();
       if (frame.length <= FRAME_HARD_LIMIT || batch.points.length === 1) return { batch, frame };
       this.maxPoints = Math.max(1, Math.floor((batch.points.length * FRAME_HARD_LIMIT) / frame.length / 2));
       this.ctx.log.warn("frame over the message limit: taking smaller batches", { bytes: frame.length, max_points: this.maxPoints });
@@ -455,6 +478,7 @@ export class WsSession {
     this.windowErrors = [];
     this.suspects.length = 0;
     this.next = undefined;
+    this.preparing = undefined;
     const given = this.inFlight.giveBackAll();
     if (given > 0) this.ctx.log.debug("gave unacknowledged batches back to the queue", { batches: given });
     this.poke();

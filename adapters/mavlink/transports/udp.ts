@@ -5,18 +5,23 @@
 import { createSocket, type Socket } from "node:dgram";
 import { isIPv6 } from "node:net";
 import type { Logger } from "../../../src/log.js";
+import { applyReceiveBuffer, cappedMessage, type ReceiveBufferGrant } from "../../../src/socket-buffer.js";
 import type { Transport, TransportEvents } from "./transport.js";
 
 export class UdpTransport implements Transport {
   readonly description: string;
   private socket: Socket | undefined;
   private peer: { address: string; port: number } | undefined;
+  /** The receive buffer the kernel granted, once bound. */
+  receiveBuffer: ReceiveBufferGrant | undefined;
 
   constructor(
     private readonly mode: "listen" | "connect",
     private readonly host: string,
     private readonly port: number,
     private readonly log: Logger,
+    /** SO_RCVBUF to ask for, bytes: datagrams wait there while the event loop is busy. */
+    private readonly receiveBufferBytes = 0,
   ) {
     this.description = `${mode === "listen" ? "udp" : "udpout"} ${host}:${port}`;
     if (mode === "connect") this.peer = { address: host, port };
@@ -48,6 +53,16 @@ export class UdpTransport implements Transport {
         resolve();
       });
     });
+    if (this.receiveBufferBytes > 0) {
+      const grant = applyReceiveBuffer(
+        this.receiveBufferBytes,
+        (bytes) => socket.setRecvBufferSize(bytes),
+        () => socket.getRecvBufferSize(),
+      );
+      this.receiveBuffer = grant;
+      if (grant.capped) this.log.warn(cappedMessage(this.description, grant));
+      else this.log.debug("udp receive buffer", { bytes: grant.granted });
+    }
     events.status("up", this.mode === "listen" ? `listening on ${this.host}:${this.localPort}` : `sending to ${this.host}:${this.port}`);
   }
 
