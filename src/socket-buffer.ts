@@ -27,13 +27,9 @@ export interface ReceiveBufferGrant {
   capped: boolean;
 }
 
-/**
- * Asks for `requested` bytes through `set`, reads the grant back through `get` (the raw
- * getsockopt figure), and says whether the kernel capped it.
- */
-export function applyReceiveBuffer(requested: number, set: (bytes: number) => void, get: () => number): ReceiveBufferGrant {
-  set(requested);
-  const granted = Math.floor(get() / KERNEL_FACTOR);
+/** What the kernel granted for a request, from the raw getsockopt(SO_RCVBUF) figure it reports. */
+export function receiveBufferGrant(requested: number, reported: number): ReceiveBufferGrant {
+  const granted = Math.floor(reported / KERNEL_FACTOR);
   return { requested, granted, capped: granted < requested };
 }
 

@@ -86,6 +86,7 @@ export class MavlinkAdapter implements Adapter {
     const events: TransportEvents = {
       data: replay ? (chunk) => this.onReplayChunk(chunk) : (chunk, datagram) => this.onLiveChunk(chunk, datagram),
       status: (state, detail) => ctx.status(state, detail),
+      count: (name, n) => ctx.count(name, n),
       reset: () => {
         this.parser?.reset();
         this.health.resetSequences();

@@ -25,7 +25,13 @@ export const plexusSection = z
       .default("websocket")
       .describe("auto falls back to HTTP when the WebSocket is refused."),
     allow_insecure: z.boolean().default(false).describe("Allow ws:// or http:// to non-loopback hosts."),
-    frame_max_points: z.number().int().min(1).max(10_000).default(5000).describe("Points per telemetry frame."),
+    frame_max_points: z
+      .number()
+      .int()
+      .min(1)
+      .max(10_000)
+      .default(10_000)
+      .describe("Points per telemetry frame (the gateway takes up to 10,000). Fewer, larger frames cost less per point."),
     frame_max_bytes: size().default(900_000).describe("Bytes per telemetry frame (the gateway closes on > 1 MiB)."),
     frame_interval: duration().default(5).describe("Minimum gap between telemetry frames of one source."),
     flush_interval: duration()
