@@ -21,6 +21,7 @@ import { EventLoopDelayMonitor } from "../src/event-loop-delay.js";
 import { ConsoleLogger } from "../src/log.js";
 import { Uplink } from "../src/uplink/uplink.js";
 import { forkGateway, percentile } from "./lib/gateway-child.js";
+import { loadNote } from "./lib/load.js";
 import { forkUdpSender } from "./lib/udp-sender.js";
 
 const TLOG = fileURLToPath(new URL("../test/fixtures/mavlink/vtol.tlog", import.meta.url));
@@ -137,7 +138,8 @@ async function run(s: Scenario): Promise<void> {
       `event loop delay p50 ${delay.p50_ms} ms p99 ${delay.p99_ms} ms max ${delay.max_ms} ms  ` +
       `emit→gateway p50 ${percentile(sorted, 50)} ms p99 ${percentile(sorted, 99)} ms max ${sorted.at(-1)} ms  ` +
       `(${sent.toLocaleString("en-US")} sent, ${counters.received.toLocaleString("en-US")} points read, ${report.count.toLocaleString("en-US")} at gateway, ` +
-      `${counters.pending} pending, ${uplink?.stats().connects} connects, bridge CPU ${((cpu.user + cpu.system) / 1e3 / s.seconds / 10).toFixed(0)} %)`,
+      `${counters.pending} pending, ${stats.adapter_state.fc?.counters.udp_backlog_dropped ?? 0} dropped over the backlog, ${uplink?.stats().connects} connects, ` +
+      `bridge CPU ${((cpu.user + cpu.system) / 1e3 / s.seconds / 10).toFixed(0)} % of a core, ${loadNote()})`,
   );
 }
 
