@@ -10,15 +10,19 @@ import { readFileSync } from "node:fs";
 /** Linux doubles SO_RCVBUF for its own bookkeeping and reports the doubled figure back. */
 const KERNEL_FACTOR = process.platform === "linux" ? 2 : 1;
 
-/** net.core.rmem_max, bytes; undefined where /proc is not there to tell. */
-export function rmemMax(read: (path: string) => string = (path) => readFileSync(path, "utf8")): number | undefined {
+function sysctlBytes(name: string): number | undefined {
   try {
-    const value = Number(read("/proc/sys/net/core/rmem_max").trim());
+    const value = Number(readFileSync(`/proc/sys/net/core/${name}`, "utf8").trim());
     return Number.isFinite(value) && value > 0 ? value : undefined;
   } catch {
     return undefined;
   }
 }
+
+/** net.core.rmem_max, bytes; undefined where /proc is not there to tell. */
+export const rmemMax = () => sysctlBytes("rmem_max");
+/** net.core.rmem_default: the receive buffer of a socket that does not ask for one. */
+export const rmemDefault = () => sysctlBytes("rmem_default");
 
 export interface ReceiveBufferGrant {
   requested: number;
@@ -35,6 +39,22 @@ export function receiveBufferGrant(requested: number, reported: number): Receive
 
 const MiB = 1024 * 1024;
 const human = (bytes: number) => (bytes >= MiB && bytes % (MiB / 4) === 0 ? `${bytes / MiB} MiB` : `${Math.round(bytes / 1024)} KiB`);
+
+/**
+ * SocketCAN sockets (the `socketcan` package offers no SO_RCVBUF) get net.core.rmem_default.
+ * A CAN frame takes about 800 bytes of buffer in the kernel, and a saturated 1 Mbit/s bus carries
+ * about 8,000 frames/s: the stock 208 KiB (Linux doubles it: ~530 frames) lasts some 65 ms.
+ * Returns a line of advice when the default holds less than `minBytes`; undefined otherwise.
+ */
+export function socketcanBufferAdvice(channel: string, rmemDefaultBytes: number | undefined, minBytes = 1024 * 1024): string | undefined {
+  if (rmemDefaultBytes === undefined || rmemDefaultBytes >= minBytes) return undefined;
+  const frames = Math.round((rmemDefaultBytes * KERNEL_FACTOR) / 800);
+  return (
+    `socketcan ${channel}: the socket's receive buffer is net.core.rmem_default (${human(rmemDefaultBytes)}, about ${frames} frames, ` +
+    `${Math.round((frames / 8000) * 1000)} ms of a saturated 1 Mbit/s bus): frames arriving while the bridge is busy longer than that are dropped by the kernel. ` +
+    `On a busy bus raise it: sysctl -w net.core.rmem_default=${4 * 1024 * 1024} (persist it in /etc/sysctl.d/)`
+  );
+}
 
 /** The log line for a capped grant: what was asked, what was granted, and the sysctl to raise. */
 export function cappedMessage(what: string, grant: ReceiveBufferGrant, max = rmemMax()): string {
