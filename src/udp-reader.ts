@@ -190,7 +190,10 @@ export class UdpReaderThread {
   }
 
   private onMessage(message: FromThread): void {
-    if (message.kind === "warning") return this.events.warning(message.message);
+    if (message.kind === "warning") {
+      this.events.warning(message.message);
+      return;
+    }
     if (message.kind !== "data") return;
     const { data, bytes } = message;
     try {
