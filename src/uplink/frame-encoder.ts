@@ -40,8 +40,9 @@ class FrameWriter {
   buf: Buffer;
   at = 0;
 
-  constructor(capacity: number) {
-    this.buf = Buffer.allocUnsafe(capacity);
+  /** `reuse`: a buffer whose earlier contents are done with (written out), used when big enough. */
+  constructor(capacity: number, reuse?: Buffer) {
+    this.buf = reuse !== undefined && reuse.length >= capacity ? reuse : Buffer.allocUnsafe(capacity);
   }
 
   /** Room for `bytes` more. */
@@ -111,9 +112,13 @@ export function encodeIngestBody(
   return new FrameEncoding(Buffer.from(`{"source_id":${quoted(sourceId)},"points":[`), points, clock, from, to).finish();
 }
 
-/** A telemetry frame encoded a slice at a time (`step`), so a large frame never holds the event loop for long. */
-export function telemetryFrameEncoding(points: readonly QueuedPoint[], clock: BridgeClock): FrameEncoding {
-  return new FrameEncoding(FRAME_HEAD, points, clock, 0, points.length);
+/**
+ * A telemetry frame encoded a slice at a time (`step`), so a large frame never holds the event
+ * loop for long; written into `reuse` when it is big enough (a megabyte-sized buffer per frame
+ * is what makes V8 collect garbage for "external memory pressure").
+ */
+export function telemetryFrameEncoding(points: readonly QueuedPoint[], clock: BridgeClock, reuse?: Buffer): FrameEncoding {
+  return new FrameEncoding(FRAME_HEAD, points, clock, 0, points.length, reuse);
 }
 
 /** `head`, then points[from, to) as a JSON array's items, then `]}`; written in steps or at once. */
@@ -136,9 +141,10 @@ export class FrameEncoding {
     clock: BridgeClock,
     private readonly from: number,
     private readonly to: number,
+    reuse?: Buffer,
   ) {
     this.monoToWall = wallOffset(clock);
-    this.out = new FrameWriter(head.length + 2 + (to - from) * POINT_BYTES_GUESS);
+    this.out = new FrameWriter(head.length + 2 + (to - from) * POINT_BYTES_GUESS, reuse);
     this.out.bytes(head);
     this.next = from;
   }
@@ -185,6 +191,11 @@ export class FrameEncoding {
     }
     this.next = end;
     return this.done;
+  }
+
+  /** The whole buffer the frame is written in (the frame is its start): to reuse once the frame is sent. */
+  get buffer(): Buffer {
+    return this.out.buf;
   }
 
   /** Writes what is left and returns the frame's bytes. */

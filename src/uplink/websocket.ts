@@ -63,7 +63,12 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 interface PreparedFrame {
   batch: Batch;
   frame: Buffer;
+  /** The buffer the frame was written in, reusable once the frame is written out. */
+  buffer: Buffer;
 }
+
+/** Frame buffers kept for reuse: one being written out, one being encoded. */
+const SPARE_BUFFERS = 2;
 
 export class WsSession {
   private ws: WebSocket | undefined;
@@ -85,6 +90,8 @@ export class WsSession {
   private next: PreparedFrame | undefined;
   /** The batch being encoded (across event-loop turns): a refused window gives it back too. */
   private preparing: Batch | undefined;
+  /** Frame buffers whose frames were written out, for the next frames to reuse. */
+  private readonly spareBuffers: Buffer[] = [];
   /** Error frames that arrived while no barrier was pending: they concern the open window. */
   private windowErrors: ErrorFrame[] = [];
   private readonly suspects: Batch[] = [];
@@ -385,10 +392,10 @@ export class WsSession {
         if (woke === "queue" && gather > 0 && !this.draining) await sleep(gather, this.closedSignal.signal);
         continue;
       }
-      const { batch, frame } = this.next;
+      const { batch, frame, buffer } = this.next;
       this.next = undefined;
       await this.pace();
-      this.sendFrame(frame, batch.points.length);
+      this.sendFrame(frame, batch.points.length, buffer);
       this.window.push(batch);
       if (this.window.length >= options.ack_window_frames) this.closeWindow();
     }
@@ -410,7 +417,7 @@ export class WsSession {
       if (!batch) return undefined;
       this.inFlight.add(batch);
       this.preparing = batch;
-      const encoding = telemetryFrameEncoding(batch.points, clock);
+      const encoding = telemetryFrameEncoding(batch.points, clock, this.spareBuffers.pop());
       while (!encoding.step(ENCODE_SLICE_POINTS)) {
         await nextTurn();
         if (this.closed) throw new SessionClosed();
@@ -419,16 +426,19 @@ export class WsSession {
       this.preparing = undefined;
       if (!this.inFlight.has(batch)) return undefined;
       const frame = encoding.finish();
-      if (frame.length <= FRAME_HARD_LIMIT || batch.points.length === 1) return { batch, frame };
+      if (frame.length <= FRAME_HARD_LIMIT || batch.points.length === 1) return { batch, frame, buffer: encoding.buffer };
       this.maxPoints = Math.max(1, Math.floor((batch.points.length * FRAME_HARD_LIMIT) / frame.length / 2));
       this.ctx.log.warn("frame over the message limit: taking smaller batches", { bytes: frame.length, max_points: this.maxPoints });
       this.inFlight.giveBack(batch);
     }
   }
 
-  private sendFrame(frame: Buffer, points: number): void {
+  /** Sends a telemetry frame; `reusable`, its buffer, goes back to the spares once written out (ws copies it to mask it). */
+  private sendFrame(frame: Buffer, points: number, reusable?: Buffer): void {
     if (!this.ws || this.closed) throw new SessionClosed();
-    this.ws.send(frame, { binary: false });
+    this.ws.send(frame, { binary: false }, () => {
+      if (reusable && this.spareBuffers.length < SPARE_BUFFERS) this.spareBuffers.push(reusable);
+    });
     this.pacer.sent();
     this.ctx.counters.framesSent++;
     this.ctx.counters.pointsSent += points;
