@@ -109,7 +109,32 @@ export function encodeIngestBody(
   from = 0,
   to = points.length,
 ): Buffer {
-  return new FrameEncoding(Buffer.from(`{"source_id":${quoted(sourceId)},"points":[`), points, clock, from, to).finish();
+  return ingestBodyEncoding(sourceId, points, clock, from, to).finish();
+}
+
+/** The `POST /ingest` body, to encode in slices (`finishInSlices`). */
+export function ingestBodyEncoding(sourceId: string, points: readonly QueuedPoint[], clock: BridgeClock, from: number, to: number) {
+  return new FrameEncoding(Buffer.from(`{"source_id":${quoted(sourceId)},"points":[`), points, clock, from, to);
+}
+
+/**
+ * Points encoded before the event loop gets a turn (well under a millisecond): datagrams, CAN
+ * frames and pongs are handled between slices, so a 10,000-point frame never holds the loop long.
+ */
+export const ENCODE_SLICE_POINTS = 1000;
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Finishes `encoding` ENCODE_SLICE_POINTS at a time, with a turn of the event loop between
+ * slices; undefined as soon as `wanted()` turns false (the batch was given back meanwhile).
+ */
+export async function finishInSlices(encoding: FrameEncoding, wanted: () => boolean): Promise<Buffer | undefined> {
+  while (!encoding.step(ENCODE_SLICE_POINTS)) {
+    await nextTurn();
+    if (!wanted()) return undefined;
+  }
+  return encoding.finish();
 }
 
 /**

@@ -9,7 +9,7 @@ import { Backoff, orAbort, sleep } from "../backoff.js";
 import type { Batch } from "../pipeline/batch-source.js";
 import { type Barrier, BarrierQueue, InFlight } from "./ack-window.js";
 import { findRefused } from "./bisect.js";
-import { encodeTelemetryFrame, telemetryFrameEncoding } from "./frame-encoder.js";
+import { encodeTelemetryFrame, finishInSlices, telemetryFrameEncoding } from "./frame-encoder.js";
 import type { DeliveryContext } from "./http.js";
 import { FramePacer } from "./pacer.js";
 import {
@@ -51,13 +51,6 @@ const FRAME_HARD_LIMIT = WS_MESSAGE_LIMIT - 4096;
  * ping barrier from queueing behind minutes of data (and tripping ack_timeout), and bounds memory.
  */
 const SEND_BUFFER_LIMIT = 2 * 1024 * 1024;
-/**
- * Points encoded before the event loop gets a turn (well under a millisecond): datagrams and CAN
- * frames are read between slices, so a 10,000-point frame never holds the loop for long.
- */
-const ENCODE_SLICE_POINTS = 1000;
-
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** A batch taken from the queue and its telemetry frame, ready to send. */
 interface PreparedFrame {
@@ -418,14 +411,10 @@ export class WsSession {
       this.inFlight.add(batch);
       this.preparing = batch;
       const encoding = telemetryFrameEncoding(batch.points, clock, this.spareBuffers.pop());
-      while (!encoding.step(ENCODE_SLICE_POINTS)) {
-        await nextTurn();
-        if (this.closed) throw new SessionClosed();
-        if (!this.inFlight.has(batch)) break;
-      }
+      const frame = await finishInSlices(encoding, () => !this.closed && this.inFlight.has(batch));
       this.preparing = undefined;
-      if (!this.inFlight.has(batch)) return undefined;
-      const frame = encoding.finish();
+      if (this.closed) throw new SessionClosed();
+      if (frame === undefined) return undefined;
       if (frame.length <= FRAME_HARD_LIMIT || batch.points.length === 1) return { batch, frame, buffer: encoding.buffer };
       this.maxPoints = Math.max(1, Math.floor((batch.points.length * FRAME_HARD_LIMIT) / frame.length / 2));
       this.ctx.log.warn("frame over the message limit: taking smaller batches", { bytes: frame.length, max_points: this.maxPoints });
