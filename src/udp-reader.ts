@@ -44,7 +44,7 @@ export interface UdpReaderEvents {
 type FromThread =
   | { kind: "bound"; port: number; receiveBuffer: number }
   | { kind: "bind_error"; message: string }
-  | { kind: "data"; data: Uint8Array; bytes: number; peer?: UdpPeer; dropped: number }
+  | { kind: "data"; data: Uint8Array; peer?: UdpPeer; dropped: number }
   | { kind: "warning"; message: string }
   | { kind: "closed" };
 
@@ -82,7 +82,7 @@ function readerThread(require: NodeJS.Require): void {
       at += 4 + datagram.length;
     }
     Atomics.add(backlog, 0, bytes);
-    port.postMessage({ kind: "data", data, bytes, peer, dropped }, [data.buffer]);
+    port.postMessage({ kind: "data", data, peer, dropped }, [data.buffer]);
     datagrams = [];
     bytes = 0;
     dropped = 0;
@@ -121,6 +121,9 @@ function readerThread(require: NodeJS.Require): void {
   });
 }
 
+/** Datagrams handed to the adapter per turn of the main event loop (a few milliseconds of work at most). */
+const DATAGRAMS_PER_TURN = 500;
+
 // esbuild (tsx, vitest) may wrap named functions in a `__name` helper of the enclosing module; the
 // thread has no such module, so it gets a stand-in.
 const THREAD_SOURCE = `const __name = (target) => target;\n(${readerThread.toString()})(require);`;
@@ -130,6 +133,9 @@ export class UdpReaderThread {
   private readonly backlog = new Int32Array(new SharedArrayBuffer(4));
   private closed = false;
   private closing: Promise<void> | undefined;
+  /** Batches from the thread not yet handed to the adapter; `at`: the next record's offset. */
+  private readonly batches: { data: Uint8Array; at: number; peer?: UdpPeer }[] = [];
+  private handling = false;
   /** The port bound (a free one when asked for 0). */
   port = 0;
   receiveBuffer: ReceiveBufferGrant | undefined;
@@ -195,19 +201,43 @@ export class UdpReaderThread {
       return;
     }
     if (message.kind !== "data") return;
-    const { data, bytes } = message;
-    try {
-      if (message.dropped > 0) this.events.dropped(message.dropped);
-      // Before the datagrams: a reply the adapter sends while handling them goes to their sender.
-      if (message.peer) this.events.peer(message.peer);
-      const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-      for (let at = 0; at < data.length; ) {
-        const length = view.getUint32(at, true);
-        this.events.datagram(data.subarray(at + 4, at + 4 + length));
-        at += 4 + length;
-      }
-    } finally {
-      Atomics.sub(this.backlog, 0, bytes);
+    if (message.dropped > 0) this.events.dropped(message.dropped);
+    this.batches.push({ data: message.data, at: 0, peer: message.peer });
+    if (!this.handling) {
+      this.handling = true;
+      setImmediate(this.handleSome);
     }
   }
+
+  /**
+   * Hands at most DATAGRAMS_PER_TURN datagrams to the adapter, then gives the event loop a turn:
+   * after a stall the backlog is worked off in slices, between the uplink's own work, rather than
+   * in one long task that would stall everything else in turn.
+   */
+  private readonly handleSome = () => {
+    let budget = DATAGRAMS_PER_TURN;
+    let handledBytes = 0;
+    try {
+      while (budget > 0 && this.batches.length > 0) {
+        const batch = this.batches[0];
+        const { data } = batch;
+        // Before the batch's datagrams: a reply the adapter sends while handling them goes to their sender.
+        if (batch.at === 0 && batch.peer) this.events.peer(batch.peer);
+        const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+        while (budget > 0 && batch.at < data.length) {
+          const length = view.getUint32(batch.at, true);
+          const datagram = data.subarray(batch.at + 4, batch.at + 4 + length);
+          batch.at += 4 + length;
+          handledBytes += 4 + length;
+          budget--;
+          this.events.datagram(datagram);
+        }
+        if (batch.at >= data.length) this.batches.shift();
+      }
+    } finally {
+      Atomics.sub(this.backlog, 0, handledBytes);
+      if (this.batches.length > 0 && !this.closed) setImmediate(this.handleSome);
+      else this.handling = false;
+    }
+  };
 }
