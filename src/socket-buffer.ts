@@ -1,7 +1,8 @@
 /**
- * Receive buffers of sockets that cannot be paused (UDP, SocketCAN). While the event loop is busy
- * the kernel holds what arrives in the socket's receive buffer; when that is full it drops, and
- * the bridge never learns it (only `RcvbufErrors` in /proc/net/snmp does). A bigger buffer buys
+ * Receive buffers of sockets that cannot be paused (UDP, SocketCAN). While nothing reads the
+ * socket (a busy event loop, a descheduled thread) the kernel holds what arrives in its receive
+ * buffer; when that is full it drops, and the bridge never learns it (only `RcvbufErrors` in
+ * /proc/net/snmp does). A bigger buffer buys
  * time: what the kernel grants is capped by net.core.rmem_max, so the grant is read back and a
  * cap is named with the sysctl that lifts it.
  */
@@ -42,8 +43,10 @@ const human = (bytes: number) => (bytes >= MiB && bytes % (MiB / 4) === 0 ? `${b
 
 /**
  * SocketCAN sockets (the `socketcan` package offers no SO_RCVBUF) get net.core.rmem_default.
- * A CAN frame takes about 800 bytes of buffer in the kernel, and a saturated 1 Mbit/s bus carries
- * about 8,000 frames/s: the stock 208 KiB (Linux doubles it: ~530 frames) lasts some 65 ms.
+ * A small datagram takes about 800 bytes of socket buffer in the kernel (832 measured for a
+ * 40-byte UDP datagram on this machine; a CAN frame's is of the same order, not measured: no
+ * AF_CAN here), and a saturated 1 Mbit/s bus carries about 8,000 frames/s: the stock 208 KiB
+ * (Linux doubles it: ~530 frames) lasts some 65 ms.
  * Returns a line of advice when the default holds less than `minBytes`; undefined otherwise.
  */
 export function socketcanBufferAdvice(channel: string, rmemDefaultBytes: number | undefined, minBytes = 1024 * 1024): string | undefined {
