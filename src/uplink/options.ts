@@ -32,7 +32,11 @@ export const plexusSection = z
       .max(10_000)
       .default(10_000)
       .describe("Points per telemetry frame (the gateway takes up to 10,000). Fewer, larger frames cost less per point."),
-    frame_max_bytes: size().default(900_000).describe("Bytes per telemetry frame (the gateway closes on > 1 MiB)."),
+    frame_max_bytes: size()
+      .default(1_000_000)
+      .describe(
+        "Bytes per telemetry frame, by the queue's estimate (a little above the real size); the gateway closes on > 1 MiB, and a frame that comes out over it is retaken smaller.",
+      ),
     frame_interval: duration().default(5).describe("Minimum gap between telemetry frames of one source."),
     flush_interval: duration()
       .default(10)
