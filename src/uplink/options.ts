@@ -69,7 +69,7 @@ export const plexusSection = z
     stable_after: duration()
       .default(30_000)
       .describe(
-        "A connection up this long counts as stable: the reconnect delay starts over. So does one that carried an acknowledged frame, however short.",
+        "A connection up this long counts as stable: the reconnect delay starts over. So does a connection lost (no close frame) after it carried an acknowledged frame, however short.",
       ),
     ws_retry_interval: duration().default(300_000).describe("transport auto: how long to stay on HTTP before trying the WebSocket again."),
     http_timeout: duration().default(30_000).describe("Time allowed for one HTTP ingest request."),

@@ -15,7 +15,7 @@ import { newCounters, type UplinkCounters } from "./counters.js";
 import { DeviceErrorReporter, type Severity } from "./device-errors.js";
 import { type DeliveryContext, HttpSender } from "./http.js";
 import { type PlexusOptions, SOURCE_ID_PATTERN } from "./options.js";
-import { assertSecure, CLOSE_GOING_AWAY, type DeviceSensor, deviceWebSocketUrl, ingestUrl } from "./protocol.js";
+import { assertSecure, CLOSE_ABNORMAL, CLOSE_GOING_AWAY, type DeviceSensor, deviceWebSocketUrl, ingestUrl } from "./protocol.js";
 import { RedactingLogger, redactor } from "./redact.js";
 import { defaultStateDir, UplinkState as PersistedState } from "./state.js";
 import { type SessionEnd, WsSession } from "./websocket.js";
@@ -314,11 +314,13 @@ export class Uplink extends EventEmitter {
     }
     // A connection that was up and closed.
     this.counters.lastError = `closed ${end.code}${end.reason ? ` ${end.reason}` : ""}`;
-    // A connection that carried acknowledged frames was useful, however short: come back at the
-    // minimum delay, or a link that drops every few seconds doubles its outage (and the points'
-    // queueing delay) on every drop. Only connections that die before their first acknowledgement
-    // (a gateway refusing work, a link too bad to deliver) climb the backoff.
-    const useful = end.ackedWindows > 0;
+    // A lost connection that carried acknowledged frames was useful, however short: come back at
+    // the minimum delay, or a link that drops every few seconds doubles its outage (and the points'
+    // queueing delay) on every drop. Connections that die before their first acknowledgement (a
+    // gateway refusing work, a link too bad to deliver) climb the backoff, and so do connections
+    // the gateway closed on purpose: two bridges evicting each other from one source_id must not
+    // reconnect every second forever. (Going away, 1001, has its own prompt return below.)
+    const useful = end.ackedWindows > 0 && (end.code === CLOSE_ABNORMAL || end.code === CLOSE_GOING_AWAY);
     if (useful) this.backoff.reset();
     if (end.upForMs >= options.stable_after) {
       this.backoff.reset();

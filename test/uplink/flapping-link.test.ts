@@ -21,8 +21,8 @@ afterEach(async () => {
   gateway = undefined;
 });
 
-/** The first `count` reconnect delays the uplink chose, ms. */
-async function reconnectDelays(gw: Gateway, sourceId: string, producing: boolean, count: number) {
+/** Starts an uplink (with a steady producer when `producing`) and records the reconnect delays it chooses, ms. */
+function startRecording(gw: Gateway, sourceId: string, producing: boolean) {
   const clock = new BridgeClock();
   const q = realQueue(sourceId, clock);
   const delays: number[] = [];
@@ -48,8 +48,14 @@ async function reconnectDelays(gw: Gateway, sourceId: string, producing: boolean
       }, 10),
     );
   }
+  return { delays, uplink };
+}
+
+/** The first `count` reconnect delays the uplink chose, ms. */
+async function reconnectDelays(gw: Gateway, sourceId: string, producing: boolean, count: number) {
+  const { delays, uplink } = startRecording(gw, sourceId, producing);
   await waitUntil(() => delays.length >= count, 30_000, `${count} reconnects`);
-  return { delays: delays.slice(0, count), uplink, q, produced: () => next };
+  return { delays: delays.slice(0, count), uplink };
 }
 
 describe("flapping link", () => {
@@ -67,5 +73,15 @@ describe("flapping link", () => {
     // 100, 200, 400, 800 ms, each ±25 %.
     expect(delays[3]).toBeGreaterThanOrEqual(600);
     expect(delays[2]).toBeGreaterThan(delays[0]);
+  });
+
+  it("connections the gateway closes on purpose (two bridges evicting each other) keep the backoff, acknowledged frames or not", async () => {
+    gateway = await startGateway();
+    const a = startRecording(gateway, "twin-source", true);
+    const b = startRecording(gateway, "twin-source", true);
+    await waitUntil(() => a.delays.length >= 3 || b.delays.length >= 3, 30_000, "three reconnects of one twin");
+    const delays = a.delays.length >= 3 ? a.delays : b.delays;
+    // 100, 200, 400 ms ± 25 %: growing, not back to reconnect_min after each eviction.
+    expect(delays[2]).toBeGreaterThanOrEqual(300);
   });
 });
