@@ -286,8 +286,8 @@ await meter.close();
 
 console.log("\nPart 3: measured on the TCP stream to the local gateway (demo points; request and response bytes per point)");
 for (const [name, settings] of [
-  ["WebSocket (default: 5000-point frames, ping barrier each)", {}],
-  ["HTTP, 5000-point requests, gzip -6", { transport: "http" }],
+  ["WebSocket (default: 10,000-point frames, ping barrier each)", {}],
+  ["HTTP (10,000-point requests, gzip -6)", { transport: "http" }],
   ["link: metered (HTTP, 10,000-point requests, gzip -9)", { link: "metered", linger: 0 }],
 ] as const) {
   const r = await deliverMeasured(demo, settings);

@@ -86,6 +86,7 @@ export class MavlinkAdapter implements Adapter {
     const events: TransportEvents = {
       data: replay ? (chunk) => this.onReplayChunk(chunk) : (chunk, datagram) => this.onLiveChunk(chunk, datagram),
       status: (state, detail) => ctx.status(state, detail),
+      count: (name, n) => ctx.count(name, n),
       reset: () => {
         this.parser?.reset();
         this.health.resetSequences();
@@ -148,9 +149,9 @@ export class MavlinkAdapter implements Adapter {
     const log = this.ctx.log;
     switch (c.kind) {
       case "udp":
-        return new UdpTransport("listen", c.host, c.port, log);
+        return new UdpTransport("listen", c.host, c.port, log, this.options.receive_buffer);
       case "udpout":
-        return new UdpTransport("connect", c.host, c.port, log);
+        return new UdpTransport("connect", c.host, c.port, log, this.options.receive_buffer);
       case "tcp":
         return new TcpTransport(c.host, c.port, log);
       case "serial":

@@ -3,7 +3,7 @@
  * schema loads this file for every config, whether it uses MAVLink or not.
  */
 import { z } from "zod";
-import { duration, rate } from "../../src/config/units.js";
+import { duration, rate, size } from "../../src/config/units.js";
 import { parseConnection } from "./connection-url.js";
 
 export const COMMAND_NAMES = ["arm", "disarm", "set_mode"] as const;
@@ -30,6 +30,13 @@ export const mavlinkOptions = z
         "Where the MAVLink stream comes from: udp://0.0.0.0:14550 (listen), udpout://host:port, tcp://host:5760, " +
           "serial:///dev/ttyACM0?baud=921600, or tlog:///path/flight.tlog?speed=1&loop=true (replay; speed=max for as fast as possible; " +
           "a path without a leading / is relative to the config file).",
+      ),
+    receive_buffer: size()
+      .default(4 * 1024 * 1024)
+      .describe(
+        "udp/udpout: the socket receive buffer (SO_RCVBUF) asked of the kernel. Datagrams wait there while the bridge is busy; " +
+          "when it is full the kernel drops them unseen (RcvbufErrors in /proc/net/snmp). The kernel caps it at net.core.rmem_max: " +
+          "the bridge logs the size it got when capped.",
       ),
     dialect: z
       .enum(["common", "ardupilotmega"])

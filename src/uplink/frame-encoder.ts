@@ -40,8 +40,9 @@ class FrameWriter {
   buf: Buffer;
   at = 0;
 
-  constructor(capacity: number) {
-    this.buf = Buffer.allocUnsafe(capacity);
+  /** `reuse`: a buffer whose earlier contents are done with (written out), used when big enough. */
+  constructor(capacity: number, reuse?: Buffer) {
+    this.buf = reuse !== undefined && reuse.length >= capacity ? reuse : Buffer.allocUnsafe(capacity);
   }
 
   /** Room for `bytes` more. */
@@ -97,7 +98,7 @@ class FrameWriter {
 
 /** The WebSocket telemetry frame for points[from, to). */
 export function encodeTelemetryFrame(points: readonly QueuedPoint[], clock: BridgeClock, from = 0, to = points.length): Buffer {
-  return encodeFrame(FRAME_HEAD, points, clock, from, to);
+  return new FrameEncoding(FRAME_HEAD, points, clock, from, to).finish();
 }
 
 /** The `POST /ingest` body for points[from, to) of one source (none: the cheap key check). */
@@ -108,46 +109,126 @@ export function encodeIngestBody(
   from = 0,
   to = points.length,
 ): Buffer {
-  return encodeFrame(Buffer.from(`{"source_id":${quoted(sourceId)},"points":[`), points, clock, from, to);
+  return ingestBodyEncoding(sourceId, points, clock, from, to).finish();
 }
 
-/** `head`, then points[from, to) as a JSON array's items, then `]}`. */
-function encodeFrame(head: Uint8Array, points: readonly QueuedPoint[], clock: BridgeClock, from: number, to: number): Buffer {
-  const monoToWall = wallOffset(clock);
-  const out = new FrameWriter(head.length + 2 + (to - from) * POINT_BYTES_GUESS);
-  out.bytes(head);
-  // Points of one emit() share a stamp: its digits are copied from the previous point's.
-  let lastTimestamp = Number.NaN;
-  let lastStart = 0;
-  let lastEnd = 0;
-  for (let i = from; i < to; i++) {
-    const point = points[i];
-    if (i > from) out.byte(0x2c);
-    out.bytes(pointHead(point));
-    const value = point.value;
-    if (typeof value === "number") out.number(value);
-    else out.text(JSON.stringify(value));
-    out.bytes(TIMESTAMP_KEY);
-    const timestamp = point.mono ? Math.round(point.timestamp + monoToWall) : point.timestamp;
-    if (timestamp === lastTimestamp) {
-      out.again(lastStart, lastEnd);
-    } else {
-      lastTimestamp = timestamp;
-      lastStart = out.at;
-      out.number(timestamp);
-      lastEnd = out.at;
-    }
-    if (point.tags !== undefined) {
-      out.text(TAGS_KEY);
-      out.text(tagsJson(point.tags));
-    }
-    if (point.session_id !== undefined) {
-      out.text(SESSION_KEY);
-      out.text(quoted(point.session_id));
-    }
-    out.byte(0x7d);
+/** The `POST /ingest` body, to encode in slices (`finishInSlices`). */
+export function ingestBodyEncoding(sourceId: string, points: readonly QueuedPoint[], clock: BridgeClock, from: number, to: number) {
+  return new FrameEncoding(Buffer.from(`{"source_id":${quoted(sourceId)},"points":[`), points, clock, from, to);
+}
+
+/**
+ * Points encoded before the event loop gets a turn (well under a millisecond): datagrams, CAN
+ * frames and pongs are handled between slices, so a 10,000-point frame never holds the loop long.
+ */
+export const ENCODE_SLICE_POINTS = 1000;
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Finishes `encoding` ENCODE_SLICE_POINTS at a time, with a turn of the event loop between
+ * slices; undefined as soon as `wanted()` turns false (the batch was given back meanwhile).
+ */
+export async function finishInSlices(encoding: FrameEncoding, wanted: () => boolean): Promise<Buffer | undefined> {
+  while (!encoding.step(ENCODE_SLICE_POINTS)) {
+    await nextTurn();
+    if (!wanted()) return undefined;
   }
-  out.byte(0x5d);
-  out.byte(0x7d);
-  return out.buf.subarray(0, out.at);
+  return encoding.finish();
+}
+
+/**
+ * A telemetry frame encoded a slice at a time (`step`), so a large frame never holds the event
+ * loop for long; written into `reuse` when it is big enough (a megabyte-sized buffer per frame
+ * is what makes V8 collect garbage for "external memory pressure").
+ */
+export function telemetryFrameEncoding(points: readonly QueuedPoint[], clock: BridgeClock, reuse?: Buffer): FrameEncoding {
+  return new FrameEncoding(FRAME_HEAD, points, clock, 0, points.length, reuse);
+}
+
+/** `head`, then points[from, to) as a JSON array's items, then `]}`; written in steps or at once. */
+export class FrameEncoding {
+  private readonly out: FrameWriter;
+  /** Wall time − monotonic time, fixed for the whole frame so its points stay consistent. */
+  private readonly monoToWall: number;
+  private next: number;
+  // Points of one emit() share a stamp: its digits are copied from the previous point's.
+  private lastTimestamp = Number.NaN;
+  private lastStart = 0;
+  private lastEnd = 0;
+  // Points of one message share their tags object: its JSON is made once.
+  private lastTags: Record<string, string> | undefined;
+  private lastTagsJson = "";
+
+  constructor(
+    head: Uint8Array,
+    private readonly points: readonly QueuedPoint[],
+    clock: BridgeClock,
+    private readonly from: number,
+    private readonly to: number,
+    reuse?: Buffer,
+  ) {
+    this.monoToWall = wallOffset(clock);
+    this.out = new FrameWriter(head.length + 2 + (to - from) * POINT_BYTES_GUESS, reuse);
+    this.out.bytes(head);
+    this.next = from;
+  }
+
+  get done(): boolean {
+    return this.next >= this.to;
+  }
+
+  /** Encodes up to `count` more points; true when every point is written. */
+  step(count: number): boolean {
+    const { out, points, monoToWall } = this;
+    const end = Math.min(this.to, this.next + count);
+    for (let i = this.next; i < end; i++) {
+      const point = points[i];
+      if (i > this.from) out.byte(0x2c);
+      out.bytes(pointHead(point));
+      const value = point.value;
+      if (typeof value === "number") out.number(value);
+      else out.text(JSON.stringify(value));
+      out.bytes(TIMESTAMP_KEY);
+      const timestamp = point.mono ? Math.round(point.timestamp + monoToWall) : point.timestamp;
+      if (timestamp === this.lastTimestamp) {
+        out.again(this.lastStart, this.lastEnd);
+      } else {
+        this.lastTimestamp = timestamp;
+        this.lastStart = out.at;
+        out.number(timestamp);
+        this.lastEnd = out.at;
+      }
+      const tags = point.tags;
+      if (tags !== undefined) {
+        if (tags !== this.lastTags) {
+          this.lastTags = tags;
+          this.lastTagsJson = tagsJson(tags);
+        }
+        out.text(TAGS_KEY);
+        out.text(this.lastTagsJson);
+      }
+      if (point.session_id !== undefined) {
+        out.text(SESSION_KEY);
+        out.text(quoted(point.session_id));
+      }
+      out.byte(0x7d);
+    }
+    this.next = end;
+    return this.done;
+  }
+
+  /** The whole buffer the frame is written in (the frame is its start): to reuse once the frame is sent. */
+  get buffer(): Buffer {
+    return this.out.buf;
+  }
+
+  /** Writes what is left and returns the frame's bytes. */
+  finish(): Buffer {
+    this.step(this.to - this.next);
+    const out = this.out;
+    out.byte(0x5d);
+    out.byte(0x7d);
+    return out.buf.subarray(0, out.at);
+  }
 }

@@ -15,7 +15,7 @@ import { availableWithin, type Batch, type BatchSource } from "../pipeline/batch
 import { InFlight } from "./ack-window.js";
 import { findRefused, type ProbeOutcome } from "./bisect.js";
 import type { UplinkCounters } from "./counters.js";
-import { encodeIngestBody } from "./frame-encoder.js";
+import { encodeIngestBody, finishInSlices, ingestBodyEncoding } from "./frame-encoder.js";
 import type { PlexusOptions } from "./options.js";
 import { rejectedPointIndex } from "./protocol.js";
 import { quarantineRefused } from "./quarantine.js";
@@ -191,9 +191,11 @@ export class HttpSender {
   private async post(batch: Batch | undefined, from: number, to: number, signal: AbortSignal): Promise<Response> {
     for (;;) {
       if (signal.aborted) throw new Aborted();
+      // In slices: a 10,000-point body must not hold the event loop (and the adapters' reads).
       const json = batch
-        ? encodeIngestBody(this.ctx.sourceId, batch.points, this.ctx.clock, from, to)
+        ? await finishInSlices(ingestBodyEncoding(this.ctx.sourceId, batch.points, this.ctx.clock, from, to), () => !signal.aborted)
         : encodeIngestBody(this.ctx.sourceId, [], this.ctx.clock);
+      if (json === undefined) throw new Aborted();
       const compressed = json.length > GZIP_ABOVE_BYTES;
       const body = compressed ? await gzip(json, { level: this.ctx.options.gzip_level }) : json;
       if (batch) {

@@ -38,11 +38,13 @@ export const plexusFields = z
       .min(1)
       .max(10_000)
       .optional()
-      .describe("Points per telemetry frame or HTTP request (default 5000; 10000 with link: metered)."),
+      .describe(
+        "Points per telemetry frame or HTTP request (default 10000, the gateway's limit: fewer, larger frames cost less per point).",
+      ),
     frame_max_bytes: size()
       .optional()
       .describe(
-        "Bytes per telemetry frame, before compression (default 900000: the gateway closes a WebSocket on > 1 MiB; 4000000 with link: metered, whose HTTP bodies may be 5 MiB uncompressed).",
+        "Bytes per telemetry frame, by the queue's estimate (a little above the real size). Default 1000000: the gateway closes a WebSocket on > 1 MiB, and a frame that comes out over it is retaken smaller; 4000000 with link: metered, whose HTTP bodies may be 5 MiB uncompressed.",
       ),
     frame_interval: duration().default(5).describe("Minimum gap between telemetry frames of one source."),
     linger: duration()
@@ -85,7 +87,11 @@ export const plexusFields = z
       ),
     reconnect_min: duration().default(1000).describe("First reconnect delay; doubles per failure (±25 % jitter)."),
     reconnect_max: duration().default(60_000).describe("Longest reconnect delay."),
-    stable_after: duration().default(30_000).describe("A connection up this long counts as stable: the reconnect delay starts over."),
+    stable_after: duration()
+      .default(30_000)
+      .describe(
+        "A connection up this long counts as stable: the reconnect delay starts over. So does a connection lost (no close frame) after it carried an acknowledged frame, however short.",
+      ),
     ws_retry_interval: duration().default(300_000).describe("transport auto: how long to stay on HTTP before trying the WebSocket again."),
     http_timeout: duration().default(30_000).describe("Time allowed for one HTTP ingest request."),
     device_error_interval: duration().default(5000).describe("At most one device_error per adapter per interval (the latest state wins)."),
@@ -98,7 +104,7 @@ export type PlexusOptions = z.output<typeof plexusSection>;
 
 /** What each `link` implies for the settings left unset. The figures come from bench/wire. */
 export const LINK_PROFILES = {
-  standard: { transport: "websocket", frame_max_points: 5000, frame_max_bytes: 900_000, linger: 0, gzip_level: 6 },
+  standard: { transport: "websocket", frame_max_points: 10_000, frame_max_bytes: 1_000_000, linger: 0, gzip_level: 6 },
   metered: { transport: "http", frame_max_points: 10_000, frame_max_bytes: 4_000_000, linger: 5000, gzip_level: 9 },
 } as const;
 

@@ -63,6 +63,8 @@ export type InboundFrame = { type: string; [key: string]: unknown };
 export const WS_MESSAGE_LIMIT = 1024 * 1024;
 /** Close codes with a meaning for the uplink. */
 export const CLOSE_GOING_AWAY = 1001;
+/** No close frame: the connection was lost (a link drop, a peer that vanished, our own terminate). */
+export const CLOSE_ABNORMAL = 1006;
 export const CLOSE_POLICY_VIOLATION = 1008;
 
 /** The human-readable part of an error frame, whichever field the gateway used. */

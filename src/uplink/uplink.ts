@@ -15,7 +15,7 @@ import { newCounters, type UplinkCounters } from "./counters.js";
 import { DeviceErrorReporter, type Severity } from "./device-errors.js";
 import { type DeliveryContext, HttpSender } from "./http.js";
 import { type PlexusOptions, SOURCE_ID_PATTERN } from "./options.js";
-import { assertSecure, CLOSE_GOING_AWAY, type DeviceSensor, deviceWebSocketUrl, ingestUrl } from "./protocol.js";
+import { assertSecure, CLOSE_ABNORMAL, CLOSE_GOING_AWAY, type DeviceSensor, deviceWebSocketUrl, ingestUrl } from "./protocol.js";
 import { RedactingLogger, redactor } from "./redact.js";
 import { defaultStateDir, UplinkState as PersistedState } from "./state.js";
 import { type SessionEnd, WsSession } from "./websocket.js";
@@ -314,6 +314,14 @@ export class Uplink extends EventEmitter {
     }
     // A connection that was up and closed.
     this.counters.lastError = `closed ${end.code}${end.reason ? ` ${end.reason}` : ""}`;
+    // A lost connection that carried acknowledged frames was useful, however short: come back at
+    // the minimum delay, or a link that drops every few seconds doubles its outage (and the points'
+    // queueing delay) on every drop. Connections that die before their first acknowledgement (a
+    // gateway refusing work, a link too bad to deliver) climb the backoff, and so do connections
+    // the gateway closed on purpose: two bridges evicting each other from one source_id must not
+    // reconnect every second forever. (Going away, 1001, has its own prompt return below.)
+    const useful = end.ackedWindows > 0 && (end.code === CLOSE_ABNORMAL || end.code === CLOSE_GOING_AWAY);
+    if (useful) this.backoff.reset();
     if (end.upForMs >= options.stable_after) {
       this.backoff.reset();
       this.shortLived = 0;
@@ -326,7 +334,7 @@ export class Uplink extends EventEmitter {
     // once in a row, though: a gateway that closes every new connection with 1001 gets the backoff,
     // not a reconnect (and device_auth) several times a second.
     if (end.code === CLOSE_GOING_AWAY) {
-      this.goingAwayInRow = end.upForMs >= options.stable_after ? 1 : this.goingAwayInRow + 1;
+      this.goingAwayInRow = end.upForMs >= options.stable_after || useful ? 1 : this.goingAwayInRow + 1;
       if (this.goingAwayInRow === 1) return Math.round(50 + Math.random() * 200);
     } else {
       this.goingAwayInRow = 0;

@@ -9,7 +9,7 @@ import { Backoff, orAbort, sleep } from "../backoff.js";
 import type { Batch } from "../pipeline/batch-source.js";
 import { type Barrier, BarrierQueue, InFlight } from "./ack-window.js";
 import { findRefused } from "./bisect.js";
-import { encodeTelemetryFrame } from "./frame-encoder.js";
+import { encodeTelemetryFrame, finishInSlices, telemetryFrameEncoding } from "./frame-encoder.js";
 import type { DeliveryContext } from "./http.js";
 import { FramePacer } from "./pacer.js";
 import {
@@ -39,8 +39,8 @@ export interface SessionContext extends DeliveryContext {
 export type SessionEnd =
   | { kind: "connect_failed"; error: string }
   | { kind: "auth_failed"; message: string }
-  | { kind: "closed"; code: number; reason: string; upForMs: number }
-  | { kind: "stopped"; upForMs: number };
+  | { kind: "closed"; code: number; reason: string; upForMs: number; ackedWindows: number }
+  | { kind: "stopped"; upForMs: number; ackedWindows: number };
 
 class SessionClosed extends Error {}
 
@@ -56,13 +56,20 @@ const SEND_BUFFER_LIMIT = 2 * 1024 * 1024;
 interface PreparedFrame {
   batch: Batch;
   frame: Buffer;
+  /** The buffer the frame was written in, reusable once the frame is written out. */
+  buffer: Buffer;
 }
+
+/** Frame buffers kept for reuse: one being written out, one being encoded. */
+const SPARE_BUFFERS = 2;
 
 export class WsSession {
   private ws: WebSocket | undefined;
   private authenticated = false;
   private authedAtMono = 0;
   private authError: string | undefined;
+  /** Telemetry windows the gateway acknowledged on this connection: was it of any use? */
+  private ackedWindows = 0;
   private closed = false;
   private readonly closedSignal = new AbortController();
   private readonly barriers = new BarrierQueue();
@@ -74,6 +81,10 @@ export class WsSession {
    * in flight, so a teardown gives it back.
    */
   private next: PreparedFrame | undefined;
+  /** The batch being encoded (across event-loop turns): a refused window gives it back too. */
+  private preparing: Batch | undefined;
+  /** Frame buffers whose frames were written out, for the next frames to reuse. */
+  private readonly spareBuffers: Buffer[] = [];
   /** Error frames that arrived while no barrier was pending: they concern the open window. */
   private windowErrors: ErrorFrame[] = [];
   private readonly suspects: Batch[] = [];
@@ -124,14 +135,16 @@ export class WsSession {
         const reason = reasonBuffer.toString();
         const upForMs = this.authenticated ? this.ctx.clock.monotonicMs() - this.authedAtMono : 0;
         this.teardown();
-        if (this.draining && this.authenticated && (code === 1000 || code === 1005)) return resolve({ kind: "stopped", upForMs });
+        const ackedWindows = this.ackedWindows;
+        if (this.draining && this.authenticated && (code === 1000 || code === 1005))
+          return resolve({ kind: "stopped", upForMs, ackedWindows });
         if (!this.authenticated) {
           if (this.authError !== undefined) return resolve({ kind: "auth_failed", message: this.authError });
           if (code === 1008) return resolve({ kind: "auth_failed", message: reason || "policy violation" });
           return resolve({ kind: "connect_failed", error: openError ?? `closed ${code} ${reason}`.trim() });
         }
         log.info("connection closed", { code, reason: reason || undefined, up_for_ms: Math.round(upForMs) });
-        resolve({ kind: "closed", code, reason, upForMs });
+        resolve({ kind: "closed", code, reason, upForMs, ackedWindows });
       });
     });
   }
@@ -277,6 +290,7 @@ export class WsSession {
     if (barrier.errors.length === 0) {
       for (const batch of barrier.batches) this.inFlight.ack(batch);
       counters.windowsAcked++;
+      this.ackedWindows++;
       this.rateBackoff.reset();
       return;
     }
@@ -291,8 +305,9 @@ export class WsSession {
     log.warn("gateway refused a telemetry window: resending after a pause", { error: errorText(barrier.errors[0]), pause_ms: delay });
     this.pacer.pauseFor(delay);
     for (const batch of barrier.batches) this.inFlight.giveBack(batch);
-    // A frame prepared after the refused window goes back too, so the resend keeps the queue's order.
+    // A frame prepared (or being prepared) after the refused window goes back too, so the resend keeps the queue's order.
     if (this.next) this.inFlight.giveBack(this.next.batch);
+    if (this.preparing) this.inFlight.giveBack(this.preparing);
     this.next = undefined;
   }
 
@@ -350,7 +365,7 @@ export class WsSession {
         continue;
       }
       if (this.draining && (!this.draining.emptyQueue || clock.monotonicMs() >= this.draining.untilMono)) break;
-      this.next ??= this.prepareFrame();
+      this.next ??= await this.prepareFrame();
       if (this.barriers.count("telemetry") >= options.max_unacked_windows) {
         await this.waitForEvent(options.ack_timeout);
         continue;
@@ -370,10 +385,10 @@ export class WsSession {
         if (woke === "queue" && gather > 0 && !this.draining) await sleep(gather, this.closedSignal.signal);
         continue;
       }
-      const { batch, frame } = this.next;
+      const { batch, frame, buffer } = this.next;
       this.next = undefined;
       await this.pace();
-      this.sendFrame(frame, batch.points.length);
+      this.sendFrame(frame, batch.points.length, buffer);
       this.window.push(batch);
       if (this.window.length >= options.ack_window_frames) this.closeWindow();
     }
@@ -383,24 +398,36 @@ export class WsSession {
     this.close(1000, "bridge stopping");
   }
 
-  /** Takes the next batch and encodes it; a frame over the message limit is given back and retaken smaller. */
-  private prepareFrame(): PreparedFrame | undefined {
+  /**
+   * Takes the next batch and encodes it a slice at a time; a frame over the message limit is
+   * given back and retaken smaller. A batch given back meanwhile (a refused window before it, a
+   * closed connection) is not sent: the loop takes again, in the queue's order.
+   */
+  private async prepareFrame(): Promise<PreparedFrame | undefined> {
     const { source, options, clock } = this.ctx;
     for (;;) {
       const batch = source.take(this.maxPoints, options.frame_max_bytes);
       if (!batch) return undefined;
       this.inFlight.add(batch);
-      const frame = encodeTelemetryFrame(batch.points, clock);
-      if (frame.length <= FRAME_HARD_LIMIT || batch.points.length === 1) return { batch, frame };
+      this.preparing = batch;
+      const encoding = telemetryFrameEncoding(batch.points, clock, this.spareBuffers.pop());
+      const frame = await finishInSlices(encoding, () => !this.closed && this.inFlight.has(batch));
+      this.preparing = undefined;
+      if (this.closed) throw new SessionClosed();
+      if (frame === undefined) return undefined;
+      if (frame.length <= FRAME_HARD_LIMIT || batch.points.length === 1) return { batch, frame, buffer: encoding.buffer };
       this.maxPoints = Math.max(1, Math.floor((batch.points.length * FRAME_HARD_LIMIT) / frame.length / 2));
       this.ctx.log.warn("frame over the message limit: taking smaller batches", { bytes: frame.length, max_points: this.maxPoints });
       this.inFlight.giveBack(batch);
     }
   }
 
-  private sendFrame(frame: Buffer, points: number): void {
+  /** Sends a telemetry frame; `reusable`, its buffer, goes back to the spares once written out (ws copies it to mask it). */
+  private sendFrame(frame: Buffer, points: number, reusable?: Buffer): void {
     if (!this.ws || this.closed) throw new SessionClosed();
-    this.ws.send(frame, { binary: false });
+    this.ws.send(frame, { binary: false }, () => {
+      if (reusable && this.spareBuffers.length < SPARE_BUFFERS) this.spareBuffers.push(reusable);
+    });
     this.pacer.sent();
     this.ctx.counters.framesSent++;
     this.ctx.counters.pointsSent += points;
@@ -452,6 +479,7 @@ export class WsSession {
     this.windowErrors = [];
     this.suspects.length = 0;
     this.next = undefined;
+    this.preparing = undefined;
     const given = this.inFlight.giveBackAll();
     if (given > 0) this.ctx.log.debug("gave unacknowledged batches back to the queue", { batches: given });
     this.poke();

@@ -43,7 +43,13 @@ describe("link: metered", () => {
   it("implies HTTP, gzip level 9, 10,000-point batches and a 5 s linger; each can still be set", () => {
     const metered = plexusOptions({ link: "metered" });
     expect(metered).toMatchObject({ transport: "http", frame_max_points: 10_000, linger: 5000, gzip_level: 9 });
-    expect(plexusOptions({})).toMatchObject({ link: "standard", transport: "websocket", frame_max_points: 5000, linger: 0, gzip_level: 6 });
+    expect(plexusOptions({})).toMatchObject({
+      link: "standard",
+      transport: "websocket",
+      frame_max_points: 10_000,
+      linger: 0,
+      gzip_level: 6,
+    });
     expect(plexusOptions({ link: "metered", linger: "1s", transport: "auto" })).toMatchObject({ transport: "auto", linger: 1000 });
   });
 

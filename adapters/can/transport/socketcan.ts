@@ -6,6 +6,7 @@
  */
 import type { AdapterContext } from "../../../src/adapter-contract.js";
 import { abortWith, Backoff, orAbort, sleep } from "../../../src/backoff.js";
+import { rmemDefault, socketcanBufferAdvice } from "../../../src/socket-buffer.js";
 import type { CanFrame } from "../frame.js";
 import type { CanRuntime, IdFilter } from "../runtime.js";
 
@@ -37,6 +38,8 @@ export interface SocketcanSettings {
   filters: IdFilter[];
   minMs: number;
   maxMs: number;
+  /** net.core.rmem_default, bytes (injectable for tests); the package cannot set SO_RCVBUF itself. */
+  rmemDefault?: () => number | undefined;
 }
 
 const CAN_EFF_FLAG = 0x80000000;
@@ -106,6 +109,7 @@ export class SocketcanTransport {
         try {
           const stopped = this.open(module);
           this.backoff.reset();
+          this.adviseBufferOnce();
           this.ctx.status("up", `socketcan ${name}`);
           firstAttempt();
           await orAbort(stopped, signal, undefined);
@@ -153,6 +157,16 @@ export class SocketcanTransport {
     if (this.settings.filters.length > 0) channel.setRxFilters(kernelFilters(this.settings.filters));
     channel.start();
     return stopped;
+  }
+
+  private bufferAdvised = false;
+
+  /** Once per transport: a receive buffer too small for a busy bus is said, with the sysctl that grows it. */
+  private adviseBufferOnce() {
+    if (this.bufferAdvised) return;
+    this.bufferAdvised = true;
+    const advice = socketcanBufferAdvice(this.settings.channel, (this.settings.rmemDefault ?? rmemDefault)());
+    if (advice) this.ctx.log.warn(advice);
   }
 
   private closeChannel() {

@@ -14,6 +14,8 @@ export interface TransportEvents {
   status(state: AdapterState, detail?: string): void;
   /** A new connection: partial frames from the old one must be forgotten. */
   reset(): void;
+  /** Counts a transport-level problem under the adapter's counters (e.g. udp_backlog_dropped). */
+  count?(name: string, n: number): void;
 }
 
 export interface Transport {
