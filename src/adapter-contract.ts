@@ -34,6 +34,8 @@ export interface AdapterContext {
   signal: AbortSignal;
   /** Folder of the config file: relative paths in options are resolved against it. */
   configDir: string;
+  /** The bridge's state dir, for what an adapter must keep across restarts (OPC-UA's PKI). */
+  stateDir?: string;
   /**
    * Hands points to the pipeline. Returns false when the queue is over its high-water mark:
    * an adapter that can pause (polling, replay, serial, MQTT QoS>=1) waits for `drained()`.

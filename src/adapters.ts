@@ -10,6 +10,7 @@ const registry: Record<string, Loader> = {
   can: () => import("../adapters/can/index.js"),
   mavlink: () => import("../adapters/mavlink/index.js"),
   modbus: () => import("../adapters/modbus/index.js"),
+  opcua: () => import("../adapters/opcua/index.js"),
 };
 
 /** Test-only adapters live outside the shipped registry and are added by the tests that need them. */

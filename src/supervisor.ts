@@ -36,6 +36,8 @@ export interface SupervisorOptions {
   stopTimeoutMs?: number;
   /** The config file's folder: adapters resolve relative paths against it. */
   configDir?: string;
+  /** The bridge's state dir (AdapterContext.stateDir). */
+  stateDir?: string;
 }
 
 export class AdapterSupervisor {
@@ -173,6 +175,7 @@ export class AdapterSupervisor {
       clock: this.clock,
       signal,
       configDir: this.options.configDir ?? process.cwd(),
+      stateDir: this.options.stateDir,
       emit: (points) => (signal.aborted ? false : pipeline.ingest(origin, points)),
       drained: () => pipeline.drained(origin),
       status: (state, detail) => {

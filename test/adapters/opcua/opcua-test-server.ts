@@ -11,7 +11,6 @@
  * upgraded between two runs). --items N adds N changing Double variables Bench.0…Bench.N-1.
  */
 import { parseArgs } from "node:util";
-import { nodesets } from "node-opcua-nodesets";
 import type { Namespace, UAObject, UAVariable } from "node-opcua-address-space";
 import { OPCUACertificateManager } from "node-opcua-certificate-manager";
 import {
@@ -19,7 +18,13 @@ import {
   coerceNodeId,
   coerceQualifiedName,
   DataType,
-  MessageSecurityMode, SecurityPolicy, StatusCodes, Variant, VariantArrayType } from "node-opcua-client";
+  MessageSecurityMode,
+  SecurityPolicy,
+  StatusCodes,
+  Variant,
+  VariantArrayType,
+} from "node-opcua-client";
+import { nodesets } from "node-opcua-nodesets";
 import { OPCUAServer } from "node-opcua-server";
 
 const { values: args } = parseArgs({
@@ -31,8 +36,8 @@ const { values: args } = parseArgs({
   },
 });
 
-export const TEST_NAMESPACE = "urn:plexus:test";
-export const USER = { username: "bridge", password: "s3cret" };
+const TEST_NAMESPACE = "urn:plexus:test";
+const USER = { username: "bridge", password: "s3cret" };
 
 const certificateManager = new OPCUACertificateManager({
   rootFolder: `${args.pki}/server`,

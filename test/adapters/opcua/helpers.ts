@@ -1,0 +1,49 @@
+/** Shared by the opcua tests: running the adapter against a TestServer and waiting on what it emits. */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import definition, { type OpcuaAdapter } from "../../../adapters/opcua/index.js";
+import type { PointInput } from "../../../src/pipeline/point.js";
+import { AdapterHarness } from "../../helpers/adapter-harness.js";
+
+export interface Running {
+  harness: AdapterHarness;
+  adapter: OpcuaAdapter;
+  stop(): Promise<void>;
+}
+
+/** A client PKI folder kept for the whole test file (its certificate is made once). */
+export const clientPkiDir = () => join(mkdtempSync(join(tmpdir(), "opcua-client-")), "pki");
+
+export async function runAdapter(options: Record<string, unknown>, harness = new AdapterHarness({ id: "line1" })): Promise<Running> {
+  const adapter = harness.create(definition, { reconnect_min: "200ms", reconnect_max: "2s", ...options }) as OpcuaAdapter;
+  await adapter.start();
+  return {
+    harness,
+    adapter,
+    stop: async () => {
+      harness.abort.abort();
+      await adapter.stop();
+    },
+  };
+}
+
+export async function waitFor<T>(check: () => T | undefined | false, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** The last point emitted for a metric. */
+export function last(harness: AdapterHarness, metric: string): PointInput | undefined {
+  for (let i = harness.points.length - 1; i >= 0; i--) if (harness.points[i].metric === metric) return harness.points[i];
+  return undefined;
+}
+
+export function logged(harness: AdapterHarness, text: string): boolean {
+  return harness.log.lines.some((line) => line.message.includes(text));
+}
