@@ -97,8 +97,9 @@ export async function enumLabels(session: ClientSession, dataTypes: string[]): P
     const dataValue = await session.read({ nodeId: property.nodeId, attributeId: AttributeIds.Value });
     const items = (dataValue.value?.value ?? []) as unknown[];
     const map = new Map<number, string>();
-    if (property.browseName.name === "EnumStrings") items.forEach((text, i) => map.set(i, (text as { text?: string }).text ?? String(i)));
-    else
+    if (property.browseName.name === "EnumStrings") {
+      for (const [i, text] of items.entries()) map.set(i, (text as { text?: string }).text ?? String(i));
+    } else
       for (const item of items as { value: unknown; displayName?: { text?: string } }[]) {
         const raw = item.value;
         const value = Array.isArray(raw) ? raw[0] * 2 ** 32 + raw[1] : Number(raw);

@@ -100,8 +100,9 @@ export function decodeDataValue(dataValue: DataValueLike, target: NodeTarget, op
   if (variant.arrayType !== 0) {
     const items = Array.from(variant.value as ArrayLike<unknown>, (item) => scalarValue(variant.dataType, item));
     const numeric = items.every((item) => typeof item === "number");
-    if (numeric && items.length <= options.arrayLimit) items.forEach((item, i) => push(`${target.name}.${i}`, item as number));
-    else push(target.name, items as unknown[]);
+    if (numeric && items.length <= options.arrayLimit) {
+      for (const [i, item] of items.entries()) push(`${target.name}.${i}`, item as number);
+    } else push(target.name, items as unknown[]);
     return { kind: "points", points };
   }
   const value = scalarValue(variant.dataType, variant.value);

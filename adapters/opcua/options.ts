@@ -68,7 +68,7 @@ const authSchema = z
     z.literal("anonymous"),
     z.strictObject({
       username: z.string().min(1).describe("User name"),
-      password: z.string().describe("Password; use !file or ${ENV}: it is never logged"),
+      password: z.string().describe("Password; use !file or an environment reference: it is never logged"),
     }),
   ])
   .default("anonymous")

@@ -153,7 +153,10 @@ export function groupNodes(nodes: PlannedNode[], defaultSampling: number): Plann
   for (const node of nodes) {
     const key = `${node.samplingInterval ?? defaultSampling}|${node.deadband ? `${node.deadband.type}:${node.deadband.value}` : ""}`;
     let list = byKey.get(key);
-    if (!list) byKey.set(key, (list = []));
+    if (!list) {
+      list = [];
+      byKey.set(key, list);
+    }
     list.push(node);
   }
   const groups: PlannedNode[][] = [];
