@@ -109,7 +109,16 @@ async function checkServerCertificate(
   securityPolicy: SecurityPolicy,
   log: Logger,
 ): Promise<void> {
-  const discovery = OPCUAClient.create({ endpointMustExist: false, connectionStrategy: { maxRetry: 0, initialDelay: 100, maxDelay: 200 } });
+  // The client's own PKI even here: a client without one would make a default certificate in the home folder.
+  const discovery = OPCUAClient.create({
+    applicationName: options.application_name,
+    applicationUri: pki.applicationUri,
+    clientCertificateManager: pki.manager,
+    certificateFile: pki.certificateFile,
+    privateKeyFile: pki.privateKeyFile,
+    endpointMustExist: false,
+    connectionStrategy: { maxRetry: 0, initialDelay: 100, maxDelay: 200 },
+  });
   let endpoints: EndpointDescription[];
   try {
     await withTimeout(discovery.connect(options.endpoint), options.request_timeout + 2000, "connect timed out");
@@ -127,6 +136,8 @@ async function checkServerCertificate(
     );
   }
   const certificate = endpoint.serverCertificate;
+  // The operator may have moved certificates between trusted/ and rejected/ since the last attempt.
+  await pki.manager.reloadCertificates();
   if (!certificate || certificate.length === 0) throw new SetupError("the server sent no certificate for a secure endpoint");
   if (options.trust === "tofu") {
     const verdict = await trustOnFirstUse(pki, options.endpoint, certificate, log);

@@ -45,12 +45,20 @@ const certificateManager = new OPCUACertificateManager({
   disableFileWatchers: true,
 });
 await certificateManager.initialize();
+// Its own folder for user certificates too: the default is under the home folder.
+const userCertificateManager = new OPCUACertificateManager({
+  rootFolder: `${args.pki}/users`,
+  automaticallyAcceptUnknownCertificate: true,
+  disableFileWatchers: true,
+});
+await userCertificateManager.initialize();
 
 const server = new OPCUAServer({
   port: Number(args.port),
   hostname: "127.0.0.1",
   nodeset_filename: [nodesets.standard, `${import.meta.dirname}/../../fixtures/opcua/testnodeset.xml`],
   serverCertificateManager: certificateManager,
+  userCertificateManager,
   securityModes: [MessageSecurityMode.None, MessageSecurityMode.Sign, MessageSecurityMode.SignAndEncrypt],
   securityPolicies: [SecurityPolicy.None, SecurityPolicy.Basic256Sha256],
   allowAnonymous: true,
