@@ -138,6 +138,16 @@ const buildInfo = addressSpace.constructExtensionObject(addressSpace.findDataTyp
 });
 variable(plant, "BuildInfo", "BuildInfo", buildInfo);
 
+// The nodeset's Point_scalar_init: node-opcua's loader skips its XML-encoded initial value
+// (warning W36), so the same value ({x: 1, y: 2}) is set here, through the nodeset's own type.
+const nodesetNs = addressSpace.getNamespaceIndex("http://yourorganisation.org/test/");
+const pointType = addressSpace.findDataType("Point", nodesetNs)!;
+const pointVariable = addressSpace.findNode(`ns=${nodesetNs};i=10002`) as UAVariable;
+pointVariable.setValueFromSource({
+  dataType: DataType.ExtensionObject,
+  value: addressSpace.constructExtensionObject(pointType, { x: 1, y: 2 }),
+});
+
 // Status codes: a sensor that failed, and a value the server is unsure of.
 statusVariable("Broken", StatusCodes.BadSensorFailure, 1);
 statusVariable("Unsure", StatusCodes.UncertainLastUsableValue, 7.5);

@@ -53,7 +53,11 @@ describe("opcua security", () => {
   }, 90_000);
 
   it("a wrong password: down with BadUserAccessDenied, retried at reconnect_max, not in a loop", async () => {
-    const r = await adapter({ pki_dir: clientPkiDir(), security_mode: "SignAndEncrypt", auth: { username: USER.username, password: "wrong-pw" } });
+    const r = await adapter({
+      pki_dir: clientPkiDir(),
+      security_mode: "SignAndEncrypt",
+      auth: { username: USER.username, password: "wrong-pw" },
+    });
     const down = await waitFor(() => r.harness.states.find((s) => s.state === "down"), "down");
     expect(down.detail).toContain("BadUserAccessDenied");
     const retry = r.harness.log.lines.find((l) => l.message === "connection down, reconnecting");

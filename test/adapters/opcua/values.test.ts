@@ -4,7 +4,11 @@
  * through the server's data type definitions), Bad and Uncertain status codes, refused nodes,
  * browse paths, browse discovery, deadband and poll mode. One server for the whole file.
  */
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AdapterHarness } from "../../helpers/adapter-harness.js";
 import { clientPkiDir, last, logged, type Running, runAdapter, waitFor } from "./helpers.js";
 import { NODESET_NAMESPACE, plant, TestServer } from "./served.js";
 
@@ -149,6 +153,37 @@ describe("opcua values from a node-opcua server", () => {
     const banded = harness.points.filter((p) => p.metric === "banded").map((p) => p.value as number);
     for (let i = 1; i < banded.length; i++) expect(banded[i] - banded[i - 1]).toBeGreaterThan(1);
     expect(all.length).toBeGreaterThan(banded.length * 3);
+  }, 60_000);
+
+  it("adds nodes and changes intervals at run time (configure), and writes only allowed nodes (opcua_write)", async () => {
+    const { harness, adapter: a } = await adapter({
+      nodes: [{ node_id: plant("Setpoint"), name: "setpoint" }],
+      allow_write: [plant("Setpoint")],
+    });
+    await waitFor(() => last(harness, "setpoint"), "the setpoint");
+    const applied = await a.configure({
+      sampling_interval: "200ms",
+      nodes: [
+        { node_id: plant("Setpoint"), name: "setpoint" },
+        { node_id: plant("Double"), name: "double" },
+      ],
+    });
+    expect(applied.sampling_interval).toBe(200);
+    await waitFor(() => logged(harness, "subscriptions restored: 2 items") && last(harness, "double"), "the added node");
+    await expect(a.configure({ endpoint: "opc.tcp://elsewhere:4840" })).rejects.toThrow(/cannot be changed at run time/);
+
+    expect(await a.command("opcua_write", { node: plant("Setpoint"), value: 42.5 })).toEqual({ node: plant("Setpoint"), status: "Good" });
+    await waitFor(() => last(harness, "setpoint")?.value === 42.5, "the written value coming back");
+    await expect(a.command("opcua_write", { node: plant("Double"), value: 1 })).rejects.toThrow(/not allowed/);
+  }, 60_000);
+
+  it("keeps its client certificate under the state dir when no pki_dir is given", async () => {
+    const harness = new AdapterHarness({ id: "press" });
+    harness.context.stateDir = mkdtempSync(join(tmpdir(), "opcua-state-"));
+    const r = await runAdapter({ endpoint: server.endpoint, nodes: [{ node_id: plant("Double"), name: "double" }] }, harness);
+    running.push(r);
+    await waitFor(() => last(harness, "double"), "a value");
+    expect(existsSync(join(harness.context.stateDir, "opcua", "press", "pki", "own", "certs", "client_certificate.pem"))).toBe(true);
   }, 60_000);
 
   it("polls with Read in poll mode, sending unchanged events once", async () => {
