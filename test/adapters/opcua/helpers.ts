@@ -1,5 +1,5 @@
 /** Shared by the opcua tests: running the adapter against a TestServer and waiting on what it emits. */
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import definition, { type OpcuaAdapter } from "../../../adapters/opcua/index.js";
@@ -12,8 +12,18 @@ export interface Running {
   stop(): Promise<void>;
 }
 
-/** A client PKI folder kept for the whole test file (its certificate is made once). */
-export const clientPkiDir = () => join(mkdtempSync(join(tmpdir(), "opcua-client-")), "pki");
+const tempDirs: string[] = [];
+
+/** A fresh client PKI folder (removed by removeTempDirs). */
+export function clientPkiDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "opcua-client-"));
+  tempDirs.push(dir);
+  return join(dir, "pki");
+}
+
+export function removeTempDirs(): void {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
 
 export async function runAdapter(options: Record<string, unknown>, harness = new AdapterHarness({ id: "line1" })): Promise<Running> {
   const adapter = harness.create(definition, { reconnect_min: "200ms", reconnect_max: "2s", ...options }) as OpcuaAdapter;

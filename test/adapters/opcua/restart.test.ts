@@ -5,7 +5,7 @@
  * so, values resuming. Then the server goes silent (SIGSTOP) and comes back (SIGCONT).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { clientPkiDir, logged, type Running, runAdapter, waitFor } from "./helpers.js";
+import { clientPkiDir, logged, type Running, removeTempDirs, runAdapter, waitFor } from "./helpers.js";
 import { plant, TEST_NAMESPACE, TestServer } from "./served.js";
 
 const server = new TestServer();
@@ -18,6 +18,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await running?.stop();
   await server.close();
+  removeTempDirs();
 });
 
 const counterValues = (r: Running, from = 0) => r.harness.points.slice(from).filter((p) => p.metric === "counter");

@@ -8,7 +8,7 @@
 import { existsSync, readdirSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { clientPkiDir, last, logged, type Running, runAdapter, waitFor } from "./helpers.js";
+import { clientPkiDir, last, logged, type Running, removeTempDirs, runAdapter, waitFor } from "./helpers.js";
 import { plant, TestServer, USER } from "./served.js";
 
 const server = new TestServer();
@@ -21,6 +21,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const r of running) await r.stop();
   await server.close();
+  removeTempDirs();
 });
 
 async function adapter(options: Record<string, unknown>): Promise<Running> {

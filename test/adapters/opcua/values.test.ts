@@ -4,12 +4,11 @@
  * through the server's data type definitions), Bad and Uncertain status codes, refused nodes,
  * browse paths, browse discovery, deadband and poll mode. One server for the whole file.
  */
-import { existsSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AdapterHarness } from "../../helpers/adapter-harness.js";
-import { clientPkiDir, last, logged, type Running, runAdapter, waitFor } from "./helpers.js";
+import { clientPkiDir, last, logged, type Running, removeTempDirs, runAdapter, waitFor } from "./helpers.js";
 import { NODESET_NAMESPACE, plant, TestServer } from "./served.js";
 
 const server = new TestServer();
@@ -23,6 +22,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const r of running) await r.stop();
   await server.close();
+  removeTempDirs();
 });
 
 async function adapter(options: Record<string, unknown>): Promise<Running> {
@@ -179,7 +179,7 @@ describe("opcua values from a node-opcua server", () => {
 
   it("keeps its client certificate under the state dir when no pki_dir is given", async () => {
     const harness = new AdapterHarness({ id: "press" });
-    harness.context.stateDir = mkdtempSync(join(tmpdir(), "opcua-state-"));
+    harness.context.stateDir = dirname(clientPkiDir());
     const r = await runAdapter({ endpoint: server.endpoint, nodes: [{ node_id: plant("Double"), name: "double" }] }, harness);
     running.push(r);
     await waitFor(() => last(harness, "double"), "a value");
