@@ -90,6 +90,7 @@ export class OpcuaRunner {
     this.ctx.log.info("session created", { endpoint: this.options.endpoint, namespaces: connection.namespaces.length });
     const aborted = new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
     let restoring = this.sessions > 1;
+    let recreated = false;
     while (!signal.aborted) {
       const woken = new Promise<Wake>((resolve) => {
         this.wake = resolve;
@@ -141,9 +142,13 @@ export class OpcuaRunner {
         this.backoff.reset();
         const wake = await Promise.race([connection.lost, woken, aborted]);
         if (wake && wake.kind === "stalled") {
+          // A subscription recreated after a stall that never published either: the session is the problem.
+          if (recreated && !subscription.published)
+            throw new Error(`the recreated subscription stayed silent (${wake.reason}): replacing the session`);
           this.ctx.count("subscription_stalls");
           this.ctx.log.warn("subscription stopped publishing: recreating it", { reason: wake.reason });
-        }
+          recreated = true;
+        } else recreated = false;
         restoring = true;
       } finally {
         await subscription.stop();

@@ -41,6 +41,8 @@ export class NodeSubscription {
   private watchdog: NodeJS.Timeout | undefined;
   private lastPublishAt = performance.now();
   private closed = false;
+  /** Whether the server ever answered a Publish of this subscription (data or keep-alive). */
+  published = false;
   /** Items the server accepted. */
   monitored = 0;
 
@@ -68,6 +70,7 @@ export class NodeSubscription {
     this.subscription = subscription;
     const seen = () => {
       this.lastPublishAt = performance.now();
+      this.published = true;
     };
     subscription.on("keepalive", seen);
     subscription.on("raw_notification", seen);

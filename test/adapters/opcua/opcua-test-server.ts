@@ -6,10 +6,12 @@
  * browse. Security: None, Sign and SignAndEncrypt with Basic256Sha256; anonymous and
  * username "bridge" / password "s3cret".
  *
- * Arguments: --port N --pki DIR [--renumber] [--items N]. Prints `READY <json>` when listening.
+ * Arguments: --port N --pki DIR [--renumber] [--items N]. Prints `READY <json>` when listening;
+ * reads commands on stdin (stall-publishing).
  * --renumber registers a spacer namespace first, so urn:plexus:test gets another index (a server
  * upgraded between two runs). --items N adds N changing Double variables Bench.0…Bench.N-1.
  */
+import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import type { Namespace, UAObject, UAVariable } from "node-opcua-address-space";
 import { OPCUACertificateManager } from "node-opcua-certificate-manager";
@@ -187,6 +189,18 @@ addBenchItems(Number(args.items));
 await server.start();
 const namespaces = addressSpace.getNamespaceArray().map((n) => n.namespaceUri);
 process.stdout.write(`READY ${JSON.stringify({ port: server.endpoints[0].port, namespaces })}\n`);
+
+// "stall-publishing" on stdin: the publish engines of the current sessions swallow every Publish
+// request from now on (no data, no keep-alive, no error) while the sessions still answer Reads:
+// a subscription that silently stopped, the failure node-opcua #674 describes.
+createInterface({ input: process.stdin }).on("line", (line) => {
+  if (line.trim() !== "stall-publishing") return;
+  for (const session of server.engine.getSessions()) {
+    const engine = session.publishEngine as unknown as { _on_PublishRequest: () => void };
+    engine._on_PublishRequest = () => undefined;
+  }
+  process.stdout.write("STALLED\n");
+});
 
 process.on("SIGTERM", () => {
   void server.shutdown(0).then(() => process.exit(0));

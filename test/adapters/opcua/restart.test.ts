@@ -56,6 +56,20 @@ describe("opcua server restarts", () => {
     expect(r.harness.log.lines.filter((l) => l.message === "bad status: no value")).toHaveLength(1);
   }, 180_000);
 
+  it("notices a subscription that stopped publishing while the session still answers, and resumes on a new session", async () => {
+    const r = running!;
+    await waitFor(() => r.harness.states.at(-1)?.state === "up", "up");
+    const sessions = r.harness.log.lines.filter((l) => l.message === "session created").length;
+    const restored = r.harness.log.lines.filter((l) => l.message.startsWith("subscriptions restored")).length;
+    server.stallPublishing();
+    // node-opcua times the unanswered Publish requests out and closes the channel; the adapter's own
+    // watchdog (3 keep-alive periods without a publish) is the backstop for servers that do not.
+    await waitFor(() => r.harness.log.lines.filter((l) => l.message === "session created").length > sessions, "a new session", 30_000);
+    const mark = r.harness.points.length;
+    await waitFor(() => counterValues(r, mark).length >= 3, "counter values on the new session", 30_000);
+    expect(r.harness.log.lines.filter((l) => l.message.startsWith("subscriptions restored")).length).toBeGreaterThan(restored);
+  }, 120_000);
+
   it("notices a server gone silent (SIGSTOP), and values resume once it answers again", async () => {
     const r = running!;
     await waitFor(() => r.harness.states.at(-1)?.state === "up", "up");

@@ -37,7 +37,7 @@ export class TestServer {
     const args = [join(import.meta.dirname, "opcua-test-server.ts"), "--port", String(this.port), "--pki", this.dir];
     if (options.renumber) args.push("--renumber");
     if (options.items) args.push("--items", String(options.items));
-    const child = spawn(process.execPath, ["--import", "tsx", ...args], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", ...args], { cwd: repoRoot, stdio: ["pipe", "pipe", "pipe"] });
     this.child = child;
     createInterface({ input: child.stderr! }).on("line", (line) => {
       this.stderr.push(line);
@@ -69,6 +69,11 @@ export class TestServer {
     const exited = new Promise((resolve) => child.once("exit", resolve));
     child.kill("SIGKILL");
     await exited;
+  }
+
+  /** The current sessions' subscriptions stop publishing, silently; the sessions still answer. */
+  stallPublishing(): void {
+    this.child?.stdin?.write("stall-publishing\n");
   }
 
   freeze(): void {
