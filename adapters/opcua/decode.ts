@@ -186,3 +186,22 @@ export function plainJson(value: unknown): unknown {
   });
   return text === undefined ? null : JSON.parse(text);
 }
+
+/** The event fields the adapter selects, in this order (its EventFilter). */
+export const EVENT_FIELDS = ["EventType", "SourceName", "Message", "Severity", "Time"] as const;
+
+/** One event notification (the selected fields, in EVENT_FIELDS order) → one Plexus event. */
+export function decodeEvent(fields: readonly (VariantLike | null | undefined)[], name: string): PointInput {
+  const [eventType, sourceName, message, severity, time] = fields.map((field) =>
+    field ? scalarValue(field.dataType, field.value) : undefined,
+  );
+  const value: Record<string, unknown> = {
+    message: message ?? "",
+    severity: typeof severity === "number" ? severity : 0,
+    source: sourceName ?? "",
+    event_type: eventType ?? "",
+  };
+  const point: PointInput = { metric: name, value };
+  if (typeof time === "number" && time > NO_TIME) point.timestamp = time;
+  return point;
+}

@@ -63,6 +63,14 @@ export const browseSchema = z.strictObject({
 });
 export type BrowseOptions = z.output<typeof browseSchema>;
 
+export const eventSourceSchema = z.strictObject({
+  node: nodeIdText
+    .default("i=2253")
+    .describe("The event notifier to watch: i=2253 (the Server object) carries every event and alarm of the server"),
+  name: z.string().regex(NAME, "letters, digits, _ . - / only").default("events").describe("The metric name of these events"),
+});
+export type EventSourceOptions = z.output<typeof eventSourceSchema>;
+
 const authSchema = z
   .union([
     z.literal("anonymous"),
@@ -111,6 +119,10 @@ export const opcuaOptions = z
       ),
     nodes: z.array(nodeSchema).default([]).describe("The nodes to read, by node_id or browse_path; runtime-tunable (the whole list)"),
     browse: z.array(browseSchema).default([]).describe("Discovery: every Variable under these roots is read as well"),
+    events: z
+      .array(eventSourceSchema)
+      .default([])
+      .describe("Events and alarms (Alarms & Conditions) to forward as Plexus events: message, severity, source, event type"),
     timestamps: z
       .enum(["source", "server", "bridge"])
       .default("source")
@@ -135,8 +147,10 @@ export const opcuaOptions = z
       .describe("Node ids the opcua_write command may write (exactly as written here); empty: writes refused"),
   })
   .superRefine((options, ctx) => {
-    if (options.nodes.length === 0 && options.browse.length === 0)
-      ctx.addIssue({ code: "custom", path: ["nodes"], message: "give nodes, browse roots, or both" });
+    if (options.nodes.length === 0 && options.browse.length === 0 && options.events.length === 0)
+      ctx.addIssue({ code: "custom", path: ["nodes"], message: "give nodes, browse roots or event sources" });
+    if (options.events.length > 0 && options.mode === "poll")
+      ctx.addIssue({ code: "custom", path: ["events"], message: "events need mode: subscribe" });
     const names = new Set<string>();
     options.nodes.forEach((node, i) => {
       if (names.has(node.name)) ctx.addIssue({ code: "custom", path: ["nodes", i, "name"], message: `duplicate name ${node.name}` });

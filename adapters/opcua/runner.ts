@@ -9,12 +9,13 @@ import type { DataValue } from "node-opcua-client";
 import type { AdapterContext } from "../../src/adapter-contract.js";
 import { Backoff, sleep } from "../../src/backoff.js";
 import type { PointInput } from "../../src/pipeline/point.js";
-import { type DecodeOptions, decodeDataValue } from "./decode.js";
+import { type DecodeOptions, decodeDataValue, decodeEvent } from "./decode.js";
+import { resolveNodeIdText } from "./node-id.js";
 import type { OpcuaOptions } from "./options.js";
 import type { ClientPki } from "./pki.js";
 import { pollNodes } from "./poll.js";
-import { type NodePlan, type PlannedNode, planNodes, type Refusal } from "./resolve.js";
-import { NodeSubscription } from "./subscription.js";
+import { type NodePlan, type PlannedNode, planNodes, type Refusal, statusOf } from "./resolve.js";
+import { NodeSubscription, type PlannedEventSource } from "./subscription.js";
 import { type Connection, classify, openConnection, SetupError } from "./transport.js";
 import { writeValue } from "./write.js";
 
@@ -128,12 +129,14 @@ export class OpcuaRunner {
         },
         {
           value: (node, dataValue) => this.onValue(node, dataValue),
+          event: (source, fields) => this.queue([decodeEvent(fields, source.name)]),
+          refusedSource: (source, status) => this.reportRefusals([{ label: source.label, status }]),
           refused: (node, status) => this.reportRefusals([{ label: node.label, status }]),
           stalled: (reason) => this.wake?.({ kind: "stalled", reason }),
         },
       );
       try {
-        const items = await subscription.start(plan.nodes);
+        const items = await subscription.start(plan.nodes, this.eventSources(connection.namespaces, plan));
         this.ctx.log.info(restoring ? `subscriptions restored: ${items} items` : `subscribed: ${items} items`, {
           publishing_interval_ms: this.options.publishing_interval,
           refused: plan.refused.length + plan.nodes.length - items,
@@ -156,8 +159,25 @@ export class OpcuaRunner {
     }
   }
 
+  /** The configured event notifiers on this server; an unknown namespace refuses the source. */
+  private eventSources(namespaces: string[], plan: NodePlan): PlannedEventSource[] {
+    const sources: PlannedEventSource[] = [];
+    for (const source of this.options.events) {
+      try {
+        sources.push({ label: `events ${source.node}`, nodeId: resolveNodeIdText(source.node, namespaces), name: source.name });
+      } catch (error) {
+        plan.refused.push({ label: `events ${source.node}`, status: statusOf(error) });
+        this.reportRefusals(plan.refused.slice(-1));
+      }
+    }
+    return sources;
+  }
+
   private onValue(node: PlannedNode, dataValue: DataValue): void {
-    const points = this.decode(node, dataValue);
+    this.queue(this.decode(node, dataValue));
+  }
+
+  private queue(points: PointInput[]): void {
     if (points.length === 0) return;
     for (const point of points) this.pending.push(point);
     // Values of one publish response arrive one by one: they go to the pipeline together.

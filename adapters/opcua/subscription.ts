@@ -6,16 +6,20 @@
  */
 import {
   AttributeIds,
+  ClientMonitoredItem,
   type ClientMonitoredItemBase,
   ClientMonitoredItemGroup,
   type ClientSession,
   type ClientSubscription,
+  constructEventFilter,
   DataChangeFilter,
   DataChangeTrigger,
   type DataValue,
   DeadbandType,
   TimestampsToReturn,
+  type Variant,
 } from "node-opcua-client";
+import { EVENT_FIELDS } from "./decode.js";
 import type { PlannedNode } from "./resolve.js";
 import { withTimeout } from "./transport.js";
 
@@ -27,8 +31,17 @@ export interface SubscriptionSettings {
   requestTimeout: number;
 }
 
+/** An event notifier to watch (i=2253, the Server object, by default). */
+export interface PlannedEventSource {
+  label: string;
+  nodeId: string;
+  name: string;
+}
+
 export interface SubscriptionEvents {
   value(node: PlannedNode, dataValue: DataValue): void;
+  event(source: PlannedEventSource, fields: Variant[]): void;
+  refusedSource(source: PlannedEventSource, status: string): void;
   refused(node: PlannedNode, status: string): void;
   /** The subscription stopped publishing, or the server ended it. */
   stalled(reason: string): void;
@@ -53,7 +66,7 @@ export class NodeSubscription {
   ) {}
 
   /** Creates the subscription and its items; resolves with the number of items the server accepted. */
-  async start(nodes: PlannedNode[]): Promise<number> {
+  async start(nodes: PlannedNode[], sources: PlannedEventSource[] = []): Promise<number> {
     const { publishingInterval, keepaliveCount, requestTimeout } = this.settings;
     const subscription = await withTimeout(
       this.session.createSubscription2({
@@ -78,6 +91,7 @@ export class NodeSubscription {
     subscription.on("status_changed", (status) => this.stall(`subscription status ${status?.name ?? status}`));
     subscription.on("internal_error", (error) => this.stall(`subscription error: ${error.message}`));
     for (const group of groupNodes(nodes, this.settings.samplingInterval)) this.monitored += await this.monitor(subscription, group);
+    for (const source of sources) this.monitored += await this.watchEvents(subscription, source);
     this.lastPublishAt = performance.now();
     this.startWatchdog(subscription.publishingInterval || publishingInterval, subscription.maxKeepAliveCount || keepaliveCount);
     return this.monitored;
@@ -119,6 +133,27 @@ export class NodeSubscription {
       else this.events.refused(nodes[i], item.statusCode.name);
     });
     return accepted;
+  }
+
+  private async watchEvents(subscription: ClientSubscription, source: PlannedEventSource): Promise<number> {
+    const item = ClientMonitoredItem.create(
+      subscription,
+      { nodeId: source.nodeId, attributeId: AttributeIds.EventNotifier },
+      { samplingInterval: 0, queueSize: 1000, discardOldest: true, filter: constructEventFilter([...EVENT_FIELDS]) },
+      TimestampsToReturn.Neither,
+    );
+    item.on("changed", (fields: Variant[]) => this.events.event(source, fields));
+    const status = await withTimeout(
+      new Promise<string>((resolve) => {
+        item.once("initialized", () => resolve("Good"));
+        item.once("err", (message: string) => resolve(/\bBad[A-Za-z]+/.exec(message)?.[0] ?? message));
+      }),
+      this.settings.requestTimeout,
+      "CreateMonitoredItems (events) timed out",
+    );
+    if (status === "Good") return 1;
+    this.events.refusedSource(source, status);
+    return 0;
   }
 
   private startWatchdog(publishingInterval: number, keepaliveCount: number): void {

@@ -7,7 +7,7 @@
  * username "bridge" / password "s3cret".
  *
  * Arguments: --port N --pki DIR [--renumber] [--items N]. Prints `READY <json>` when listening;
- * reads commands on stdin (stall-publishing).
+ * reads commands on stdin (stall-publishing, raise-event).
  * --renumber registers a spacer namespace first, so urn:plexus:test gets another index (a server
  * upgraded between two runs). --items N adds N changing Double variables Bench.0…Bench.N-1.
  */
@@ -193,7 +193,17 @@ process.stdout.write(`READY ${JSON.stringify({ port: server.endpoints[0].port, n
 // "stall-publishing" on stdin: the publish engines of the current sessions swallow every Publish
 // request from now on (no data, no keep-alive, no error) while the sessions still answer Reads:
 // a subscription that silently stopped, the failure node-opcua #674 describes.
+// "raise-event <severity> <message>": a SystemEventType event on the Server object (i=2253).
 createInterface({ input: process.stdin }).on("line", (line) => {
+  const raise = /^raise-event (\d+) (.*)$/.exec(line.trim());
+  if (raise) {
+    addressSpace.rootFolder.objects.server.raiseEvent("SystemEventType", {
+      message: new Variant({ dataType: DataType.LocalizedText, value: coerceLocalizedText(raise[2]) }),
+      severity: { dataType: DataType.UInt16, value: Number(raise[1]) },
+      sourceName: { dataType: DataType.String, value: "Press1" },
+    });
+    return;
+  }
   if (line.trim() !== "stall-publishing") return;
   for (const session of server.engine.getSessions()) {
     const engine = session.publishEngine as unknown as { _on_PublishRequest: () => void };

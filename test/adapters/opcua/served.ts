@@ -76,6 +76,11 @@ export class TestServer {
     this.child?.stdin?.write("stall-publishing\n");
   }
 
+  /** A SystemEventType event on the Server object. */
+  raiseEvent(severity: number, message: string): void {
+    this.child?.stdin?.write(`raise-event ${severity} ${message}\n`);
+  }
+
   freeze(): void {
     this.child?.kill("SIGSTOP");
   }

@@ -177,6 +177,18 @@ describe("opcua values from a node-opcua server", () => {
     await expect(a.command("opcua_write", { node: plant("Double"), value: 1 })).rejects.toThrow(/not allowed/);
   }, 60_000);
 
+  it("forwards server events (i=2253) as Plexus events: message, severity, source, event type", async () => {
+    const { harness } = await adapter({
+      nodes: [{ node_id: plant("Double"), name: "double" }],
+      events: [{ node: "i=2253", name: "alarms" }],
+    });
+    await waitFor(() => harness.states.some((s) => s.state === "up" && s.detail === "2 item(s)"), "subscribed to values and events");
+    server.raiseEvent(700, "Press 1 overtemperature");
+    const event = await waitFor(() => last(harness, "alarms"), "the event");
+    expect(event.value).toEqual({ message: "Press 1 overtemperature", severity: 700, source: "Press1", event_type: "ns=0;i=2130" });
+    expect(typeof event.timestamp).toBe("number");
+  }, 60_000);
+
   it("keeps its client certificate under the state dir when no pki_dir is given", async () => {
     const harness = new AdapterHarness({ id: "press" });
     harness.context.stateDir = dirname(clientPkiDir());
