@@ -76,7 +76,9 @@ describe("options", () => {
     expect(() =>
       parse({ ...base, mode: "poll", nodes: [{ node_id: "i=1", name: "a", deadband: { type: "absolute", value: 1 } }] }),
     ).toThrow(/deadband needs mode: subscribe/);
-    expect(() => parse({ endpoint: base.endpoint })).toThrow(/give nodes, browse roots, or both/);
+    expect(() => parse({ endpoint: base.endpoint })).toThrow(/give nodes, browse roots or event sources/);
+    expect(() => parse({ ...base, mode: "poll", events: [{}] })).toThrow(/events need mode: subscribe/);
+    expect(parse({ endpoint: base.endpoint, events: [{}] }).events).toEqual([{ node: "i=2253", name: "events" }]);
     expect(() => parse({ ...base, security_policy: "Basic128Rsa15" })).toThrow();
     expect(() => parse({ ...base, speed: 1 })).toThrow();
   });

@@ -3,7 +3,7 @@
  * status code rules, the timestamp choice and its fallback, the array limit and enum labels.
  */
 import { describe, expect, it } from "vitest";
-import { BuiltIn, type DataValueLike, decodeDataValue, statusSeverity } from "../../../adapters/opcua/decode.js";
+import { BuiltIn, type DataValueLike, decodeDataValue, decodeEvent, statusSeverity } from "../../../adapters/opcua/decode.js";
 
 const GOOD = { value: 0, name: "Good" };
 const SOURCE = new Date("2026-01-01T00:00:00.000Z");
@@ -90,6 +90,25 @@ describe("opcua decode", () => {
     ]);
     const odd = decodeDataValue(dv(BuiltIn.Int32, 9), { name: "pump", enumLabels: labels }, options);
     expect(odd.kind === "points" && odd.points[1].value).toBe("9");
+  });
+
+  it("turns an event's selected fields into one Plexus event, stamped with the event's Time", () => {
+    const fields = [
+      { dataType: BuiltIn.NodeId, arrayType: 0, value: "ns=0;i=2915" },
+      { dataType: BuiltIn.String, arrayType: 0, value: "Press1" },
+      { dataType: BuiltIn.LocalizedText, arrayType: 0, value: { text: "Overtemperature" } },
+      { dataType: BuiltIn.UInt16, arrayType: 0, value: 800 },
+      { dataType: BuiltIn.DateTime, arrayType: 0, value: SOURCE },
+    ];
+    expect(decodeEvent(fields, "alarms")).toEqual({
+      metric: "alarms",
+      value: { message: "Overtemperature", severity: 800, source: "Press1", event_type: "ns=0;i=2915" },
+      timestamp: SOURCE.getTime(),
+    });
+    expect(decodeEvent([null, null, null, null, null], "e")).toEqual({
+      metric: "e",
+      value: { message: "", severity: 0, source: "", event_type: "" },
+    });
   });
 
   it("turns 64-bit words, dates, text and structures into point values", () => {
