@@ -282,7 +282,7 @@ describe("adapters", () => {
     expectProblems(lines, [
       [
         `${F}:5:11 adapters.plc1.type`,
-        'unknown adapter type "testbuss" (did you mean "testbus"?); known types: can, mavlink, modbus, testbus',
+        'unknown adapter type "testbuss" (did you mean "testbus"?); known types: can, mavlink, modbus, opcua, testbus',
       ],
     ]);
   });
@@ -297,7 +297,7 @@ describe("adapters", () => {
         plc2: testbus
     `);
     expectProblems(lines, [
-      [`${F}:4:3 adapters.plc1.type`, "required key is missing; known adapter types: can, mavlink, modbus, testbus"],
+      [`${F}:4:3 adapters.plc1.type`, "required key is missing; known adapter types: can, mavlink, modbus, opcua, testbus"],
       [`${F}:6:9 adapters.plc2`, "an adapter is a mapping with at least a type"],
     ]);
   });
