@@ -2,9 +2,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterAll, beforeAll } from "vitest";
 import definition, { type OpcuaAdapter } from "../../../adapters/opcua/index.js";
 import type { PointInput } from "../../../src/pipeline/point.js";
 import { AdapterHarness } from "../../helpers/adapter-harness.js";
+import { TestServer } from "./served.js";
 
 export interface Running {
   harness: AdapterHarness;
@@ -23,6 +25,30 @@ export function clientPkiDir(): string {
 
 export function removeTempDirs(): void {
   for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * One test server for a whole test file (node-opcua servers are slow to start), started before
+ * its tests and stopped after them with every adapter the file ran.
+ */
+export function serverForFile(defaults: (server: TestServer) => Record<string, unknown>) {
+  const server = new TestServer();
+  const running: Running[] = [];
+  beforeAll(() => server.start(), 120_000);
+  afterAll(async () => {
+    for (const r of running) await r.stop();
+    await server.close();
+    removeTempDirs();
+  });
+  return {
+    server,
+    /** Runs an adapter on the server with the file's defaults under `options`. */
+    async adapter(options: Record<string, unknown>, harness?: AdapterHarness): Promise<Running> {
+      const r = await runAdapter({ endpoint: server.endpoint, ...defaults(server), ...options }, harness);
+      running.push(r);
+      return r;
+    },
+  };
 }
 
 export async function runAdapter(options: Record<string, unknown>, harness = new AdapterHarness({ id: "line1" })): Promise<Running> {

@@ -48,13 +48,13 @@ describe("opcua server restarts", () => {
     await server.start({ renumber: true });
     expect(server.namespaces.indexOf(TEST_NAMESPACE)).not.toBe(indexBefore);
 
-    await waitFor(() => logged(r.harness, "subscriptions restored: 3 items"), "subscriptions restored", 60_000);
+    await waitFor(() => logged(r.harness, "subscriptions restored: 3 items"), "subscriptions restored", 90_000);
     await waitFor(() => counterValues(r, mark).length >= 3, "counter values after the restart", 30_000);
     expect(r.harness.points.slice(mark).some((p) => p.metric === "double" && p.value === 3.25)).toBe(true);
     expect(r.harness.states.at(-1)).toMatchObject({ state: "up", detail: "3 item(s)" });
     // The Bad node was reported once, not once per session.
     expect(r.harness.log.lines.filter((l) => l.message === "bad status: no value")).toHaveLength(1);
-  }, 180_000);
+  }, 240_000);
 
   it("notices a subscription that stopped publishing while the session still answers, and resumes on a new session", async () => {
     const r = running!;

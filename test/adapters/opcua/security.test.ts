@@ -7,28 +7,11 @@
  */
 import { existsSync, readdirSync, renameSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { clientPkiDir, last, logged, type Running, removeTempDirs, runAdapter, waitFor } from "./helpers.js";
-import { plant, TestServer, USER } from "./served.js";
+import { describe, expect, it } from "vitest";
+import { clientPkiDir, last, logged, type Running, serverForFile, waitFor } from "./helpers.js";
+import { plant, USER } from "./served.js";
 
-const server = new TestServer();
-const running: Running[] = [];
-
-beforeAll(async () => {
-  await server.start();
-}, 120_000);
-
-afterAll(async () => {
-  for (const r of running) await r.stop();
-  await server.close();
-  removeTempDirs();
-});
-
-async function adapter(options: Record<string, unknown>): Promise<Running> {
-  const r = await runAdapter({ endpoint: server.endpoint, nodes: [{ node_id: plant("Double"), name: "double" }], ...options });
-  running.push(r);
-  return r;
-}
+const { adapter } = serverForFile(() => ({ nodes: [{ node_id: plant("Double"), name: "double" }] }));
 
 function everythingSaid(r: Running): string {
   return JSON.stringify([r.harness.log.lines, r.harness.states]);

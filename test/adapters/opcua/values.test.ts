@@ -6,30 +6,13 @@
  */
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { AdapterHarness } from "../../helpers/adapter-harness.js";
-import { clientPkiDir, last, logged, type Running, removeTempDirs, runAdapter, waitFor } from "./helpers.js";
-import { NODESET_NAMESPACE, plant, TestServer } from "./served.js";
+import { clientPkiDir, last, logged, serverForFile, waitFor } from "./helpers.js";
+import { NODESET_NAMESPACE, plant } from "./served.js";
 
-const server = new TestServer();
 const pki = clientPkiDir();
-const running: Running[] = [];
-
-beforeAll(async () => {
-  await server.start();
-}, 120_000);
-
-afterAll(async () => {
-  for (const r of running) await r.stop();
-  await server.close();
-  removeTempDirs();
-});
-
-async function adapter(options: Record<string, unknown>): Promise<Running> {
-  const r = await runAdapter({ endpoint: server.endpoint, pki_dir: pki, ...options });
-  running.push(r);
-  return r;
-}
+const { server, adapter } = serverForFile(() => ({ pki_dir: pki }));
 
 const TYPES = [
   "Boolean",
@@ -192,8 +175,7 @@ describe("opcua values from a node-opcua server", () => {
   it("keeps its client certificate under the state dir when no pki_dir is given", async () => {
     const harness = new AdapterHarness({ id: "press" });
     harness.context.stateDir = dirname(clientPkiDir());
-    const r = await runAdapter({ endpoint: server.endpoint, nodes: [{ node_id: plant("Double"), name: "double" }] }, harness);
-    running.push(r);
+    await adapter({ pki_dir: undefined, nodes: [{ node_id: plant("Double"), name: "double" }] }, harness);
     await waitFor(() => last(harness, "double"), "a value");
     expect(existsSync(join(harness.context.stateDir, "opcua", "press", "pki", "own", "certs", "client_certificate.pem"))).toBe(true);
   }, 60_000);
