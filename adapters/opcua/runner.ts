@@ -28,6 +28,7 @@ export class OpcuaRunner {
   private pending: PointInput[] = [];
   private flushQueued = false;
   private sessions = 0;
+  private down = false;
   private wake: ((wake: Wake) => void) | undefined;
   private readonly backoff: Backoff;
   /** Events sent in poll mode, by metric: a poll re-reads unchanged strings, which are sent on change only. */
@@ -61,6 +62,7 @@ export class OpcuaRunner {
         this.ctx.count(error instanceof SetupError ? "setup_failures" : "connection_losses");
         this.ctx.log.warn("connection down, reconnecting", { endpoint: this.options.endpoint, reason: error.message, retry_in_ms: delay });
         this.ctx.status("down", error.message);
+        this.down = true;
       } finally {
         this.flush();
         const connection = this.connection;
@@ -83,7 +85,8 @@ export class OpcuaRunner {
   }
 
   private async connectAndServe(signal: AbortSignal): Promise<void> {
-    this.ctx.status("connecting", this.options.endpoint);
+    // During an outage the state stays "down" (with its reason) through the reconnect attempts.
+    if (!this.down) this.ctx.status("connecting", this.options.endpoint);
     const connection = await openConnection(this.options, this.pki, this.ctx.log);
     this.connection = connection;
     this.sessions++;
@@ -101,6 +104,7 @@ export class OpcuaRunner {
       this.reportRefusals(plan.refused);
       if (this.options.mode === "poll") {
         this.ctx.status("up", `polling ${plan.nodes.length} node(s)${this.refusedDetail(plan)}`);
+        this.down = false;
         this.backoff.reset();
         const stop = new AbortController();
         const ended = Promise.race([connection.lost, woken, aborted]).finally(() => stop.abort());
@@ -142,6 +146,7 @@ export class OpcuaRunner {
           refused: plan.refused.length + plan.nodes.length - items,
         });
         this.ctx.status("up", `${items} item(s)${this.refusedDetail(plan)}`);
+        this.down = false;
         this.backoff.reset();
         const wake = await Promise.race([connection.lost, woken, aborted]);
         if (wake && wake.kind === "stalled") {
