@@ -78,9 +78,13 @@ const authSchema = z
       username: z.string().min(1).describe("User name"),
       password: z.string().describe("Password; use !file or an environment reference: it is never logged"),
     }),
+    z.strictObject({
+      certificate: z.string().min(1).describe("A user certificate, PEM (relative paths: to the config file)"),
+      private_key: z.string().min(1).describe("Its private key, PEM, unencrypted"),
+    }),
   ])
   .default("anonymous")
-  .describe('"anonymous" (default) or { username, password }');
+  .describe('"anonymous" (default), { username, password }, or an X.509 user certificate { certificate, private_key }');
 
 export const opcuaOptions = z
   .strictObject({

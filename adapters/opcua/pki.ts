@@ -50,7 +50,7 @@ export function thumbprintOf(certificate: string | Buffer): string {
   return createHash("sha1").update(der).digest("hex");
 }
 
-function pemToDer(pem: string): Buffer {
+export function pemToDer(pem: string): Buffer {
   const body = /-----BEGIN CERTIFICATE-----([\s\S]+?)-----END CERTIFICATE-----/.exec(pem);
   if (!body) throw new Error("not a PEM certificate");
   return Buffer.from(body[1].replace(/\s+/g, ""), "base64");

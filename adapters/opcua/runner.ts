@@ -87,7 +87,7 @@ export class OpcuaRunner {
   private async connectAndServe(signal: AbortSignal): Promise<void> {
     // During an outage the state stays "down" (with its reason) through the reconnect attempts.
     if (!this.down) this.ctx.status("connecting", this.options.endpoint);
-    const connection = await openConnection(this.options, this.pki, this.ctx.log);
+    const connection = await openConnection(this.options, this.pki, this.ctx.configDir, this.ctx.log);
     this.connection = connection;
     this.sessions++;
     this.lastEvent.clear();

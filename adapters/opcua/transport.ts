@@ -6,6 +6,9 @@
  * knowing the old session (it does not after a restart) or on namespace indexes staying the same.
  * Imported lazily by index.ts: node-opcua loads only when a config uses this adapter.
  */
+
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
 import {
   type ClientSession,
   type EndpointDescription,
@@ -17,7 +20,7 @@ import {
 } from "node-opcua-client";
 import type { Logger } from "../../src/log.js";
 import type { OpcuaOptions } from "./options.js";
-import { type ClientPki, trustOnFirstUse, untrustedDetail } from "./pki.js";
+import { type ClientPki, pemToDer, trustOnFirstUse, untrustedDetail } from "./pki.js";
 
 /** A failure that retrying soon will not fix (trust, credentials, no matching endpoint). */
 export class SetupError extends Error {
@@ -40,7 +43,7 @@ const POLICIES = {
   Aes256_Sha256_RsaPss: SecurityPolicy.Aes256_Sha256_RsaPss,
 };
 
-export async function openConnection(options: OpcuaOptions, pki: ClientPki, log: Logger): Promise<Connection> {
+export async function openConnection(options: OpcuaOptions, pki: ClientPki, configDir: string, log: Logger): Promise<Connection> {
   const secure = options.security_mode !== "None";
   const securityMode = MODES[options.security_mode];
   const securityPolicy = secure ? POLICIES[options.security_policy] : SecurityPolicy.None;
@@ -82,7 +85,11 @@ export async function openConnection(options: OpcuaOptions, pki: ClientPki, log:
   };
   try {
     await withTimeout(client.connect(options.endpoint), options.request_timeout + 2000, "connect timed out");
-    session = await withTimeout(client.createSession(identityOf(options)), options.request_timeout, "CreateSession timed out");
+    session = await withTimeout(
+      client.createSession(await identityOf(options, configDir)),
+      options.request_timeout,
+      "CreateSession timed out",
+    );
     session.on("keepalive_failure", () => rejectLost(new Error("session keep-alive failed")));
     session.on("session_closed", () => rejectLost(new Error("session closed by the server")));
     const namespaces = await withTimeout(session.readNamespaceArray(), options.request_timeout, "reading the NamespaceArray timed out");
@@ -93,9 +100,17 @@ export async function openConnection(options: OpcuaOptions, pki: ClientPki, log:
   }
 }
 
-function identityOf(options: OpcuaOptions): UserIdentityInfo {
-  if (options.auth === "anonymous") return { type: UserTokenType.Anonymous };
-  return { type: UserTokenType.UserName, userName: options.auth.username, password: options.auth.password };
+async function identityOf(options: OpcuaOptions, configDir: string): Promise<UserIdentityInfo> {
+  const auth = options.auth;
+  if (auth === "anonymous") return { type: UserTokenType.Anonymous };
+  if ("username" in auth) return { type: UserTokenType.UserName, userName: auth.username, password: auth.password };
+  const [certificate, privateKey] = await Promise.all([
+    readFile(resolve(configDir, auth.certificate), "utf8"),
+    readFile(resolve(configDir, auth.private_key), "utf8"),
+  ]).catch((error: Error) => {
+    throw new SetupError(`cannot read the user certificate or key: ${error.message}`);
+  });
+  return { type: UserTokenType.Certificate, certificateData: pemToDer(certificate), privateKey };
 }
 
 /**

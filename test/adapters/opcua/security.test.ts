@@ -11,6 +11,7 @@ import { describe, expect, it } from "vitest";
 import { clientPkiDir, last, logged, type Running, serverForFile, waitFor } from "./helpers.js";
 import { plant, USER } from "./served.js";
 
+const firstPki = clientPkiDir();
 const { adapter } = serverForFile(() => ({ nodes: [{ node_id: plant("Double"), name: "double" }] }));
 
 function everythingSaid(r: Running): string {
@@ -19,7 +20,7 @@ function everythingSaid(r: Running): string {
 
 describe("opcua security", () => {
   it("Sign/Basic256Sha256, anonymous: creates the client certificate, trusts the server at first contact, reads", async () => {
-    const pki = clientPkiDir();
+    const pki = firstPki;
     const r = await adapter({ pki_dir: pki, security_mode: "Sign", security_policy: "Basic256Sha256" });
     await waitFor(() => last(r.harness, "double"), "a value over a signed channel");
     const created = r.harness.log.lines.find((l) => l.message.startsWith("client certificate created"));
@@ -34,6 +35,16 @@ describe("opcua security", () => {
     await waitFor(() => last(r.harness, "double"), "a value over an encrypted channel");
     expect(r.harness.states.at(-1)?.state).toBe("up");
     expect(everythingSaid(r)).not.toContain(USER.password);
+  }, 90_000);
+
+  it("an X.509 user certificate (here: the first test's application certificate and key) opens a session", async () => {
+    const own = join(firstPki, "own");
+    const r = await adapter({
+      pki_dir: clientPkiDir(),
+      security_mode: "SignAndEncrypt",
+      auth: { certificate: join(own, "certs", "client_certificate.pem"), private_key: join(own, "private", "private_key.pem") },
+    });
+    await waitFor(() => last(r.harness, "double"), "a value with a certificate user");
   }, 90_000);
 
   it("a wrong password: down with BadUserAccessDenied, retried at reconnect_max, not in a loop", async () => {
