@@ -158,10 +158,20 @@ statusVariable("Unsure", StatusCodes.UncertainLastUsableValue, 7.5);
 let ticks = 0;
 const counter = variable(plant, "Counter", DataType.Int32, 0);
 const ramp = variable(plant, "Ramp", DataType.Double, 0);
+// An AnalogItem (EURange 0–200) with the same ramp: percent deadbands need the range.
+const level = ns.addAnalogDataItem({
+  componentOf: plant,
+  browseName: "Level",
+  nodeId: "s=Level",
+  dataType: "Double",
+  engineeringUnitsRange: { low: 0, high: 200 },
+  value: new Variant({ dataType: DataType.Double, value: 0 }),
+});
 setInterval(() => {
   ticks++;
   counter.setValueFromSource({ dataType: DataType.Int32, value: ticks });
   ramp.setValueFromSource({ dataType: DataType.Double, value: ticks * 0.25 });
+  level.setValueFromSource({ dataType: DataType.Double, value: (ticks * 0.25) % 200 });
 }, 100);
 
 // A writable setpoint, a tree to browse, and a variable nobody may read.

@@ -122,16 +122,20 @@ describe("opcua values from a node-opcua server", () => {
     expect(a.describe().metrics?.sort()).toEqual(["Motor.Current", "Motor.Speed", "Temperature", "motor_current"]);
   }, 60_000);
 
-  it("applies an absolute deadband on the server: the ramp (+0.25 per tick) reports only steps of more than 1", async () => {
+  it("applies absolute and percent deadbands on the server: a ramp of +0.25 per tick reports only bigger steps", async () => {
     const { harness } = await adapter({
       sampling_interval: "50ms",
       publishing_interval: "100ms",
       nodes: [
         { node_id: plant("Ramp"), name: "all" },
         { node_id: plant("Ramp"), name: "banded", deadband: { type: "absolute", value: 1 } },
+        // 1 % of the AnalogItem's EURange (0–200) is 2.
+        { node_id: plant("Level"), name: "level", deadband: { type: "percent", value: 1 } },
       ],
     });
-    await waitFor(() => harness.points.filter((p) => p.metric === "banded").length >= 4, "deadband values", 30_000);
+    await waitFor(() => harness.points.filter((p) => p.metric === "level").length >= 4, "percent deadband values", 30_000);
+    const levels = harness.points.filter((p) => p.metric === "level").map((p) => p.value as number);
+    for (let i = 1; i < levels.length; i++) expect(Math.abs(levels[i] - levels[i - 1])).toBeGreaterThan(2);
     const all = harness.points.filter((p) => p.metric === "all").map((p) => p.value as number);
     const banded = harness.points.filter((p) => p.metric === "banded").map((p) => p.value as number);
     for (let i = 1; i < banded.length; i++) expect(banded[i] - banded[i - 1]).toBeGreaterThan(1);
