@@ -92,6 +92,7 @@ describe("opcua values from a node-opcua server", () => {
         { node_id: plant("Unsure"), name: "unsure" },
         { node_id: plant("NoSuchNode"), name: "missing" },
         { node_id: "nsu=urn:not:there;s=X", name: "nowhere" },
+        { node_id: plant("Secret"), name: "secret" },
         { node_id: plant("Counter"), name: "counter" },
       ],
     });
@@ -99,6 +100,9 @@ describe("opcua values from a node-opcua server", () => {
     expect(last(harness, "unsure")).toMatchObject({ value: 7.5, tags: { quality: "uncertain" } });
     expect(last(harness, "broken")).toBeUndefined();
     expect(harness.counters.get("bad_status.broken")).toBeGreaterThanOrEqual(1);
+    // A node nobody may read: its value comes back with BadNotReadable, reported once.
+    const unreadable = harness.log.lines.filter((l) => l.message === "bad status: no value" && l.fields?.name === "secret");
+    expect(unreadable.map((l) => l.fields?.status)).toEqual(["BadNotReadable"]);
     const refused = harness.log.lines.filter((l) => l.message === "node refused");
     expect(refused.map((l) => l.fields?.status)).toEqual([
       expect.stringMatching(/^BadNodeIdUnknown/),
