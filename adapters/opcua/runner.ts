@@ -116,6 +116,8 @@ export class OpcuaRunner {
           stop.signal,
           (batch) => this.emitPolled(batch),
         );
+        // When the connection is lost first, the Read in flight fails after the race is decided.
+        polling.catch(() => undefined);
         await Promise.race([polling, ended]);
         stop.abort();
         await polling;
