@@ -10,6 +10,7 @@ import { plant, TEST_NAMESPACE, TestServer } from "./served.js";
 
 const server = new TestServer();
 let running: Running | undefined;
+let polling: Running | undefined;
 
 beforeAll(async () => {
   await server.start();
@@ -17,6 +18,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await running?.stop();
+  await polling?.stop();
   await server.close();
   removeTempDirs();
 });
@@ -38,18 +40,31 @@ describe("opcua server restarts", () => {
         { node_id: plant("Broken"), name: "broken" },
       ],
     });
+    // Poll mode on the same server: its Read loop must come back too.
+    polling = await runAdapter({
+      endpoint: server.endpoint,
+      pki_dir: clientPkiDir(),
+      mode: "poll",
+      sampling_interval: "200ms",
+      request_timeout: "2s",
+      nodes: [{ node_id: plant("Counter"), name: "counter" }],
+    });
     const r = running;
-    await waitFor(() => counterValues(r).length >= 3, "counter values before the crash");
+    const p = polling;
+    await waitFor(() => counterValues(r).length >= 3 && counterValues(p).length >= 3, "counter values before the crash");
     const indexBefore = server.namespaces.indexOf(TEST_NAMESPACE);
 
     await server.kill();
     await waitFor(() => r.harness.states.at(-1)?.state === "down", "down after the crash");
     const mark = r.harness.points.length;
+    await waitFor(() => p.harness.states.at(-1)?.state === "down", "poll mode down after the crash");
+    const pollMark = p.harness.points.length;
     await server.start({ renumber: true });
     expect(server.namespaces.indexOf(TEST_NAMESPACE)).not.toBe(indexBefore);
 
     await waitFor(() => logged(r.harness, "subscriptions restored: 3 items"), "subscriptions restored", 90_000);
     await waitFor(() => counterValues(r, mark).length >= 3, "counter values after the restart", 30_000);
+    await waitFor(() => counterValues(p, pollMark).length >= 3, "polled values after the restart", 30_000);
     expect(r.harness.points.slice(mark).some((p) => p.metric === "double" && p.value === 3.25)).toBe(true);
     expect(r.harness.states.at(-1)).toMatchObject({ state: "up", detail: "3 item(s)" });
     // The Bad node was reported once, not once per session.
