@@ -6,7 +6,7 @@
  * bridge share the machine's cores, so the server's own speed caps the figure.
  *   npx tsx bench/opcua.ts [--items N] [--seconds S]
  */
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -24,6 +24,7 @@ const rssBefore = process.memoryUsage().rss;
 const server = new TestServer();
 await server.start({ items: ITEMS });
 
+const pkiRoot = mkdtempSync(join(tmpdir(), "opcua-bench-"));
 const harness = new AdapterHarness({ id: "bench" });
 let emitted = 0;
 // Counting only: holding 100k points a second in the harness would measure the harness.
@@ -36,7 +37,7 @@ const context = {
 };
 const options = definition.options.parse({
   endpoint: server.endpoint,
-  pki_dir: join(mkdtempSync(join(tmpdir(), "opcua-bench-")), "pki"),
+  pki_dir: join(pkiRoot, "pki"),
   sampling_interval: "100ms",
   publishing_interval: "100ms",
   queue_size: 2,
@@ -66,6 +67,7 @@ const values = emitted - countStart;
 const rss = process.memoryUsage().rss;
 await adapter.stop();
 await server.close();
+rmSync(pkiRoot, { recursive: true, force: true });
 
 console.table([
   {
