@@ -2,13 +2,15 @@
  * Subscribes to N monitored items (default 10,000) at 100 ms sampling on the OPC-UA test server
  * (a node-opcua server in a child process, every item changing every 100 ms) and prints the data
  * changes per second the adapter hands to emit(), the bridge's CPU per value (this process only:
- * the server's CPU is its own), and the RSS with the OPC-UA adapter loaded. The server and the
+ * the server's CPU is its own), the event-loop delay p99 while the values flow, and the RSS with
+ * the OPC-UA adapter loaded (the process runs under tsx, whose loader is in "RSS before"). The server and the
  * bridge share the machine's cores, so the server's own speed caps the figure.
  *   npx tsx bench/opcua.ts [--items N] [--seconds S]
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import definition, { type OpcuaAdapter } from "../adapters/opcua/index.js";
 import { plant, TestServer } from "../test/adapters/opcua/served.js";
@@ -59,10 +61,13 @@ const subscribeSeconds = (performance.now() - subscribeStart) / 1000;
 await new Promise((resolve) => setTimeout(resolve, 3000));
 const countStart = emitted;
 const cpuStart = process.cpuUsage();
+const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+loopDelay.enable();
 const started = performance.now();
 await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
 const seconds = (performance.now() - started) / 1000;
 const cpu = process.cpuUsage(cpuStart);
+loopDelay.disable();
 const values = emitted - countStart;
 const rss = process.memoryUsage().rss;
 await adapter.stop();
@@ -76,6 +81,7 @@ console.table([
     "values/s": Math.round(values / seconds),
     "bridge CPU µs/value": values > 0 ? Number((((cpu.user + cpu.system) / values) * 1).toFixed(2)) : "n/a",
     "bridge CPU %": Math.round(((cpu.user + cpu.system) / 1e6 / seconds) * 100),
+    "event loop p99 ms": Number((loopDelay.percentile(99) / 1e6).toFixed(1)),
     "RSS MB": Math.round(rss / 2 ** 20),
     "RSS before MB": Math.round(rssBefore / 2 ** 20),
   },

@@ -48,6 +48,7 @@ export interface SubscriptionEvents {
 }
 
 const GROUP_SIZE = 1000;
+const MAX_NOTIFICATIONS_PER_PUBLISH = 1000;
 
 export class NodeSubscription {
   private subscription: ClientSubscription | undefined;
@@ -73,7 +74,8 @@ export class NodeSubscription {
         requestedPublishingInterval: publishingInterval,
         requestedMaxKeepAliveCount: keepaliveCount,
         requestedLifetimeCount: keepaliveCount * 6,
-        maxNotificationsPerPublish: 0,
+        // Bounded: one publish response is handled in one go on the event loop; 1000 values take a few ms.
+        maxNotificationsPerPublish: MAX_NOTIFICATIONS_PER_PUBLISH,
         publishingEnabled: true,
         priority: 10,
       }),
