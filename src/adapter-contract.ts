@@ -42,6 +42,8 @@ export interface AdapterContext {
   configDir: string;
   /** This installation's stable id (state directory), for names a peer must see stay the same (an MQTT client id). */
   installId?: string;
+  /** The bridge's state dir, for what an adapter must keep across restarts (OPC-UA's PKI). */
+  stateDir?: string;
   /**
    * Hands points to the pipeline. Returns false when the queue is over its high-water mark:
    * an adapter that can pause (polling, replay, serial, MQTT QoS>=1) waits for `drained()`.

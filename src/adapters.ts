@@ -12,6 +12,7 @@ const registry: Record<string, Loader> = {
   mavlink: () => import("../adapters/mavlink/index.js"),
   modbus: () => import("../adapters/modbus/index.js"),
   mqtt: () => import("../adapters/mqtt/index.js"),
+  opcua: () => import("../adapters/opcua/index.js"),
   serial: () => import("../adapters/serial/index.js"),
 };
 

@@ -371,7 +371,7 @@ export class Daemon implements BridgeControl {
         status: (id, state, detail) => this.onStatus(id, state, detail),
         finished: (id) => this.onFinished(id),
       },
-      { configDir: this.config.dir, installId: this.installId(), ...this.options.supervisor },
+      { configDir: this.config.dir, installId: this.installId(), stateDir: this.options.stateDir, ...this.options.supervisor },
     );
     this.supervisors.set(adapter.id, supervisor);
     this.finishedIds.delete(adapter.id);

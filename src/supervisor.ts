@@ -37,6 +37,8 @@ export interface SupervisorOptions {
   /** The config file's folder: adapters resolve relative paths against it. */
   configDir?: string;
   installId?: string;
+  /** The bridge's state dir (AdapterContext.stateDir). */
+  stateDir?: string;
 }
 
 export class AdapterSupervisor {
@@ -175,6 +177,7 @@ export class AdapterSupervisor {
       signal,
       configDir: this.options.configDir ?? process.cwd(),
       installId: this.options.installId,
+      stateDir: this.options.stateDir,
       emit: (points) => (signal.aborted ? false : pipeline.ingest(origin, points)),
       drained: () => pipeline.drained(origin),
       status: (state, detail) => {
