@@ -8,7 +8,7 @@ import { BridgeClock, bootId } from "../../src/clock.js";
 import { Pipeline } from "../../src/pipeline/pipeline.js";
 import { SourceQueue } from "../../src/pipeline/queue.js";
 import { type QueueOptions, queueSection } from "../../src/pipeline/queue-options.js";
-import { Spool } from "../../src/pipeline/spool.js";
+import { Spool, type SpoolOptions } from "../../src/pipeline/spool.js";
 import { MemoryLogger } from "../helpers/adapter-harness.js";
 
 export function tempDir(prefix = "plexus-bridge-test-"): string {
@@ -24,14 +24,19 @@ export interface QueueRig {
   spoolPath?: string;
 }
 
-export function makeRig(options: Partial<QueueOptions> = {}, spoolPath?: string, runId = "run-1"): QueueRig {
+export function makeRig(
+  options: Partial<QueueOptions> = {},
+  spoolPath?: string,
+  runId = "run-1",
+  spoolOptions: SpoolOptions = {},
+): QueueRig {
   const clock = new BridgeClock();
   const log = new MemoryLogger();
   const pipeline = new Pipeline(clock, log);
   const parsed = queueSection.parse(options);
   const spool =
     spoolPath && parsed.durability !== "memory"
-      ? new Spool(spoolPath, { bootId: bootId(), runId, monoNow: () => clock.monotonicMs(), wallNow: () => Date.now() }, log)
+      ? new Spool(spoolPath, { bootId: bootId(), runId, monoNow: () => clock.monotonicMs(), wallNow: () => Date.now() }, log, spoolOptions)
       : undefined;
   const origin = pipeline.addAdapter({ id: "a1", sourceId: "src", prefix: "a1.", stream: "always" });
   const queue = new SourceQueue("src", parsed, pipeline.countersFor("src"), log, spool);
