@@ -252,7 +252,7 @@ export class Daemon implements BridgeControl {
   private ensureSource(sourceId: string): void {
     if (this.pipeline.queue(sourceId)) return;
     const queueOptions = { ...this.config.queue, ...this.options.queueOverride };
-    const spool = queueOptions.durability === "memory" ? undefined : this.openSpool(sourceId, queueOptions);
+    const spool = queueOptions.durability === "memory" ? undefined : this.openSpool(sourceId);
     const queue = new SourceQueue(sourceId, queueOptions, this.pipeline.countersFor(sourceId), this.log.child(`queue ${sourceId}`), spool);
     this.pipeline.addQueue(queue);
     const sink = this.options.sinkFactory({
@@ -273,14 +273,15 @@ export class Daemon implements BridgeControl {
    * A spool that cannot be opened (a read-only or full state dir, permissions) must not stop the
    * bridge: the source runs from memory, and what memory cannot hold is dropped and counted.
    */
-  private openSpool(sourceId: string, queueOptions: QueueOptions): Spool | undefined {
-    const path = join(this.options.stateDir, "spool", `${sourceId}.db`);
+  private openSpool(sourceId: string): Spool | undefined {
+    const path = join(this.options.stateDir, "spool", sourceId);
     try {
       return new Spool(
         path,
         { bootId: bootId(), runId: this.runId, monoNow: () => this.clock.monotonicMs(), wallNow: () => Date.now() },
         this.log.child("spool"),
-        { syncEveryCommit: queueOptions.durability === "always" },
+        // A wave-1 SQLite spool of this source is replayed once, then deleted.
+        { legacyDb: `${path}.db` },
       );
     } catch (error) {
       const code = (error as { code?: unknown }).code;
