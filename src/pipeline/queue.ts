@@ -107,6 +107,8 @@ export class SourceQueue implements BatchSource {
         tail = new Chunk(this.nextChunkSeq++);
         this.chunks.push(tail);
       }
+      // take() may have moved past a tail it had emptied: it has waiting points again.
+      this.cursor = Math.min(this.cursor, this.chunks.length - 1);
       const end = Math.min(n, i + CHUNK_POINTS - tail.count);
       tail.append(points, sizes, origin, i, end);
       i = end;

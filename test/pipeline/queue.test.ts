@@ -42,6 +42,15 @@ describe("SourceQueue (memory)", () => {
     expect(late).toBe(1);
   });
 
+  it("takes points added to a chunk it had already emptied", () => {
+    const r = rig();
+    r.pipeline.ingest(r.origin, seqPoints(0, 10));
+    r.queue.ack(r.queue.take(100, 1e9)!);
+    r.pipeline.ingest(r.origin, seqPoints(10, 5));
+    expect(drainAll(r.queue)).toEqual([10, 11, 12, 13, 14]);
+    identity(r);
+  });
+
   it("respects the byte limit of a batch but always makes progress", () => {
     const r = rig({ durability: "memory" });
     r.pipeline.ingest(r.origin, seqPoints(0, 100));

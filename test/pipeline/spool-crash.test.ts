@@ -13,7 +13,7 @@ import { repoRoot, spawnChild, waitFor } from "../helpers/child.js";
 import { tempDir } from "./queue-helpers.js";
 
 const TLOG = join(repoRoot, "test/fixtures/mavlink/ardusub_small.tlog");
-const FRAME_MAX_POINTS = 2000;
+const FRAME_MAX_POINTS = 4000;
 /** ack_window_frames × max_unacked_windows: the frames that can be sent and not yet acknowledged. */
 const FRAMES_IN_FLIGHT = 2 * 1;
 
@@ -82,15 +82,11 @@ describe("durability: spill survives SIGKILL (a real bridge process, the local g
 
     const second = spawnChild(["cli", "run", "-c", config(dir, gateway, "spill", false)]);
     await waitFor(() => second.stderr.some((l) => /replaying \d+ points/.test(l)), 20_000, "the spool replay");
-    // Done when every key of the reference has arrived (or the time is up, and the assertions say what is missing).
-    await waitFor(
-      () => {
-        const got = multiset(gateway.points);
-        return [...reference.keys()].every((key) => (got.get(key) ?? 0) >= reference.get(key)!);
-      },
-      60_000,
-      "every point of the capture at the gateway",
-    ).catch(() => {});
+    const replayed = Number(/replaying (\d+) points/.exec(second.stderr.join("\n"))![1]);
+    // The spool held everything not acknowledged before the kill (and what was in flight).
+    expect(beforeKill + replayed).toBeGreaterThanOrEqual(total);
+    // Done when as many points as the two runs account for have arrived (the assertions below say what is missing, if any).
+    await waitFor(() => gateway.points.length >= beforeKill + replayed, 150_000, "the replay to be delivered").catch(() => {});
     second.process.kill("SIGTERM");
     expect(await second.exited).toBe(0);
 
@@ -112,5 +108,5 @@ describe("durability: spill survives SIGKILL (a real bridge process, the local g
     expect(await third.exited).toBe(0);
     expect(third.stderr.join("\n")).not.toMatch(/replaying/);
     expect(gateway.points.length).toBe(got.size === 0 ? 0 : [...got.values()].reduce((a, b) => a + b, 0));
-  }, 180_000);
+  }, 300_000);
 });
