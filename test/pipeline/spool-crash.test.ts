@@ -98,6 +98,9 @@ describe("durability: spill survives SIGKILL (a real bridge process, the local g
     const extra = [...got.keys()].filter((key) => !reference.has(key));
     const missed = [...reference.keys()].filter((key) => (got.get(key) ?? 0) < reference.get(key)!);
     expect({ missing, extra: extra.length, samples: [...missed.slice(0, 5), ...extra.slice(0, 5)] }).toEqual({ missing: 0, extra: 0, samples: [] });
+    console.log(
+      `spill SIGKILL: ${total} points, ${beforeKill} at the gateway before the kill, ${replayed} replayed, ${missing} missing, ${duplicates} duplicates (bound ${FRAMES_IN_FLIGHT * FRAME_MAX_POINTS})`,
+    );
     // Only the frames sent and not acknowledged at the kill can come twice.
     expect(duplicates).toBeLessThanOrEqual(FRAMES_IN_FLIGHT * FRAME_MAX_POINTS);
     // The clean stop leaves nothing behind: a third start replays nothing.
