@@ -46,7 +46,11 @@ function run(name: string, options: Partial<QueueOptions>, withSpool: boolean, w
   const dir = mkdtempSync(join(tmpdir(), "bench-pipeline-"));
   const parsed = queueSection.parse(options);
   const spool = withSpool
-    ? new Spool(join(dir, "bench"), { bootId: bootId(), runId: "bench", monoNow: () => clock.monotonicMs(), wallNow: () => Date.now() }, log)
+    ? new Spool(
+        join(dir, "bench"),
+        { bootId: bootId(), runId: "bench", monoNow: () => clock.monotonicMs(), wallNow: () => Date.now() },
+        log,
+      )
     : undefined;
   const origin = pipeline.addAdapter({ id: "bench", sourceId: "bench", prefix: "bench.", tags: { site: "lab" }, stream: "always" });
   const queue = new SourceQueue("bench", parsed, pipeline.countersFor("bench"), log, spool);

@@ -127,7 +127,12 @@ export class QueueSpooler {
       if (!chunk.record || !chunk.loaded || chunk.finished || chunk.done === chunk.prefix) continue;
       const keep: number[] = [];
       for (let i = chunk.prefix; i < chunk.count; i++) if (chunk.state![i] !== DONE) keep.push(i);
-      const input = { points: keep.map((i) => chunk.points![i]), origins: keep.map((i) => chunk.origins![i]), sizes: keep.map((i) => chunk.sizes![i]), done: 0 };
+      const input = {
+        points: keep.map((i) => chunk.points![i]),
+        origins: keep.map((i) => chunk.origins![i]),
+        sizes: keep.map((i) => chunk.sizes![i]),
+        done: 0,
+      };
       let records: SpoolRecord[] = [];
       if (!this.io("write", () => (records = this.spool.append([input]))) || records.length === 0) break;
       this.spool.markDone(chunk.record, chunk.count);

@@ -23,9 +23,12 @@ export function migrateSqliteSpool(path: string, write: (records: Buffer[]) => v
   try {
     db = new Database(path);
     const version = db.pragma("user_version", { simple: true }) as number;
-    if (version !== WAVE1_FORMAT) throw Object.assign(new Error(`spool format ${version}, expected ${WAVE1_FORMAT}`), { code: "SQLITE_NOTADB" });
+    if (version !== WAVE1_FORMAT)
+      throw Object.assign(new Error(`spool format ${version}, expected ${WAVE1_FORMAT}`), { code: "SQLITE_NOTADB" });
     let batch: Buffer[] = [];
-    for (const row of db.prepare("SELECT boot, run, mono, wall, points, origins, sizes FROM rows ORDER BY id").iterate() as IterableIterator<Row>) {
+    for (const row of db
+      .prepare("SELECT boot, run, mono, wall, points, origins, sizes FROM rows ORDER BY id")
+      .iterate() as IterableIterator<Row>) {
       const points = parseSpoolJson(row.points);
       const meta = { b: row.boot, r: row.run, m: row.mono, w: row.wall };
       // Origins of another run mean nothing: every replayed point counts under "(spool)".

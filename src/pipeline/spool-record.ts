@@ -44,7 +44,13 @@ export interface RecordBody {
   points: QueuedPoint[];
 }
 
-export function encodeRecord(meta: RecordMeta, points: readonly QueuedPoint[], origins: readonly number[], sizes: readonly number[], done: number): Buffer {
+export function encodeRecord(
+  meta: RecordMeta,
+  points: readonly QueuedPoint[],
+  origins: readonly number[],
+  sizes: readonly number[],
+  done: number,
+): Buffer {
   const body = `${JSON.stringify(meta)}\n${JSON.stringify(origins)}\n${JSON.stringify(sizes)}\n${spoolJson(points)}`;
   const length = Buffer.byteLength(body);
   const record = Buffer.allocUnsafe(HEADER_BYTES + length);
@@ -78,7 +84,7 @@ export function readHeader(bytes: Buffer): RecordHeader | undefined {
   if (bytes.length < HEADER_BYTES || bytes.readUInt32LE(0) !== MAGIC) return undefined;
   const count = bytes.readUInt32LE(12);
   const done = bytes.readUInt32LE(DONE_OFFSET);
-  const intact = (~done >>> 0) === bytes.readUInt32LE(DONE_OFFSET + 4) && done <= count;
+  const intact = ~done >>> 0 === bytes.readUInt32LE(DONE_OFFSET + 4) && done <= count;
   return { bodyLength: bytes.readUInt32LE(4), crc: bytes.readUInt32LE(8), count, done: intact ? done : 0 };
 }
 

@@ -9,13 +9,34 @@
  * crash or power cut in the middle of a write) is only ever at the end of a segment: it is found,
  * counted, logged and cut off at the next start.
  */
-import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, unlinkSync, writeSync, writevSync } from "node:fs";
+import {
+  closeSync,
+  fdatasyncSync,
+  fstatSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readSync,
+  unlinkSync,
+  writeSync,
+  writevSync,
+} from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "../log.js";
 import type { QueuedPoint } from "./batch-source.js";
 import { DEFAULT_DISK_RESERVE, type DiskReserve, freeAbove } from "./disk-reserve.js";
-import { CorruptRecordError, decodeBody, DONE_OFFSET, doneField, encodeRecord, HEADER_BYTES, type RecordBody, readHeader } from "./spool-record.js";
 import { migrateSqliteSpool } from "./spool-migrate.js";
+import {
+  CorruptRecordError,
+  DONE_OFFSET,
+  decodeBody,
+  doneField,
+  encodeRecord,
+  HEADER_BYTES,
+  type RecordBody,
+  readHeader,
+} from "./spool-record.js";
 
 export interface SpoolIdentity {
   /** Monotonic stamps are comparable only within one boot. */

@@ -36,7 +36,8 @@ function config(dir: string, gateway: Gateway, durability: string, withAdapter: 
     `queue: { durability: ${durability} }`,
     "shutdown_timeout: 20s",
   ];
-  if (withAdapter) lines.push("adapters:", "  fc:", "    type: mavlink", `    connection: tlog://${TLOG}?speed=max`, "    health_interval: 0");
+  if (withAdapter)
+    lines.push("adapters:", "  fc:", "    type: mavlink", `    connection: tlog://${TLOG}?speed=max`, "    health_interval: 0");
   writeFileSync(file, `${lines.join("\n")}\n`);
   return file;
 }
@@ -97,7 +98,11 @@ describe("durability: spill survives SIGKILL (a real bridge process, the local g
     for (const [key, n] of got) duplicates += Math.max(0, n - (reference.get(key) ?? 0));
     const extra = [...got.keys()].filter((key) => !reference.has(key));
     const missed = [...reference.keys()].filter((key) => (got.get(key) ?? 0) < reference.get(key)!);
-    expect({ missing, extra: extra.length, samples: [...missed.slice(0, 5), ...extra.slice(0, 5)] }).toEqual({ missing: 0, extra: 0, samples: [] });
+    expect({ missing, extra: extra.length, samples: [...missed.slice(0, 5), ...extra.slice(0, 5)] }).toEqual({
+      missing: 0,
+      extra: 0,
+      samples: [],
+    });
     console.log(
       `spill SIGKILL: ${total} points, ${beforeKill} at the gateway before the kill, ${replayed} replayed, ${missing} missing, ${duplicates} duplicates (bound ${FRAMES_IN_FLIGHT * FRAME_MAX_POINTS})`,
     );

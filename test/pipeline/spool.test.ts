@@ -129,7 +129,9 @@ describe("Spool (segment log)", () => {
       "CREATE TABLE rows (id INTEGER PRIMARY KEY AUTOINCREMENT, boot TEXT NOT NULL, run TEXT NOT NULL, mono REAL NOT NULL, wall REAL NOT NULL, ord REAL NOT NULL, count INTEGER NOT NULL, bytes INTEGER NOT NULL, points TEXT NOT NULL, origins TEXT NOT NULL, sizes TEXT NOT NULL)",
     );
     db.pragma("user_version = 1");
-    const insert = db.prepare("INSERT INTO rows (id, boot, run, mono, wall, ord, count, bytes, points, origins, sizes) VALUES (?, 'boot-a', 'old', 0, 0, 0, ?, 0, ?, ?, ?)");
+    const insert = db.prepare(
+      "INSERT INTO rows (id, boot, run, mono, wall, ord, count, bytes, points, origins, sizes) VALUES (?, 'boot-a', 'old', 0, 0, 0, ?, 0, ?, ?, ?)",
+    );
     // A row given back ahead of the others had a negative id in wave 1.
     insert.run(5, 2, spoolJson(points.slice(2)), "[1,1]", "[30,40]");
     insert.run(-1, 2, spoolJson(points.slice(0, 2)), "[1,1]", "[10,20]");
