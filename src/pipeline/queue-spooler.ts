@@ -122,6 +122,7 @@ export class QueueSpooler {
   closeOut(chunks: Chunk[]): string {
     this.failedUntil = 0;
     this.retryMarks();
+    this.writeBehind(chunks, true);
     let rewritten = 0;
     for (const chunk of chunks) {
       if (!chunk.record || !chunk.loaded || chunk.finished || chunk.done === chunk.prefix) continue;
@@ -139,7 +140,6 @@ export class QueueSpooler {
       chunk.record = records[0];
       rewritten += keep.length;
     }
-    this.writeBehind(chunks, true);
     if (this.dirty.size > 0) {
       let stale = 0;
       for (const chunk of this.dirty) stale += chunk.prefix - chunk.record!.done;
