@@ -18,6 +18,17 @@ const SLICE_POINTS = 8192;
 /** After a failed spool write or read (an I/O error, a read-only disk), memory alone serves this long. */
 const RETRY_MS = 1000;
 
+export interface SpoolStats {
+  /** Bytes of segment files on disk. */
+  bytes: number;
+  /** Points on disk not yet acknowledged (what a start now would replay). */
+  points: number;
+  /** Why the spool takes no more now ("spool_max_bytes", "disk reserve", "write failed"), if it does not. */
+  full?: string;
+  /** Torn or corrupt segment tails cut off at the start. */
+  torn_tails: number;
+}
+
 export class QueueSpooler {
   /** Chunks with a lower seq are written (or were finished before they were due). */
   private nextSeq = 0;
@@ -41,6 +52,11 @@ export class QueueSpooler {
   /** The spool can take more now (as far as the last attempt knows). */
   get hasRoom(): boolean {
     return this.usable() && this.full === undefined;
+  }
+
+  stats(): SpoolStats {
+    const full = !this.usable() ? "write failed" : this.full;
+    return { bytes: this.spool.bytes, points: this.spool.points, full, torn_tails: this.spool.tornTails };
   }
 
   /** Writes the chunks not yet on disk, oldest first; `all` does it now, else one slice per turn of the event loop. */

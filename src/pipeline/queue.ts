@@ -9,7 +9,7 @@ import type { Logger } from "../log.js";
 import type { Batch, BatchSource, QueuedPoint } from "./batch-source.js";
 import { CHUNK_POINTS, Chunk, DONE, recoveredChunk, TAKEN, WAITING } from "./chunk.js";
 import type { QueueOptions } from "./queue-options.js";
-import { QueueSpooler } from "./queue-spooler.js";
+import { QueueSpooler, type SpoolStats } from "./queue-spooler.js";
 import type { Spool } from "./spool.js";
 import { addReason, type PointCounters } from "./stats.js";
 
@@ -79,6 +79,11 @@ export class SourceQueue implements BatchSource {
   /** Points held in process memory (including in flight). */
   get inMemory(): number {
     return this.memPoints;
+  }
+
+  /** The spool's state, for status and metrics: undefined without a spool. */
+  spoolStats(): SpoolStats | undefined {
+    return this.spooler?.stats();
   }
 
   /** True while producers should slow down. */

@@ -13,6 +13,7 @@ import {
   closeSync,
   fdatasyncSync,
   fstatSync,
+  fsyncSync,
   ftruncateSync,
   mkdirSync,
   openSync,
@@ -93,6 +94,15 @@ export interface RecordInput {
 export type NoRoom = "spool_max_bytes" | "disk reserve";
 
 const SEGMENT_BYTES = 8 * 1024 * 1024;
+
+function syncFolder(dir: string): void {
+  const fd = openSync(dir, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
 const segmentName = (seq: number) => `${String(seq).padStart(12, "0")}.seg`;
 
 export class Spool {
@@ -247,6 +257,8 @@ export class Spool {
       const seq = this.nextSeq++;
       const path = join(this.dir, segmentName(seq));
       const segment: Segment = { seq, path, fd: openSync(path, "wx+"), size: 0, live: 0, active: true };
+      // A power cut must not lose the new file's name either: sync the folder (`always` only).
+      if (this.limits.syncEveryWrite) syncFolder(this.dir);
       this.segments.set(seq, segment);
       this.active = segment;
     }

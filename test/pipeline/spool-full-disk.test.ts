@@ -4,7 +4,7 @@
  * larger than the free space instead, which the spool must treat the same way.
  */
 import { execFileSync } from "node:child_process";
-import { closeSync, openSync, rmSync, statfsSync, writeSync } from "node:fs";
+import { closeSync, openSync, rmSync, statfsSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { drainAll, type QueueRig, rigsClosedAfterEach, seqPoints, tempDir } from "./queue-helpers.js";
@@ -13,10 +13,11 @@ const rig = rigsClosedAfterEach();
 const MiB = 1024 * 1024;
 
 /** Mounts a tmpfs of `bytes`; undefined when this machine does not let us (not root, no CAP_SYS_ADMIN). */
-function mountTmpfs(bytes: number): string | undefined {
+function mountTmpfs(bytes: number, inodes?: number): string | undefined {
   const dir = tempDir("plexus-bridge-tmpfs-");
   try {
-    execFileSync("mount", ["-t", "tmpfs", "-o", `size=${bytes}`, "tmpfs", dir], { stdio: "ignore" });
+    const options = `size=${bytes}${inodes ? `,nr_inodes=${inodes}` : ""}`;
+    execFileSync("mount", ["-t", "tmpfs", "-o", options, "tmpfs", dir], { stdio: "ignore" });
     mounted.push(dir);
     return dir;
   } catch {
@@ -57,7 +58,7 @@ function balanced(r: QueueRig) {
 const canMount = mountTmpfs(64 * 1024) !== undefined;
 const requireTmpfs = process.env.CI === "true";
 
-describe.skipIf(!canMount && !requireTmpfs)("a full disk on a real 4 MiB tmpfs", () => {
+describe.skipIf(!canMount && !requireTmpfs)("a full disk on a real 4 MiB tmpfs (needs root for mount -t tmpfs; required under CI)", () => {
   it("stays out of the reserve, recovers by itself once space returns, and frees the disk as points are acknowledged", () => {
     const fs = mountTmpfs(4 * MiB)!;
     expect(fs, "mount -t tmpfs (root) is required under CI").toBeDefined();
@@ -71,11 +72,13 @@ describe.skipIf(!canMount && !requireTmpfs)("a full disk on a real 4 MiB tmpfs",
     expect(free(fs)).toBeGreaterThanOrEqual(reserve);
     expect(r.log.lines.some((l) => l.level === "warn" && /spool .*reserve/.test(l.message))).toBe(true);
     expect(balanced(r)).toMatchObject({ pending: 40_000, dropped: 0 });
+    expect(r.queue.spoolStats()).toMatchObject({ full: "disk reserve" });
 
     // Space returns: the spool writes what waited, and still leaves the reserve free.
     rmSync(join(fs, "filler"));
     r.queue.setUplinkUp(false);
     expect(r.log.lines.some((l) => /spool writable again/.test(l.message))).toBe(true);
+    expect(r.queue.spoolStats()?.points).toBe(40_000);
     for (let i = 40; i < 200; i++) {
       r.pipeline.ingest(r.origin, seqPoints(i * 1000, 1000));
       r.queue.setUplinkUp(false);
@@ -122,6 +125,31 @@ describe.skipIf(!canMount && !requireTmpfs)("a full disk on a real 4 MiB tmpfs",
     expect(Math.min(...values)).toBeGreaterThanOrEqual(delivered);
   });
 });
+
+describe.skipIf(!canMount && !requireTmpfs)(
+  "ENOSPC despite the reserve: a tmpfs out of inodes (needs root for mount -t tmpfs; required under CI)",
+  () => {
+    it("logs the failed write, keeps the points in memory, and writes them once the filesystem takes files again", async () => {
+      const fs = mountTmpfs(4 * MiB, 4)!;
+      expect(fs, "mount -t tmpfs (root) is required under CI").toBeDefined();
+      const spool = join(fs, "spool");
+      const r = rig({ durability: "spill", disk_reserve: 0 }, spool, "run-1", { segmentBytes: 16 * 1024 });
+      // The spool folder and the first segment take two of the four inodes; the third goes to a filler.
+      r.pipeline.ingest(r.origin, seqPoints(0, 100));
+      r.queue.persist();
+      writeFileSync(join(fs, "filler"), "x");
+      for (let i = 1; i < 10; i++) r.pipeline.ingest(r.origin, seqPoints(i * 1000, 1000));
+      r.queue.persist();
+      expect(r.log.lines.some((l) => l.level === "error" && /spool write failed \(ENOSPC/.test(l.message))).toBe(true);
+      expect(balanced(r)).toMatchObject({ pending: 9100, dropped: 0 });
+      rmSync(join(fs, "filler"));
+      await new Promise((resolve) => setTimeout(resolve, 1100)); // the spool rests a second after a failure
+      r.queue.persist();
+      expect(r.log.lines.some((l) => /spool writable again/.test(l.message))).toBe(true);
+      expect(r.queue.spoolStats()).toMatchObject({ points: 9100, full: undefined });
+    });
+  },
+);
 
 describe.skipIf(canMount)("a full disk, simulated (cannot mount a tmpfs here: not root): a reserve larger than the free space", () => {
   it("writes nothing into the reserve, serves from memory and counts what it could not keep at shutdown", () => {
