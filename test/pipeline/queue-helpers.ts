@@ -3,7 +3,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach } from "vitest";
+import { afterEach, expect } from "vitest";
 import { BridgeClock, bootId } from "../../src/clock.js";
 import { Pipeline } from "../../src/pipeline/pipeline.js";
 import { SourceQueue } from "../../src/pipeline/queue.js";
@@ -70,4 +70,13 @@ export function rigsClosedAfterEach(): (...args: Parameters<typeof makeRig>) => 
     rigs.push(r);
     return r;
   };
+}
+
+/** Checks received = invalid + dropped + acknowledged + pending for every source and adapter; returns source "src". */
+export function balanced(r: QueueRig) {
+  const stats = r.pipeline.stats();
+  for (const counters of [...Object.values(stats.sources), ...Object.values(stats.adapters)]) {
+    expect(counters.received).toBe(counters.invalid + counters.dropped + counters.acknowledged + counters.pending);
+  }
+  return stats.sources.src;
 }

@@ -11,17 +11,9 @@ import { loadConfig } from "../../src/config/index.js";
 import { Daemon, type SinkContext } from "../../src/daemon.js";
 import { Spool } from "../../src/pipeline/spool.js";
 import { MemoryLogger } from "../helpers/adapter-harness.js";
-import { drainAll, type QueueRig, rigsClosedAfterEach, seqPoints, tempDir } from "./queue-helpers.js";
+import { balanced, drainAll, rigsClosedAfterEach, seqPoints, tempDir } from "./queue-helpers.js";
 
 const rig = rigsClosedAfterEach();
-
-function balanced(r: QueueRig) {
-  const stats = r.pipeline.stats();
-  for (const counters of [...Object.values(stats.sources), ...Object.values(stats.adapters)]) {
-    expect(counters.received).toBe(counters.invalid + counters.dropped + counters.acknowledged + counters.pending);
-  }
-  return stats.sources.src;
-}
 
 /** Points on disk not yet done, as the next start would replay them. */
 function onDisk(dir: string): number {

@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import { closeSync, openSync, rmSync, statfsSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { drainAll, type QueueRig, rigsClosedAfterEach, seqPoints, tempDir } from "./queue-helpers.js";
+import { balanced, drainAll, rigsClosedAfterEach, seqPoints, tempDir } from "./queue-helpers.js";
 
 const rig = rigsClosedAfterEach();
 const MiB = 1024 * 1024;
@@ -45,14 +45,6 @@ function fill(path: string, bytes = Number.POSITIVE_INFINITY): void {
   } finally {
     closeSync(fd);
   }
-}
-
-function balanced(r: QueueRig) {
-  const stats = r.pipeline.stats();
-  for (const counters of [...Object.values(stats.sources), ...Object.values(stats.adapters)]) {
-    expect(counters.received).toBe(counters.invalid + counters.dropped + counters.acknowledged + counters.pending);
-  }
-  return stats.sources.src;
 }
 
 const canMount = mountTmpfs(64 * 1024) !== undefined;
