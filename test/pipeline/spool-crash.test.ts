@@ -3,7 +3,9 @@
  * tlog replayed at speed=max into a gateway slowed down by latency (so most points are still queued),
  * SIGKILL well after the replay ended, then a restart without adapters replays the spool. Every point
  * of the capture must reach the gateway (acknowledged before the kill, or delivered after), and the
- * duplicates are bounded by the frames in flight at the kill.
+ * duplicates are bounded by the frames in flight at the kill. And a clean stop (SIGTERM) in the
+ * middle of a backlog on a link that keeps dropping: the next start replays exactly the pending
+ * count of the stop line.
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -117,4 +119,52 @@ describe("durability: spill survives SIGKILL (a real bridge process, the local g
     expect(third.stderr.join("\n")).not.toMatch(/replaying/);
     expect(gateway.points.length).toBe(got.size === 0 ? 0 : [...got.values()].reduce((a, b) => a + b, 0));
   }, 300_000);
+
+  it("after SIGTERM with a link that keeps dropping, the next start replays exactly the stop line's pending points, and every point arrives", async () => {
+    const dir = tempDir();
+    const gateway = await startGateway({ latencyMs: 50 });
+    gateways.push(gateway);
+    const file = join(dir, "seq.yaml");
+    const base = [
+      "plexus:",
+      "  api_key: plx_test00000000000000000000000000000",
+      "  source_id: stop",
+      `  url: ${gateway.url}`,
+      "  frame_max_points: 700",
+      "  reconnect_min: 100ms",
+      "  reconnect_max: 300ms",
+      `state_dir: ${join(dir, "state")}`,
+      "shutdown_timeout: 300ms",
+    ];
+    writeFileSync(
+      file,
+      [...base, "adapters:", "  gen:", "    type: testseq", "    count: 60000", "    batch: 3000", "    interval: 30ms", ""].join("\n"),
+    );
+    const first = spawnChild(["cli", "run", "-c", file]);
+    // The gateway drops the connection every 1.5 s: batches in flight go back, again and again.
+    const drops = setInterval(() => gateway.dropConnections(), 1500);
+    await waitFor(() => first.stderr.some((l) => l.includes("gen: finished")), 60_000, "the adapter to finish");
+    // Stop in the middle of delivering the backlog (about 10,000 points/s through this link).
+    await waitFor(() => gateway.points.length > 20_000, 60_000, "a third of the points delivered");
+    clearInterval(drops);
+    first.process.kill("SIGTERM");
+    expect(await first.exited).toBe(0);
+    const stop = /stopped: stop acknowledged=(\d+) pending=(\d+) dropped=0 invalid=0/.exec(first.stderr.join("\n"));
+    expect(stop).not.toBeNull();
+    const pendingAtStop = Number(stop![2]);
+    expect(pendingAtStop).toBeGreaterThan(0);
+
+    const drain = join(dir, "drain.yaml");
+    writeFileSync(drain, `${base.join("\n")}\n`);
+    const before = gateway.points.length;
+    const second = spawnChild(["cli", "run", "-c", drain]);
+    await waitFor(() => second.stderr.some((l) => /replaying \d+ points/.test(l)), 20_000, "the spool replay");
+    expect(second.stderr.join("\n")).toMatch(new RegExp(`replaying ${pendingAtStop} points`));
+    await waitFor(() => gateway.points.length >= before + pendingAtStop, 60_000, "the replay to be delivered");
+    second.process.kill("SIGTERM");
+    expect(await second.exited).toBe(0);
+    expect(second.stderr.join("\n")).toMatch(new RegExp(`stopped: stop acknowledged=${pendingAtStop} pending=0 dropped=0 invalid=0`));
+    const values = new Set(gateway.points.filter((p) => p.metric === "gen.seq").map((p) => p.value as number));
+    expect(values.size).toBe(60_000);
+  }, 180_000);
 });
