@@ -5,7 +5,8 @@
  *                                 the acks: what was acknowledged in time is never written
  *   spill, every point written    the write-behind runs before the acks (a slow or absent uplink):
  *                                 each point is written, read from memory, marked done on disk
- *   always                        written and synced (fdatasync) before every take
+ *   always                        written and synced (fdatasync, in the thread pool) before it is
+ *                                 taken: the bench waits for the sync every 5,000 points
  *   npx tsx bench/pipeline.ts [--points N]
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -39,7 +40,7 @@ type WriteBehind = "none" | "after-acks" | "before-acks";
 /** Points between two write-behind runs: 50 ms of arrivals at 2 M points/s. */
 const WRITE_BEHIND_EVERY = 100_000;
 
-function run(name: string, options: Partial<QueueOptions>, withSpool: boolean, writeBehind: WriteBehind = "none") {
+async function run(name: string, options: Partial<QueueOptions>, withSpool: boolean, writeBehind: WriteBehind = "none") {
   const clock = new BridgeClock();
   const log = new ConsoleLogger({ level: "warn" });
   const pipeline = new Pipeline(clock, log);
@@ -76,6 +77,8 @@ function run(name: string, options: Partial<QueueOptions>, withSpool: boolean, w
     };
     if (due && writeBehind === "before-acks") persist();
     if ((b + 1) % (TAKE / EMIT) === 0) {
+      // `always` hands out points once synced (fdatasync off the event loop): wait for it, as the uplink does.
+      if (parsed.durability === "always") await queue.settled();
       for (let batch = queue.take(TAKE, 900_000); batch; batch = queue.take(TAKE, 900_000)) {
         delivered += batch.points.length;
         queue.ack(batch);
@@ -84,6 +87,7 @@ function run(name: string, options: Partial<QueueOptions>, withSpool: boolean, w
     }
     if (due && writeBehind === "after-acks") persist();
   }
+  await queue.settled();
   for (let batch = queue.take(TAKE, 900_000); batch; batch = queue.take(TAKE, 900_000)) {
     delivered += batch.points.length;
     queue.ack(batch);
@@ -114,7 +118,7 @@ function writeBehindLine(persistMs: number[]): string {
 }
 
 console.log(`bench/pipeline: validate → queue → take/ack, ${EMIT} points per emit, ${TAKE} per batch (node ${process.version})`);
-run("memory", { durability: "memory" }, false);
-run("spill, uplink keeping up", { durability: "spill" }, true, "after-acks");
-run("spill, every point written", { durability: "spill" }, true, "before-acks");
-run("always (synced before send)", { durability: "always" }, true);
+await run("memory", { durability: "memory" }, false);
+await run("spill, uplink keeping up", { durability: "spill" }, true, "after-acks");
+await run("spill, every point written", { durability: "spill" }, true, "before-acks");
+await run("always (synced before send)", { durability: "always" }, true);

@@ -37,6 +37,15 @@ export class QueueSpooler {
   private readonly dirty = new Set<Chunk>();
   private sliceScheduled = false;
   private closed = false;
+  /** `always`: chunks with a lower seq are synced to the device and may be sent. */
+  private syncedSeq = 0;
+  private syncing = false;
+  private syncAgain = false;
+  private readonly syncWaiters: { seq: number; resolve: () => void }[] = [];
+  /** `always`: points are sent only once synced. */
+  readonly syncBeforeSend: boolean;
+  /** Called when more chunks became sendable (a sync completed, or the spool gave up). */
+  onSendable: () => void = () => {};
 
   private readonly reserve: DiskReserve;
 
@@ -46,6 +55,7 @@ export class QueueSpooler {
     options: QueueOptions,
   ) {
     this.reserve = parseDiskReserve(options.disk_reserve);
+    this.syncBeforeSend = options.durability === "always";
     spool.limits = { maxBytes: options.spool_max_bytes, reserve: this.reserve, syncEveryWrite: options.durability === "always" };
   }
 
@@ -57,6 +67,27 @@ export class QueueSpooler {
   stats(): SpoolStats {
     const full = !this.usable() ? "write failed" : this.full;
     return { bytes: this.spool.bytes, points: this.spool.points, full, torn_tails: this.spool.tornTails };
+  }
+
+  /** Chunks of earlier runs (seq below `count`) are on disk already. */
+  recovered(count: number): void {
+    this.nextSeq = this.syncedSeq = count;
+  }
+
+  /**
+   * May the points of this chunk be sent? Always, except under `always` before they are synced.
+   * A spool that cannot take them (full, failing) does not hold them back: they go from memory.
+   */
+  sendable(chunk: Chunk): boolean {
+    return !this.syncBeforeSend || chunk.seq < this.syncedSeq || !this.hasRoom;
+  }
+
+  /** Resolves once every chunk so far is written (and, under `always`, synced) or the spool cannot take it. */
+  settled(chunks: Chunk[]): Promise<void> {
+    this.writeBehind(chunks, true);
+    const target = this.nextSeq;
+    if (!this.syncBeforeSend || !this.hasRoom || target <= this.syncedSeq) return Promise.resolve();
+    return new Promise((resolve) => this.syncWaiters.push({ seq: target, resolve }));
   }
 
   /** Writes the chunks not yet on disk, oldest first; `all` does it now, else one slice per turn of the event loop. */
@@ -87,6 +118,7 @@ export class QueueSpooler {
       }
       this.nextSeq = chunks[end - 1].seq + 1;
       if (slice.length > 0) this.roomAgain();
+      if (this.syncBeforeSend) this.startSync();
       index = end;
       if (!all && index < chunks.length) {
         this.scheduleSlice(chunks);
@@ -167,7 +199,55 @@ export class QueueSpooler {
 
   close(): void {
     this.closed = true;
+    this.settleWaiters();
     this.spool.close();
+  }
+
+  /** One fdatasync at a time, off the event loop; what was written meanwhile waits for the next. */
+  private startSync(): void {
+    if (this.syncing) {
+      this.syncAgain = true;
+      return;
+    }
+    const target = this.nextSeq;
+    if (target <= this.syncedSeq || this.closed) return;
+    this.syncing = true;
+    this.spool.syncAsync((error) => {
+      this.syncing = false;
+      if (error) {
+        this.io("sync", () => {
+          throw error;
+        });
+      } else {
+        this.syncedSeq = Math.max(this.syncedSeq, target);
+      }
+      this.settleWaiters();
+      this.onSendable();
+      if (this.syncAgain) {
+        this.syncAgain = false;
+        this.startSync();
+      }
+    });
+  }
+
+  /** Under `always`, chunks waiting for a sync go from memory once the spool cannot take them. */
+  private sendableChanged(): void {
+    if (!this.syncBeforeSend) return;
+    queueMicrotask(() => {
+      this.settleWaiters();
+      this.onSendable();
+    });
+  }
+
+  /** Writes behind on the next turn of the event loop (`always`: soon after points arrive, not at the next tick). */
+  writeSoon(chunks: Chunk[]): void {
+    this.scheduleSlice(chunks);
+  }
+
+  private settleWaiters(): void {
+    for (let i = this.syncWaiters.length - 1; i >= 0; i--) {
+      if (this.syncWaiters[i].seq <= this.syncedSeq || !this.hasRoom || this.closed) this.syncWaiters.splice(i, 1)[0].resolve();
+    }
   }
 
   private usable(): boolean {
@@ -186,6 +266,7 @@ export class QueueSpooler {
   private noRoom(reason: NoRoom): void {
     if (this.full === reason) return;
     this.full = reason;
+    this.sendableChanged();
     const why =
       reason === "disk reserve"
         ? `the free-space reserve (disk_reserve: ${describeReserve(this.reserve)}) on the filesystem of ${this.spool.dir} is reached`
@@ -219,6 +300,7 @@ export class QueueSpooler {
         );
       }
       this.failedUntil = performance.now() + RETRY_MS;
+      this.sendableChanged();
       return false;
     }
   }

@@ -69,6 +69,8 @@ export class SourceQueue implements BatchSource {
       this.timer = setInterval(() => this.tick(), WRITE_BEHIND_MS);
       this.timer.unref();
       this.recover(spool);
+      this.spooler.recovered(this.chunks.length);
+      this.spooler.onSendable = () => this.wake();
     }
   }
 
@@ -123,13 +125,13 @@ export class SourceQueue implements BatchSource {
     this.memBytes += bytes;
     this.count(origin, n, "pending");
     if (this.memPoints >= this.highPoints || this.memBytes >= this.highBytes) this.relieveMemory();
+    // `always` sends nothing before it is synced: write it now rather than at the next tick.
+    if (this.spooler?.syncBeforeSend) this.spooler.writeSoon(this.chunks);
     this.wake();
     return !this.overHighWater;
   }
 
   take(maxPoints: number, maxBytes: number): Batch | undefined {
-    // `always`: nothing is sent before it is on disk, synced.
-    if (this.options.durability === "always") this.spooler?.writeBehind(this.chunks, true);
     const runs: { chunk: Chunk; from: number; to: number }[] = [];
     let count = 0;
     let bytes = 0;
@@ -140,6 +142,8 @@ export class SourceQueue implements BatchSource {
         if (index === this.cursor) this.cursor++;
         continue;
       }
+      // `always`: nothing is sent before it is synced to the device (the order is kept: stop here).
+      if (this.spooler && !this.spooler.sendable(chunk)) break;
       if (!chunk.loaded && !this.reload(chunk)) break;
       const state = chunk.state!;
       const sizes = chunk.sizes!;
@@ -250,6 +254,14 @@ export class SourceQueue implements BatchSource {
     if (!up) this.persist();
   }
 
+  /**
+   * Resolves once every point so far is on disk (under `always`: synced, so take() hands it out),
+   * or the spool cannot take it. For tests and benchmarks; the daemon relies on the write-behind.
+   */
+  settled(): Promise<void> {
+    return this.spooler ? this.spooler.settled(this.chunks) : Promise.resolve();
+  }
+
   /** Writes every point not yet on disk now (the write-behind does it every WRITE_BEHIND_MS). */
   persist(): void {
     this.spooler?.retryMarks();
@@ -287,8 +299,15 @@ export class SourceQueue implements BatchSource {
     if (this.waiters.size > 0 && this.hasWaiting()) this.wake();
   }
 
+  /** True when take() would return something. */
   private hasWaiting(): boolean {
-    return this.live > this.takenPoints;
+    if (this.live <= this.takenPoints) return false;
+    if (!this.spooler?.syncBeforeSend) return true;
+    for (let index = this.cursor; index < this.chunks.length; index++) {
+      const chunk = this.chunks[index];
+      if (chunk.done + chunk.taken < chunk.count) return this.spooler.sendable(chunk);
+    }
+    return false;
   }
 
   private indexOf(chunk: Chunk): number {

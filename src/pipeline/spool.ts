@@ -11,6 +11,7 @@
  */
 import {
   closeSync,
+  fdatasync,
   fdatasyncSync,
   fstatSync,
   fsyncSync,
@@ -62,7 +63,10 @@ export interface SpoolLimits {
   maxBytes: number;
   /** Free space the spool never writes into, on its filesystem. */
   reserve: DiskReserve;
-  /** `durability: always`: every append is synced to the device before it returns (survives a power cut). */
+  /**
+   * `durability: always`: the queue syncs appends with syncAsync() before it sends their points;
+   * the spool syncs what it must on its own (a sealed segment, a new segment's folder entry).
+   */
   syncEveryWrite: boolean;
 }
 
@@ -184,7 +188,6 @@ export class Spool {
       }
       throw error;
     }
-    if (this.limits.syncEveryWrite) fdatasyncSync(segment.fd);
     const records: SpoolRecord[] = [];
     let offset = segment.size;
     for (let i = 0; i < buffers.length; i++) {
@@ -237,6 +240,17 @@ export class Spool {
     if (this.active) fdatasyncSync(this.active.fd);
   }
 
+  /**
+   * The same off the event loop (libuv's thread pool): an fdatasync on an SD card can take tens
+   * of milliseconds, which a UDP socket sharing the thread cannot wait for. Earlier segments were
+   * synced when they were sealed.
+   */
+  syncAsync(done: (error: NodeJS.ErrnoException | null) => void): void {
+    if (!this.active) return done(null);
+    // The segment may be sealed and deleted (all done) while the sync runs: nothing left to sync then.
+    fdatasync(this.active.fd, (error) => done(error?.code === "EBADF" ? null : error));
+  }
+
   close(): void {
     // A clean stop leaves no segment whose points are all done.
     if (this.active) this.seal(this.active);
@@ -266,6 +280,7 @@ export class Spool {
   }
 
   private seal(segment: Segment): void {
+    if (this.limits.syncEveryWrite && segment.live > 0) fdatasyncSync(segment.fd);
     segment.active = false;
     if (this.active === segment) this.active = undefined;
     if (segment.live === 0) this.remove(segment);

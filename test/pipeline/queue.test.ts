@@ -207,12 +207,29 @@ describe("SourceQueue (spool)", () => {
     identity(r);
   });
 
-  it("durability always puts every batch on disk before it is taken; a new run replays unacknowledged ones", () => {
+  it("durability always hands out points only once they are synced to the device (the sync runs off the event loop)", async () => {
+    const r = rig({ durability: "always" }, join(tempDir(), "spool"));
+    r.pipeline.ingest(r.origin, seqPoints(0, 100));
+    expect(r.queue.take(1000, 1e9)).toBeUndefined();
+    let woke = false;
+    r.queue.onAvailable(() => {
+      woke = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(woke).toBe(false);
+    await r.queue.settled();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(woke).toBe(true);
+    expect(drainAll(r.queue)).toEqual(seqPoints(0, 100).map((p) => p.value));
+  });
+
+  it("durability always puts every batch on disk before it is taken; a new run replays unacknowledged ones", async () => {
     const dir = tempDir();
     const path = join(dir, "src.db");
     const first = makeRig({ durability: "always" }, path, "run-a");
     first.queue.setUplinkUp(true);
     first.pipeline.ingest(first.origin, seqPoints(0, 3000));
+    await first.queue.settled();
     const taken = first.queue.take(1000, 1e9)!;
     first.queue.ack(taken);
     first.queue.take(1000, 1e9); // in flight when the process "dies": never acknowledged

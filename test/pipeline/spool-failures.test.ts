@@ -67,11 +67,12 @@ describe("a full disk (the reserve larger than the free space)", () => {
     expect(balanced(r).acknowledged).toBe(20_000);
   });
 
-  it("durability: always still delivers every point in order when the spool refuses writes", () => {
+  it("durability: always still delivers every point in order when the spool refuses writes", async () => {
     const dir = tempDir();
     const r = rig({ durability: "always", disk_reserve: fullDisk(dir) }, join(dir, "spool"));
     r.queue.setUplinkUp(true);
     for (let i = 0; i < 10; i++) r.pipeline.ingest(r.origin, seqPoints(i * 2000, 2000));
+    await r.queue.settled();
     const values: number[] = [];
     expect(() => values.push(...drainAll(r.queue))).not.toThrow();
     expect(values).toEqual(Array.from({ length: 20_000 }, (_, i) => i));
