@@ -246,7 +246,10 @@ export class Spool {
    * synced when they were sealed.
    */
   syncAsync(done: (error: NodeJS.ErrnoException | null) => void): void {
-    if (!this.active) return done(null);
+    if (!this.active) {
+      done(null);
+      return;
+    }
     // The segment may be sealed and deleted (all done) while the sync runs: nothing left to sync then.
     fdatasync(this.active.fd, (error) => done(error?.code === "EBADF" ? null : error));
   }
