@@ -13,6 +13,7 @@ import type { Logger } from "./log.js";
 import { Pipeline } from "./pipeline/pipeline.js";
 import { SourceQueue } from "./pipeline/queue.js";
 import type { QueueOptions } from "./pipeline/queue-options.js";
+import { spoolLimits } from "./pipeline/queue-spooler.js";
 import { Spool } from "./pipeline/spool.js";
 import { AdapterSupervisor, adapterOf, describeError, type SupervisorOptions } from "./supervisor.js";
 
@@ -252,7 +253,7 @@ export class Daemon implements BridgeControl {
   private ensureSource(sourceId: string): void {
     if (this.pipeline.queue(sourceId)) return;
     const queueOptions = { ...this.config.queue, ...this.options.queueOverride };
-    const spool = queueOptions.durability === "memory" ? undefined : this.openSpool(sourceId);
+    const spool = queueOptions.durability === "memory" ? undefined : this.openSpool(sourceId, queueOptions);
     const queue = new SourceQueue(sourceId, queueOptions, this.pipeline.countersFor(sourceId), this.log.child(`queue ${sourceId}`), spool);
     this.pipeline.addQueue(queue);
     const sink = this.options.sinkFactory({
@@ -273,7 +274,7 @@ export class Daemon implements BridgeControl {
    * A spool that cannot be opened (a read-only or full state dir, permissions) must not stop the
    * bridge: the source runs from memory, and what memory cannot hold is dropped and counted.
    */
-  private openSpool(sourceId: string): Spool | undefined {
+  private openSpool(sourceId: string, queueOptions: QueueOptions): Spool | undefined {
     const path = join(this.options.stateDir, "spool", sourceId);
     try {
       return new Spool(
@@ -281,7 +282,7 @@ export class Daemon implements BridgeControl {
         { bootId: bootId(), runId: this.runId, monoNow: () => this.clock.monotonicMs(), wallNow: () => Date.now() },
         this.log.child("spool"),
         // A wave-1 SQLite spool of this source is replayed once, then deleted.
-        { legacyDb: `${path}.db` },
+        { legacyDb: `${path}.db`, limits: spoolLimits(queueOptions) },
       );
     } catch (error) {
       const code = (error as { code?: unknown }).code;

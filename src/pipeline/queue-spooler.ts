@@ -7,7 +7,7 @@ import type { Logger } from "../log.js";
 import { type Chunk, DONE } from "./chunk.js";
 import { type DiskReserve, describeReserve, parseDiskReserve } from "./disk-reserve.js";
 import type { QueueOptions } from "./queue-options.js";
-import type { NoRoom, Spool, SpoolRecord } from "./spool.js";
+import type { NoRoom, Spool, SpoolLimits, SpoolRecord } from "./spool.js";
 import { CorruptRecordError } from "./spool-record.js";
 
 /**
@@ -17,6 +17,15 @@ import { CorruptRecordError } from "./spool-record.js";
 const SLICE_POINTS = 8192;
 /** After a failed spool write or read (an I/O error, a read-only disk), memory alone serves this long. */
 const RETRY_MS = 1000;
+
+/** What the queue's options ask of its spool. */
+export function spoolLimits(options: QueueOptions): SpoolLimits {
+  return {
+    maxBytes: options.spool_max_bytes,
+    reserve: parseDiskReserve(options.disk_reserve),
+    syncEveryWrite: options.durability === "always",
+  };
+}
 
 export interface SpoolStats {
   /** Bytes of segment files on disk. */
@@ -54,9 +63,9 @@ export class QueueSpooler {
     private readonly log: Logger,
     options: QueueOptions,
   ) {
-    this.reserve = parseDiskReserve(options.disk_reserve);
+    spool.limits = spoolLimits(options);
+    this.reserve = spool.limits.reserve;
     this.syncBeforeSend = options.durability === "always";
-    spool.limits = { maxBytes: options.spool_max_bytes, reserve: this.reserve, syncEveryWrite: options.durability === "always" };
   }
 
   /** The spool can take more now (as far as the last attempt knows). */

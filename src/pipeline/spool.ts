@@ -55,6 +55,8 @@ export interface SpoolOptions {
   segmentBytes?: number;
   /** A wave-1 SQLite spool to replay once: its rows are copied into the log, then it is deleted. */
   legacyDb?: string;
+  /** The limits from the start (the queue sets them too): the migration keeps to them. */
+  limits?: SpoolLimits;
 }
 
 /** Set by the queue from its options (`spool_max_bytes`, `disk_reserve`, `durability`). */
@@ -128,6 +130,7 @@ export class Spool {
     private readonly options: SpoolOptions = {},
   ) {
     mkdirSync(dir, { recursive: true });
+    if (options.limits) this.limits = options.limits;
     this.scan();
     if (options.legacyDb) migrateSqliteSpool(options.legacyDb, (records) => this.appendUnchecked(records), log);
   }
@@ -166,8 +169,13 @@ export class Spool {
     return this.write(buffers, inputs);
   }
 
-  /** Migration: records written as they are, replayed like those of an earlier run. */
+  /** Migration: records written as they are (within the limits), replayed like those of an earlier run. */
   private appendUnchecked(records: Buffer[]): void {
+    let total = 0;
+    for (const record of records) total += record.length;
+    // The reserve holds for the copy too; the database stays for a later start.
+    const full = this.noRoom(total);
+    if (full) throw Object.assign(new Error(`no room to copy it (${full})`), { code: "ENOSPC" });
     this.recovered.push(...this.write(records, []));
     this.sync();
   }
