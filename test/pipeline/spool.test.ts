@@ -27,6 +27,25 @@ function identity(bootId: string, runId: string, wall = 1_755_700_100_000, mono 
   return { bootId, runId, monoNow: () => mono, wallNow: () => wall };
 }
 
+/** A wave-1 SQLite spool (its schema as wave 1 wrote it) holding `points` in two rows. */
+function wave1Spool(dir: string): string {
+  const legacy = join(dir, "src.db");
+  const db = new Database(legacy);
+  db.pragma("journal_mode = WAL");
+  db.exec(
+    "CREATE TABLE rows (id INTEGER PRIMARY KEY AUTOINCREMENT, boot TEXT NOT NULL, run TEXT NOT NULL, mono REAL NOT NULL, wall REAL NOT NULL, ord REAL NOT NULL, count INTEGER NOT NULL, bytes INTEGER NOT NULL, points TEXT NOT NULL, origins TEXT NOT NULL, sizes TEXT NOT NULL)",
+  );
+  db.pragma("user_version = 1");
+  const insert = db.prepare(
+    "INSERT INTO rows (id, boot, run, mono, wall, ord, count, bytes, points, origins, sizes) VALUES (?, 'boot-a', 'old', 0, 0, 0, ?, 0, ?, ?, ?)",
+  );
+  // A row given back ahead of the others had a negative id in wave 1.
+  insert.run(5, 2, spoolJson(points.slice(2)), "[1,1]", "[30,40]");
+  insert.run(-1, 2, spoolJson(points.slice(0, 2)), "[1,1]", "[10,20]");
+  db.close();
+  return legacy;
+}
+
 describe("Spool (segment log)", () => {
   it("round-trips every kind of point in the same boot, keeping monotonic stamps for the uplink to map", () => {
     const dir = join(tempDir(), "spool");
@@ -122,20 +141,7 @@ describe("Spool (segment log)", () => {
 
   it("replays a wave-1 SQLite spool once: copied into the log in order, then deleted", () => {
     const dir = tempDir();
-    const legacy = join(dir, "src.db");
-    const db = new Database(legacy);
-    db.pragma("journal_mode = WAL");
-    db.exec(
-      "CREATE TABLE rows (id INTEGER PRIMARY KEY AUTOINCREMENT, boot TEXT NOT NULL, run TEXT NOT NULL, mono REAL NOT NULL, wall REAL NOT NULL, ord REAL NOT NULL, count INTEGER NOT NULL, bytes INTEGER NOT NULL, points TEXT NOT NULL, origins TEXT NOT NULL, sizes TEXT NOT NULL)",
-    );
-    db.pragma("user_version = 1");
-    const insert = db.prepare(
-      "INSERT INTO rows (id, boot, run, mono, wall, ord, count, bytes, points, origins, sizes) VALUES (?, 'boot-a', 'old', 0, 0, 0, ?, 0, ?, ?, ?)",
-    );
-    // A row given back ahead of the others had a negative id in wave 1.
-    insert.run(5, 2, spoolJson(points.slice(2)), "[1,1]", "[30,40]");
-    insert.run(-1, 2, spoolJson(points.slice(0, 2)), "[1,1]", "[10,20]");
-    db.close();
+    const legacy = wave1Spool(dir);
     const log = new MemoryLogger();
     const spool = new Spool(join(dir, "src"), identity("boot-a", "run-1"), log, { legacyDb: legacy });
     expect(spool.points).toBe(4);
@@ -148,6 +154,18 @@ describe("Spool (segment log)", () => {
     const again = new Spool(join(dir, "src"), identity("boot-a", "run-2"), log, { legacyDb: legacy });
     expect(again.points).toBe(4);
     again.close();
+  });
+
+  it("leaves a wave-1 spool in place when copying it would write into the disk reserve", () => {
+    const dir = tempDir();
+    const legacy = wave1Spool(dir);
+    const log = new MemoryLogger();
+    const limits = { maxBytes: Number.POSITIVE_INFINITY, reserve: { percent: 100 }, syncEveryWrite: false };
+    const spool = new Spool(join(dir, "src"), identity("boot-a", "run-1"), log, { legacyDb: legacy, limits });
+    expect(spool.points).toBe(0);
+    expect(readdirSync(dir)).toContain("src.db");
+    expect(log.lines.some((l) => l.level === "error" && /cannot migrate .*no room/.test(l.message))).toBe(true);
+    spool.close();
   });
 
   it("moves a SQLite spool of another format aside instead of misreading it", () => {
