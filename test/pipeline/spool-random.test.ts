@@ -26,11 +26,16 @@ function identity(r: QueueRig) {
 }
 
 describe("spool-backed queue under random operations", () => {
-  for (const seed of [1, 7, 42]) {
-    it(`seed ${seed}: every point acknowledged exactly once or counted as dropped, across clean restarts`, () => {
+  for (const [seed, durability] of [
+    [1, "spill"],
+    [7, "spill"],
+    [42, "spill"],
+    [3, "memory"],
+  ] as const) {
+    it(`seed ${seed}, ${durability}: every point acknowledged exactly once or counted as dropped, across clean restarts`, () => {
       const next = random(seed);
       const dir = join(tempDir(), "spool");
-      const options = { durability: "spill" as const, memory_max_points: 3000 };
+      const options = { durability, memory_max_points: 3000 };
       let run = 1;
       let r = rig(options, dir, `run-${run}`, { segmentBytes: 64 * 1024 });
       const acked = new Set<number>();
@@ -69,6 +74,11 @@ describe("spool-backed queue under random operations", () => {
           expect(r.queue.pending).toBe(atStop.pending);
         }
         identity(r);
+        // The uplink waits for onAvailable(): it must fire exactly when take() has something (else it spins).
+        const waiting = (r.queue as unknown as { hasWaiting(): boolean }).hasWaiting();
+        const probe = r.queue.take(1, 1e9);
+        expect(probe !== undefined, `step ${step}: hasWaiting() ${waiting} but take() ${probe ? "gave" : "had nothing"}`).toBe(waiting);
+        if (probe) r.queue.giveBack(probe);
       }
       for (const batch of inflight.splice(0)) r.queue.giveBack(batch);
       for (let batch = r.queue.take(1000, 1e9); batch; batch = r.queue.take(1000, 1e9)) {
