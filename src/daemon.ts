@@ -15,6 +15,7 @@ import type { Logger } from "./log.js";
 import { Pipeline } from "./pipeline/pipeline.js";
 import { SourceQueue } from "./pipeline/queue.js";
 import type { QueueOptions } from "./pipeline/queue-options.js";
+import { spoolLimits } from "./pipeline/queue-spooler.js";
 import { Spool } from "./pipeline/spool.js";
 import { accountingLines } from "./status/accounting.js";
 import { AdapterSupervisor, adapterOf, describeError, type SupervisorOptions } from "./supervisor.js";
@@ -310,13 +311,14 @@ export class Daemon implements BridgeControl {
    * bridge: the source runs from memory, and what memory cannot hold is dropped and counted.
    */
   private openSpool(sourceId: string, queueOptions: QueueOptions): Spool | undefined {
-    const path = join(this.options.stateDir, "spool", `${sourceId}.db`);
+    const path = join(this.options.stateDir, "spool", sourceId);
     try {
       return new Spool(
         path,
         { bootId: bootId(), runId: this.runId, monoNow: () => this.clock.monotonicMs(), wallNow: () => Date.now() },
         this.log.child("spool"),
-        { syncEveryCommit: queueOptions.durability === "always" },
+        // A wave-1 SQLite spool of this source is replayed once, then deleted.
+        { legacyDb: `${path}.db`, limits: spoolLimits(queueOptions) },
       );
     } catch (error) {
       const code = (error as { code?: unknown }).code;

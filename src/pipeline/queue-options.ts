@@ -8,7 +8,7 @@ export const queueSection = z
       .enum(["memory", "spill", "always"])
       .default("spill")
       .describe(
-        "memory: never touch disk; spill: spool when the uplink is down, memory is high or on shutdown; always: spool every batch first.",
+        "memory: never touch disk (a crash loses what is queued); spill: every point is written behind within 50 ms, survives a crash or SIGKILL; always: synced to the device before it is sent, survives a power cut.",
       ),
     memory_max_points: z
       .number()
@@ -23,6 +23,12 @@ export const queueSection = z
     spool_max_bytes: size()
       .default(1024 ** 3)
       .describe("Spool size per source before when_full applies."),
+    disk_reserve: z
+      .union([z.string().regex(/^\d+(\.\d+)?%$/, "a percentage like 5%"), size()])
+      .optional()
+      .describe(
+        "Free space the spool never writes into on its filesystem: a size (64MiB) or a percentage (5%). Default: 5 % of the filesystem, at most 64 MiB.",
+      ),
     when_full: z.enum(["drop_oldest", "drop_newest", "block"]).default("drop_oldest").describe("What happens once everything is full."),
   })
   .describe("The per-source queue between adapters and the uplink.");

@@ -1,38 +1,21 @@
 /**
- * One source's queue: memory first, a SQLite spool behind it. Order is
- *   staging (given back, or loaded from the spool) → spool rows not yet loaded → memory
- * and batches are taken from the head. A batch leaves only when acknowledged; one given back
- * returns to the head in the order it was taken. See DESIGN.md "The queue".
+ * One source's queue: chunks of points in order, in memory, each written behind to the spool
+ * within WRITE_BEHIND_MS of arriving (`spill`, `always`). Batches are taken from the first waiting
+ * points; a batch leaves only when acknowledged, and one given back is waiting again in its place
+ * (the next take starts with it). Acknowledged points are marked done in their spool record at
+ * once, so a crash re-sends only what was in flight. See DESIGN.md "The queue".
  */
 import type { Logger } from "../log.js";
 import type { Batch, BatchSource, QueuedPoint } from "./batch-source.js";
+import { CHUNK_POINTS, Chunk, DONE, recoveredChunk, TAKEN, WAITING } from "./chunk.js";
 import type { QueueOptions } from "./queue-options.js";
-import type { Spool, SpoolRow } from "./spool.js";
+import { QueueSpooler, type SpoolStats } from "./queue-spooler.js";
+import type { Spool } from "./spool.js";
 import { addReason, type PointCounters } from "./stats.js";
 
-/**
- * A run of consecutive points. `rows` (per point) or `row` (all) name the spool row that holds
- * them; 0 = memory only. Ordinals (`ords` per point, or `ord + index`) give every point its place
- * in the queue's order, so a batch given back returns exactly where it was.
- */
-interface Segment {
-  points: QueuedPoint[];
-  origins: number[];
-  sizes: number[];
-  pos: number;
-  row: number;
-  rows?: number[];
-  ord: number;
-  ords?: number[];
-}
-
-const ordinalAt = (segment: Segment, index: number) => (segment.ords ? segment.ords[index] : segment.ord + index);
-
-function sum(sizes: readonly number[]): number {
-  let total = 0;
-  for (const size of sizes) total += size;
-  return total;
-}
+/** Every point is on disk at the first write-behind after it arrives: within this, plus any event-loop delay. */
+export const WRITE_BEHIND_MS = 50;
+const BLOCK_GRACE = 2;
 
 class QueueBatch implements Batch {
   constructor(
@@ -41,8 +24,8 @@ class QueueBatch implements Batch {
     public bytes: number,
     readonly origins: number[],
     readonly sizes: number[],
-    readonly rows: number[],
-    readonly ords: number[],
+    /** The chunks' runs the points came from: [chunk, from, to) each, in batch order. */
+    readonly runs: { chunk: Chunk; from: number; to: number }[],
   ) {}
 }
 
@@ -52,50 +35,42 @@ export interface QueueAccounting {
   adapters: PointCounters[];
 }
 
-const SPILL_INTERVAL_MS = 100;
-const SPOOL_ROW_POINTS = 2000;
-const BLOCK_GRACE = 2;
-/** After a failed spool write (disk full, read-only, I/O error), memory alone serves this long before the next try. */
-const SPOOL_RETRY_MS = 10_000;
-
 export class SourceQueue implements BatchSource {
-  private staging: Segment[] = [];
-  private memory: Segment[] = [];
+  /** chunks[i].seq === chunks[0].seq + i; finished chunks leave from the front. */
+  private chunks: Chunk[] = [];
+  /** No chunk before this index has a waiting point. */
+  private cursor = 0;
+  private nextChunkSeq = 0;
   private readonly inflight = new Set<QueueBatch>();
-  /** Spool rows whose points are in staging or in flight: deleted when all are acknowledged. */
-  private readonly loadedRows = new Map<number, { remaining: number; count: number; bytes: number }>();
-  private spoolCursor = Number.NEGATIVE_INFINITY;
-  /** Points of the spool rows in loadedRows (whole rows, acknowledged or not). */
-  private loadedRowPoints = 0;
+  /** Points not done, and of them, points taken. */
+  private live = 0;
+  private takenPoints = 0;
   private memPoints = 0;
   private memBytes = 0;
   private seq = 0;
-  /** Ordinal of the next point enqueued in this run. */
-  private nextOrd = 0;
-  private uplinkUp = false;
   private readonly waiters = new Set<() => void>();
   private drainWaiters: (() => void)[] = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly highPoints: number;
   private readonly highBytes: number;
-  /** Until when (monotonic ms) the spool is not used after a failed write; 0 = usable. */
-  private spoolFailedUntil = 0;
-  /** Fully acknowledged spool rows whose delete failed: retried, never counted again. */
-  private undeleted: { id: number; count: number; bytes: number }[] = [];
+  private readonly spooler: QueueSpooler | undefined;
 
   constructor(
     readonly sourceId: string,
     private readonly options: QueueOptions,
     private readonly accounting: QueueAccounting,
     private readonly log: Logger,
-    private readonly spool?: Spool,
+    spool?: Spool,
   ) {
     this.highPoints = options.memory_max_points * options.high_water;
     this.highBytes = options.memory_max_bytes * options.high_water;
     if (spool && options.durability !== "memory") {
-      this.timer = setInterval(() => this.spillIfDue(), SPILL_INTERVAL_MS);
+      this.spooler = new QueueSpooler(spool, log, options);
+      this.timer = setInterval(() => this.tick(), WRITE_BEHIND_MS);
       this.timer.unref();
-      if (spool.points > 0) this.recover(spool.points);
+      this.recover(spool);
+      this.spooler.recovered(this.chunks.length);
+      this.spooler.onSendable = () => this.wake();
     }
   }
 
@@ -108,23 +83,30 @@ export class SourceQueue implements BatchSource {
     return this.memPoints;
   }
 
-  /** What the queue holds now: in process memory (including in flight) and in the spool file. */
-  depth(): { memory_points: number; memory_bytes: number; spool_points: number; spool_bytes: number } {
+  /** What the queue holds now: in process memory (including in flight) and in the spool. */
+  depth(): { memory_points: number; memory_bytes: number; spool_points: number; spool_bytes: number; spool_full?: string } {
+    const spool = this.spoolStats();
     return {
       memory_points: this.memPoints,
       memory_bytes: this.memBytes,
-      spool_points: this.spool?.points ?? 0,
-      spool_bytes: this.spool?.bytes ?? 0,
+      spool_points: spool?.points ?? 0,
+      spool_bytes: spool?.bytes ?? 0,
+      spool_full: spool?.full,
     };
+  }
+
+  /** The spool's state, for status and metrics: undefined without a spool. */
+  spoolStats(): SpoolStats | undefined {
+    return this.spooler?.stats();
   }
 
   /** True while producers should slow down. */
   get overHighWater(): boolean {
     if (this.memPoints >= this.highPoints || this.memBytes >= this.highBytes) {
-      // With a spool that has room, high memory is relieved by spilling, not by the producers.
-      return !this.spoolHasRoom() || this.options.durability === "memory";
+      // With a spool that has room, high memory is relieved by evicting written chunks, not by the producers.
+      return !this.spooler?.hasRoom;
     }
-    return this.options.when_full === "block" && this.spool !== undefined && !this.spoolHasRoom();
+    return this.options.when_full === "block" && this.spooler !== undefined && !this.spooler.hasRoom;
   }
 
   /** Adds validated points of one adapter. Returns false when over the high-water mark. */
@@ -134,63 +116,80 @@ export class SourceQueue implements BatchSource {
     this.count(origin, n, "received");
     if (this.memPoints + n > this.options.memory_max_points || this.memBytes + bytes > this.options.memory_max_bytes) {
       if (!this.makeRoom(n, bytes)) {
-        this.dropIncoming(origin, n);
+        this.drop(origin, n, `queue full (when_full: ${this.options.when_full})`, false);
         return false;
       }
     }
-    this.memory.push({ points, origins: new Array<number>(n).fill(origin), sizes, pos: 0, row: 0, ord: this.nextOrd });
-    this.nextOrd += n;
+    for (let i = 0; i < n; ) {
+      let tail = this.chunks[this.chunks.length - 1];
+      if (!tail || tail.sealed || !tail.loaded || tail.count >= CHUNK_POINTS) {
+        tail = new Chunk(this.nextChunkSeq++);
+        this.chunks.push(tail);
+      }
+      // take() may have moved past a tail it had emptied: it has waiting points again.
+      this.cursor = Math.min(this.cursor, this.chunks.length - 1);
+      const end = Math.min(n, i + CHUNK_POINTS - tail.count);
+      tail.append(points, sizes, origin, i, end);
+      i = end;
+    }
+    this.live += n;
     this.memPoints += n;
     this.memBytes += bytes;
     this.count(origin, n, "pending");
-    if (this.memPoints >= this.highPoints && this.options.durability !== "memory") this.spillOldest();
+    if (this.memPoints >= this.highPoints || this.memBytes >= this.highBytes) this.relieveMemory();
+    // `always` sends nothing before it is synced: write it now rather than at the next tick.
+    if (this.spooler?.syncBeforeSend) this.spooler.writeSoon(this.chunks);
     this.wake();
     return !this.overHighWater;
   }
 
   take(maxPoints: number, maxBytes: number): Batch | undefined {
-    if (this.options.durability === "always") this.persistMemory();
-    // First find the runs of segments the batch is made of, then copy them into arrays of the
-    // exact size: growing five arrays point by point was a third of the bridge's garbage.
-    const runs: { segment: Segment; from: number; to: number }[] = [];
+    const runs: { chunk: Chunk; from: number; to: number }[] = [];
     let count = 0;
     let bytes = 0;
-    while (count < maxPoints) {
-      const segment = this.headSegment();
-      if (!segment) break;
-      let end = segment.pos;
-      const limit = Math.min(segment.points.length, segment.pos + maxPoints - count);
-      while (end < limit && (bytes + segment.sizes[end] <= maxBytes || (count === 0 && end === segment.pos))) {
-        bytes += segment.sizes[end];
-        end++;
+    let full = false;
+    for (let index = this.cursor; index < this.chunks.length && !full; index++) {
+      const chunk = this.chunks[index];
+      if (chunk.done + chunk.taken === chunk.count) {
+        if (index === this.cursor) this.cursor++;
+        continue;
       }
-      if (end === segment.pos) break;
-      runs.push({ segment, from: segment.pos, to: end });
-      count += end - segment.pos;
-      segment.pos = end;
-      if (segment.pos === segment.points.length) this.shiftHead(segment);
-      if (end < limit) break; // the byte limit was reached
-      // Points after a given-back segment may have neighbours still in flight: a batch must stay
-      // a contiguous run of the queue's order, so it ends with the segment.
-      if (segment.ords) break;
+      // `always`: nothing is sent before it is synced to the device (the order is kept: stop here).
+      if (this.spooler && !this.spooler.sendable(chunk)) break;
+      if (!chunk.loaded && !this.reload(chunk)) break;
+      const state = chunk.state!;
+      const sizes = chunk.sizes!;
+      let j = chunk.next;
+      while (!full) {
+        while (j < chunk.count && state[j] !== WAITING) j++;
+        if (j === chunk.count) break;
+        const from = j;
+        while (j < chunk.count && state[j] === WAITING && count < maxPoints && (bytes + sizes[j] <= maxBytes || count === 0)) {
+          bytes += sizes[j];
+          state[j++] = TAKEN;
+          count++;
+        }
+        if (j > from) runs.push({ chunk, from, to: j });
+        chunk.taken += j - from;
+        chunk.next = j; // every point before j is taken or done
+        full = count >= maxPoints || (j < chunk.count && state[j] === WAITING);
+      }
+      if (chunk.done + chunk.taken === chunk.count && index === this.cursor) this.cursor++;
     }
     if (count === 0) return undefined;
     const points = new Array<QueuedPoint>(count);
     const origins = new Array<number>(count);
     const sizes = new Array<number>(count);
-    const rows = new Array<number>(count);
-    const ords = new Array<number>(count);
     let k = 0;
-    for (const { segment, from, to } of runs) {
+    for (const { chunk, from, to } of runs) {
       for (let i = from; i < to; i++, k++) {
-        points[k] = segment.points[i];
-        origins[k] = segment.origins[i];
-        sizes[k] = segment.sizes[i];
-        rows[k] = segment.rows ? segment.rows[i] : segment.row;
-        ords[k] = ordinalAt(segment, i);
+        points[k] = chunk.points![i];
+        origins[k] = chunk.origins![i];
+        sizes[k] = chunk.sizes![i];
       }
     }
-    const batch = new QueueBatch(++this.seq, points, bytes, origins, sizes, rows, ords);
+    this.takenPoints += count;
+    const batch = new QueueBatch(++this.seq, points, bytes, origins, sizes, runs);
     this.inflight.add(batch);
     return batch;
   }
@@ -202,25 +201,27 @@ export class SourceQueue implements BatchSource {
       const adapter = this.accounting.adapters[b.origins[i]];
       adapter.acknowledged++;
       adapter.pending--;
-      if (b.rows[i] !== 0) this.releaseRowPoint(b.rows[i]);
     }
     const n = b.points.length;
     this.accounting.source.acknowledged += n;
     this.accounting.source.pending -= n;
-    this.memPoints -= n;
+    this.takenPoints -= n;
     this.memBytes -= b.bytes;
+    for (const run of b.runs) this.markDone(run.chunk, run.from, run.to);
+    for (const run of b.runs) this.settle(run.chunk);
     this.wakeDrained();
   }
 
   giveBack(batch: Batch): void {
     const b = batch as QueueBatch;
-    if (!this.inflight.delete(b) || b.points.length === 0) return;
-    const segment: Segment = { points: b.points, origins: b.origins, sizes: b.sizes, pos: 0, row: 0, rows: b.rows, ord: 0, ords: b.ords };
-    // Batches are contiguous runs of the queue's order: the first ordinal says where this one goes.
-    const first = b.ords[0];
-    let index = 0;
-    while (index < this.staging.length && ordinalAt(this.staging[index], this.staging[index].pos) < first) index++;
-    this.staging.splice(index, 0, segment);
+    if (!this.inflight.delete(b)) return;
+    for (const { chunk, from, to } of b.runs) {
+      chunk.state!.fill(WAITING, from, to);
+      chunk.taken -= to - from;
+      if (from < chunk.next) chunk.next = from;
+      this.cursor = Math.min(this.cursor, this.indexOf(chunk));
+    }
+    this.takenPoints -= b.points.length;
     this.wake();
   }
 
@@ -229,11 +230,21 @@ export class SourceQueue implements BatchSource {
     if (!this.inflight.has(b) || index < 0 || index >= b.points.length) return;
     const origin = b.origins[index];
     const size = b.sizes[index];
-    if (b.rows[index] !== 0) this.releaseRowPoint(b.rows[index]);
-    for (const list of [b.points, b.origins, b.sizes, b.rows, b.ords] as unknown[][]) list.splice(index, 1);
+    let at = index;
+    let r = 0;
+    while (at >= b.runs[r].to - b.runs[r].from) {
+      at -= b.runs[r].to - b.runs[r].from;
+      r++;
+    }
+    const run = b.runs[r];
+    const point = run.from + at;
+    b.runs.splice(r, 1, { chunk: run.chunk, from: run.from, to: point }, { chunk: run.chunk, from: point + 1, to: run.to });
+    for (const list of [b.points, b.origins, b.sizes] as unknown[][]) list.splice(index, 1);
     b.bytes -= size;
-    this.memPoints--;
+    this.takenPoints--;
     this.memBytes -= size;
+    this.markDone(run.chunk, point, point + 1);
+    this.settle(run.chunk);
     // The uplink that found the point logs it (rate-limited); the queue only counts it.
     this.drop(origin, 1, reason, true);
   }
@@ -250,303 +261,137 @@ export class SourceQueue implements BatchSource {
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
+  /** The uplink went down (or is stopping): write behind now rather than at the next tick. */
   setUplinkUp(up: boolean): void {
-    this.uplinkUp = up;
-    if (!up) this.spillIfDue();
+    if (!up) this.persist();
   }
 
-  /** Shutdown: with a spool, everything not acknowledged goes to disk; without, it is counted as dropped. */
+  /**
+   * Resolves once every point so far is on disk (under `always`: synced, so take() hands it out),
+   * or the spool cannot take it. For tests and benchmarks; the daemon relies on the write-behind.
+   */
+  settled(): Promise<void> {
+    return this.spooler ? this.spooler.settled(this.chunks) : Promise.resolve();
+  }
+
+  /** Writes every point not yet on disk now (the write-behind does it every WRITE_BEHIND_MS). */
+  persist(): void {
+    this.spooler?.retryMarks();
+    this.spooler?.writeBehind(this.chunks, true);
+  }
+
+  /**
+   * Shutdown: in-flight batches are given back and everything not acknowledged is on disk after
+   * it, with acknowledged points marked done; what cannot be written is counted as dropped, so the
+   * pending count is exactly what the next start replays.
+   */
   close(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     for (const batch of [...this.inflight].sort((a, b) => a.seq - b.seq)) this.giveBack(batch);
-    let reason = "shutdown with durability: memory";
-    if (this.spool && this.options.durability !== "memory") {
-      // One last try even if the spool failed a moment ago.
-      this.spoolFailedUntil = 0;
-      this.retryDeletes();
-      this.spillStaging();
-      this.spillMemory();
-      reason = this.spoolUsable() ? "shutdown: spool full" : "shutdown: spool write failed";
-    } else if (this.options.durability !== "memory") {
-      reason = "shutdown: no spool";
+    let reason = this.options.durability === "memory" ? "shutdown with durability: memory" : "shutdown: no spool";
+    if (this.spooler) {
+      reason = this.spooler.closeOut(this.chunks);
     }
-    // What is not on disk now is lost with the process: count it, so the identity still holds.
-    for (const segment of [...this.staging, ...this.memory]) {
-      for (let i = segment.pos; i < segment.points.length; i++) {
-        if ((segment.rows ? segment.rows[i] : segment.row) === 0) this.drop(segment.origins[i], 1, reason, true);
-      }
+    for (const chunk of this.chunks) {
+      if (chunk.record || chunk.finished) continue;
+      for (let i = 0; i < chunk.count; i++) if (chunk.state![i] !== DONE) this.drop(chunk.origins![i], 1, reason, true);
     }
-    this.staging = [];
-    this.memory = [];
-    this.spool?.close();
+    this.chunks = [];
+    this.spooler?.close();
     this.wakeDrained();
   }
 
   // ---- internals ----
 
+  private tick(): void {
+    this.spooler!.retryMarks();
+    this.spooler!.writeBehind(this.chunks, false);
+    // Chunks that waited while the spool could not be read can be tried again.
+    if (this.waiters.size > 0 && this.hasWaiting()) this.wake();
+  }
+
+  /** True when take() would return something. */
   private hasWaiting(): boolean {
-    return this.staging.length > 0 || this.memory.length > 0 || this.hasUnloadedRows();
-  }
-
-  private hasUnloadedRows(): boolean {
-    return this.spool !== undefined && this.spoolUsable() && this.spool.points > this.loadedRowPoints;
-  }
-
-  private spoolUsable(): boolean {
-    return this.spoolFailedUntil === 0 || performance.now() >= this.spoolFailedUntil;
-  }
-
-  /**
-   * Runs spool I/O. A failure (SQLITE_FULL, a read-only or failing disk) must not take the
-   * bridge down: it is logged, the spool rests for a while, and the queue goes on in memory.
-   */
-  private spoolIo(what: string, work: () => void): boolean {
-    if (!this.spoolUsable()) return false;
-    try {
-      work();
-      if (this.spoolFailedUntil !== 0) {
-        this.spoolFailedUntil = 0;
-        this.log.info("spool writable again");
-      }
-      return true;
-    } catch (error) {
-      if (this.spoolFailedUntil === 0) {
-        const code = (error as { code?: unknown }).code;
-        this.log.error(
-          `spool ${what} failed (${typeof code === "string" ? `${code}: ` : ""}${(error as Error).message}); queueing in memory only, retrying in ${SPOOL_RETRY_MS / 1000} s`,
-        );
-      }
-      this.spoolFailedUntil = performance.now() + SPOOL_RETRY_MS;
-      return false;
+    if (this.live <= this.takenPoints) return false;
+    if (!this.spooler?.syncBeforeSend) return true;
+    for (let index = this.cursor; index < this.chunks.length; index++) {
+      const chunk = this.chunks[index];
+      if (chunk.done + chunk.taken < chunk.count) return this.spooler.sendable(chunk);
     }
+    return false;
   }
 
-  private headSegment(): Segment | undefined {
-    if (this.staging.length > 0) return this.staging[0];
-    if (this.spool && this.hasUnloadedRows() && this.loadRows()) return this.staging[0];
-    return this.memory[0];
+  private indexOf(chunk: Chunk): number {
+    return chunk.seq - this.chunks[0].seq;
   }
 
-  private shiftHead(segment: Segment): void {
-    if (this.staging[0] === segment) this.staging.shift();
-    else if (this.memory[0] === segment) this.memory.shift();
-  }
-
-  private loadRows(): boolean {
-    let rows: SpoolRow[] = [];
-    if (!this.spoolIo("read", () => (rows = this.spool!.read(this.spoolCursor, 4)))) return false;
-    for (const row of rows) {
-      this.spoolCursor = row.id;
-      if (this.loadedRows.has(row.id)) continue;
-      this.loadedRows.set(row.id, { remaining: row.points.length, count: row.points.length, bytes: row.bytes });
-      this.loadedRowPoints += row.points.length;
-      this.staging.push({ points: row.points, origins: row.origins, sizes: row.sizes, pos: 0, row: row.id, ord: row.ord });
-      this.memPoints += row.points.length;
-      this.memBytes += row.bytes;
-    }
-    return rows.length > 0;
-  }
-
-  private releaseRowPoint(rowId: number): void {
-    const row = this.loadedRows.get(rowId);
-    if (!row) return;
-    if (--row.remaining === 0) this.deleteRow(rowId, row.count, row.bytes);
-  }
-
-  /** Deletes a fully acknowledged row; if the disk refuses, it stays loaded (never replayed or dropped here) and is retried. */
-  private deleteRow(id: number, count: number, bytes: number): void {
-    if (this.spoolIo("delete", () => this.spool!.delete(id, count, bytes))) {
-      this.loadedRows.delete(id);
-      this.loadedRowPoints -= count;
-    } else {
-      this.undeleted.push({ id, count, bytes });
-    }
-  }
-
-  private retryDeletes(): void {
-    if (this.undeleted.length === 0 || !this.spoolUsable()) return;
-    for (const row of this.undeleted.splice(0)) this.deleteRow(row.id, row.count, row.bytes);
-  }
-
-  /** Points recovered from an earlier run count as received by origin 0 ("spool"). */
-  private recover(points: number): void {
+  /** Points of an earlier run count as received by origin 0 ("spool"); they are read back when their turn comes. */
+  private recover(spool: Spool): void {
+    for (const record of spool.recovered) this.chunks.push(recoveredChunk(this.nextChunkSeq++, record));
+    const points = spool.points;
+    if (points === 0) return;
+    this.live += points;
     this.count(0, points, "received");
     this.count(0, points, "pending");
-    this.log.info(`replaying ${points} points (${this.spool!.bytes} bytes) spooled by an earlier run`);
+    this.log.info(`replaying ${points} points (${spool.bytes} bytes) spooled by an earlier run`);
   }
 
-  private spoolHasRoom(): boolean {
-    return this.spool !== undefined && this.spoolUsable() && this.spool.bytes < this.options.spool_max_bytes;
+  /** Reads an evicted chunk back; a corrupt record is dropped and counted. False: stop taking for now. */
+  private reload(chunk: Chunk): boolean {
+    const outcome = this.spooler!.reload(chunk);
+    if (outcome === "retry") return false;
+    if (outcome === "corrupt") {
+      this.dropEvicted(chunk, "spool record corrupt");
+      return true;
+    }
+    this.memPoints += chunk.count - chunk.done;
+    this.memBytes += chunk.waitingBytes();
+    return true;
   }
 
-  private spillIfDue(): void {
-    if (!this.spool) return;
-    this.retryDeletes();
-    // Rows that waited while the spool was failing can be read again.
-    if (this.waiters.size > 0 && this.hasWaiting()) this.wake();
-    if (this.options.durability === "always") {
-      this.persistMemory();
-    } else if (!this.uplinkUp) {
-      this.spillStaging();
-      this.spillMemory();
-    } else if (this.memPoints >= this.highPoints || this.memBytes >= this.highBytes) {
-      this.spillOldest();
+  private markDone(chunk: Chunk, from: number, to: number, taken = true): void {
+    chunk.state!.fill(DONE, from, to);
+    if (taken) chunk.taken -= to - from;
+    chunk.done += to - from;
+    this.live -= to - from;
+    this.memPoints -= to - from;
+  }
+
+  /** Records a chunk's new done prefix on disk; lets finished chunks at the front go. */
+  private settle(chunk: Chunk): void {
+    if (chunk.advancePrefix()) this.spooler?.markDone(chunk);
+    if (!chunk.finished) return;
+    chunk.release();
+    let gone = 0;
+    while (gone < this.chunks.length && this.chunks[gone].finished) gone++;
+    // In steps, so a long queue is not shifted for every chunk.
+    if (gone >= 64 || gone === this.chunks.length) {
+      this.chunks.splice(0, gone);
+      this.cursor = Math.max(0, this.cursor - gone);
     }
   }
 
-  /** Spills memory from the oldest until below half the high-water mark. */
-  private spillOldest(): void {
-    this.spillMemory(this.highPoints / 2);
-  }
-
-  /**
-   * `durability: always`: writes memory segments to the spool and keeps them in memory, moved to
-   * the end of staging as loaded rows, so taking them reads nothing back from disk.
-   * The queue's state changes only once the transaction has committed: a failed write (a full
-   * disk) leaves every point where it was.
-   */
-  private persistMemory(): void {
-    if (!this.spool || this.memory.length === 0 || this.hasUnloadedRows()) {
-      // Rows not yet loaded are older than memory: memory must queue behind them on disk.
-      this.spillMemory();
-      return;
-    }
-    const written: { segment: Segment; bytes: number }[] = [];
-    const dropped: number[][] = [];
-    const ok = this.spoolIo("write", () =>
-      this.spool!.transaction(() => {
-        for (const segment of this.memory) {
-          if (!this.ensureSpoolRoom(dropped)) break;
-          const points = segment.pos === 0 ? segment.points : segment.points.slice(segment.pos);
-          const sizes = segment.pos === 0 ? segment.sizes : segment.sizes.slice(segment.pos);
-          const origins = segment.pos === 0 ? segment.origins : segment.origins.slice(segment.pos);
-          const bytes = sum(sizes);
-          const ord = ordinalAt(segment, segment.pos);
-          const id = this.spool!.append(points, origins, sizes, bytes, ord);
-          written.push({ segment: { points, origins, sizes, pos: 0, row: id, ord }, bytes });
-        }
-      }),
-    );
-    if (!ok) return;
-    this.countSpoolDrops(dropped);
-    for (const { segment, bytes } of written) {
-      this.memory.shift();
-      this.spoolCursor = segment.row;
-      this.loadedRows.set(segment.row, { remaining: segment.points.length, count: segment.points.length, bytes });
-      this.loadedRowPoints += segment.points.length;
-      this.staging.push(segment);
-    }
-  }
-
-  /** Writes memory segments (oldest first) to the spool, as rows after everything spooled. */
-  private spillMemory(downToPoints = 0): void {
-    if (!this.spool || this.memory.length === 0) return;
-    const written: { points: number; bytes: number }[] = [];
-    const dropped: number[][] = [];
-    const ok = this.spoolIo("write", () =>
-      this.spool!.transaction(() => {
-        let index = 0;
-        let pos = this.memory[0].pos;
-        let left = this.memPoints;
-        while (index < this.memory.length && left > downToPoints) {
-          if (!this.ensureSpoolRoom(dropped)) return;
-          const segment = this.memory[index];
-          const end = Math.min(segment.points.length, pos + SPOOL_ROW_POINTS);
-          const points = segment.points.slice(pos, end);
-          const sizes = segment.sizes.slice(pos, end);
-          const bytes = sum(sizes);
-          this.spool!.append(points, segment.origins.slice(pos, end), sizes, bytes, ordinalAt(segment, pos));
-          written.push({ points: points.length, bytes });
-          left -= points.length;
-          pos = end;
-          if (pos === segment.points.length && ++index < this.memory.length) pos = this.memory[index].pos;
-        }
-      }),
-    );
-    if (ok) {
-      this.countSpoolDrops(dropped);
-      // The same walk again, now that the rows are on disk.
-      for (const { points, bytes } of written) {
-        const segment = this.memory[0];
-        segment.pos += points;
-        if (segment.pos === segment.points.length) this.memory.shift();
-        this.memPoints -= points;
-        this.memBytes -= bytes;
-      }
+  /** Memory past the high-water mark: write everything behind, then drop the memory copy of the newest written chunks. */
+  private relieveMemory(): void {
+    if (!this.spooler) return;
+    this.spooler.writeBehind(this.chunks, true);
+    for (let index = this.chunks.length - 1; index > this.cursor; index--) {
+      if (this.memPoints <= this.highPoints / 2 && this.memBytes <= this.highBytes / 2) break;
+      const chunk = this.chunks[index];
+      if (!chunk.loaded || !chunk.record || chunk.taken > 0 || chunk.done !== chunk.prefix || chunk.finished) continue;
+      this.memPoints -= chunk.count - chunk.done;
+      this.memBytes -= chunk.waitingBytes();
+      chunk.evict();
     }
     this.wakeDrained();
   }
 
-  /** Memory-only staging (given back after a disconnect) goes ahead of every spooled row. */
-  private spillStaging(): void {
-    if (!this.spool) return;
-    const memoryOnly = this.staging.filter((segment) => (segment.rows ? segment.rows.includes(0) : segment.row === 0));
-    if (memoryOnly.length === 0) return;
-    const written: { segment: Segment; keep: number[]; id: number; count: number; bytes: number }[] = [];
-    const ok = this.spoolIo("write", () =>
-      this.spool!.transaction(() => {
-        for (const segment of memoryOnly.reverse()) {
-          const keep: number[] = [];
-          for (let i = segment.pos; i < segment.points.length; i++) {
-            if ((segment.rows ? segment.rows[i] : segment.row) === 0) keep.push(i);
-          }
-          if (keep.length === 0) continue;
-          const points = keep.map((i) => segment.points[i]);
-          const sizes = keep.map((i) => segment.sizes[i]);
-          const bytes = sum(sizes);
-          const id = this.spool!.prepend(
-            points,
-            keep.map((i) => segment.origins[i]),
-            sizes,
-            bytes,
-            ordinalAt(segment, keep[0]),
-          );
-          written.push({ segment, keep, id, count: points.length, bytes });
-        }
-      }),
-    );
-    if (!ok) return;
-    for (const { segment, keep, id, count, bytes } of written) {
-      this.loadedRows.set(id, { remaining: count, count, bytes });
-      this.loadedRowPoints += count;
-      const rows = segment.rows ?? new Array<number>(segment.points.length).fill(segment.row);
-      for (const i of keep) rows[i] = id;
-      segment.rows = rows;
-    }
-  }
-
-  /**
-   * Applies when_full to the spool (inside a spool transaction). False when nothing more can be
-   * written. The origins of the points it deletes go to `dropped`, counted once the transaction commits.
-   */
-  private ensureSpoolRoom(dropped: number[][]): boolean {
-    if (this.spoolHasRoom()) return true;
-    if (this.options.when_full !== "drop_oldest" || !this.spoolUsable()) return false;
-    while (!this.spoolHasRoom()) {
-      const oldest = this.spool!.oldestRow();
-      if (!oldest || this.loadedRows.has(oldest.id)) return false;
-      const [row] = this.spool!.read(oldest.id - 1, 1);
-      this.spool!.delete(oldest.id, oldest.count, oldest.bytes);
-      dropped.push(row.origins);
-    }
-    return true;
-  }
-
-  private countSpoolDrops(dropped: number[][]): void {
-    for (const origins of dropped) {
-      for (const origin of origins) this.drop(origin, 1, "spool full (when_full: drop_oldest)", true);
-      this.log.warn(`spool full: dropped the oldest ${origins.length} points`);
-    }
-  }
-
-  /** Memory is full: spill, or apply when_full. False means the incoming points must be dropped. */
+  /** Memory is full: evict, or apply when_full. False means the incoming points must be dropped. */
   private makeRoom(n: number, bytes: number): boolean {
     const fits = () => this.memPoints + n <= this.options.memory_max_points && this.memBytes + bytes <= this.options.memory_max_bytes;
-    if (this.spool && this.options.durability !== "memory") {
-      this.spillMemory();
-      if (fits()) return true;
-    }
+    this.relieveMemory();
+    if (fits()) return true;
     switch (this.options.when_full) {
       case "drop_newest":
         return false;
@@ -554,25 +399,48 @@ export class SourceQueue implements BatchSource {
         // Producers were told to pause; what arrives anyway is held up to a grace, then dropped.
         return this.memPoints + n <= this.options.memory_max_points * BLOCK_GRACE;
       case "drop_oldest":
-        while (!fits() && this.memory.length > 0) this.dropOldestMemory();
-        return fits() || this.memory.length === 0;
+        while (!fits() && this.dropOldest()) this.relieveMemory();
+        return fits();
     }
   }
 
-  private dropOldestMemory(): void {
-    const segment = this.memory[0];
-    const end = Math.min(segment.points.length, segment.pos + 1000);
-    for (let i = segment.pos; i < end; i++) {
-      this.drop(segment.origins[i], 1, "queue full (when_full: drop_oldest)", true);
-      this.memPoints--;
-      this.memBytes -= segment.sizes[i];
+  /**
+   * Drops the oldest waiting points (never those in flight): a chunk only on disk at once (which
+   * frees spool space for memory to go to), else up to a thousand points from memory.
+   */
+  private dropOldest(): boolean {
+    const reason = this.spooler ? "spool full (when_full: drop_oldest)" : "queue full (when_full: drop_oldest)";
+    for (let index = this.cursor; index < this.chunks.length; index++) {
+      const chunk = this.chunks[index];
+      if (chunk.done + chunk.taken === chunk.count) continue;
+      if (!chunk.loaded) {
+        this.dropEvicted(chunk, reason);
+        this.log.warn(`spool full: dropped the oldest ${chunk.count - chunk.prefix} points`);
+        return true;
+      }
+      let dropped = 0;
+      for (let i = chunk.next; i < chunk.count && dropped < 1000; i++) {
+        if (chunk.state![i] !== WAITING) continue;
+        this.drop(chunk.origins![i], 1, "queue full (when_full: drop_oldest)", true);
+        this.memBytes -= chunk.sizes![i];
+        this.markDone(chunk, i, i + 1, false);
+        dropped++;
+      }
+      this.settle(chunk);
+      return true;
     }
-    segment.pos = end;
-    if (segment.pos === segment.points.length) this.memory.shift();
+    return false;
   }
 
-  private dropIncoming(origin: number, n: number): void {
-    this.drop(origin, n, `queue full (when_full: ${this.options.when_full})`, false);
+  /** Drops every waiting point of a chunk that is only on disk (its origins are kept as runs). */
+  private dropEvicted(chunk: Chunk, reason: string): void {
+    const runs = chunk.originRuns ?? [];
+    for (let r = 0; r < runs.length; r += 2) this.drop(runs[r], runs[r + 1], reason, true);
+    const n = chunk.count - chunk.done;
+    this.live -= n;
+    chunk.done = chunk.prefix = chunk.count;
+    this.spooler?.markDone(chunk);
+    this.settle(chunk);
   }
 
   /** Counts a drop; `wasPending` when the points had been counted as pending. */

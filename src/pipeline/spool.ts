@@ -1,26 +1,44 @@
 /**
- * The durable part of a source's queue: rows of points in SQLite (WAL), oldest first. A row is
- * deleted only when every point in it has been acknowledged, so a SIGKILL at any moment loses
- * nothing that reached the disk (and may resend some: duplicates over loss).
+ * The durable part of a source's queue: an append-only log of segment files, each a sequence of
+ * CRC-checked records (spool-record.ts). The queue appends records (write-behind), marks points of
+ * a record done in place as they are acknowledged, and a segment whose records are all done is
+ * deleted: disk space comes back by unlinking files, which a full disk never refuses, and nothing
+ * grows back (no WAL, no compaction).
+ *
+ * Records are never rewritten and a new run never appends to an old segment, so a torn tail (a
+ * crash or power cut in the middle of a write) is only ever at the end of a segment: it is found,
+ * counted, logged and cut off at the next start.
  */
-import { existsSync, mkdirSync, renameSync } from "node:fs";
-import { dirname } from "node:path";
-import type BetterSqlite3 from "better-sqlite3";
-import Database from "better-sqlite3";
+import {
+  closeSync,
+  fdatasync,
+  fdatasyncSync,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readSync,
+  unlinkSync,
+  writeSync,
+  writevSync,
+} from "node:fs";
+import { join } from "node:path";
 import type { Logger } from "../log.js";
 import type { QueuedPoint } from "./batch-source.js";
-import { parseSpoolJson, spoolJson } from "./point-json.js";
-
-export interface SpoolRow {
-  id: number;
-  points: QueuedPoint[];
-  /** Adapter index per point, valid only for rows written by this run (else all 0 = "spool"). */
-  origins: number[];
-  sizes: number[];
-  bytes: number;
-  /** The queue ordinal of the first point; rows of earlier runs sort before everything of this one. */
-  ord: number;
-}
+import { DEFAULT_DISK_RESERVE, type DiskReserve, freeAbove } from "./disk-reserve.js";
+import { migrateSqliteSpool } from "./spool-migrate.js";
+import {
+  CorruptRecordError,
+  DONE_OFFSET,
+  decodeBody,
+  doneField,
+  encodeRecord,
+  HEADER_BYTES,
+  type RecordBody,
+  readHeader,
+} from "./spool-record.js";
 
 export interface SpoolIdentity {
   /** Monotonic stamps are comparable only within one boot. */
@@ -33,230 +51,309 @@ export interface SpoolIdentity {
 }
 
 export interface SpoolOptions {
-  /**
-   * Sync every commit to the device (`durability: always` promises points survive a power cut).
-   * Without it a commit survives a SIGKILL, and a power cut can lose what was written since the
-   * WAL was last synced (at a checkpoint).
-   */
-  syncEveryCommit?: boolean;
+  /** A new segment file is started past this size (default 8 MiB). */
+  segmentBytes?: number;
+  /** A wave-1 SQLite spool to replay once: its rows are copied into the log, then it is deleted. */
+  legacyDb?: string;
+  /** The limits from the start (the queue sets them too): the migration keeps to them. */
+  limits?: SpoolLimits;
 }
 
-/** SQLite's result codes for a file that is not a readable database: only these move a spool aside. */
-const CORRUPT = /^SQLITE_(CORRUPT|NOTADB)/;
+/** Set by the queue from its options (`spool_max_bytes`, `disk_reserve`, `durability`). */
+export interface SpoolLimits {
+  /** Appends stop at this many bytes of segment files. */
+  maxBytes: number;
+  /** Free space the spool never writes into, on its filesystem. */
+  reserve: DiskReserve;
+  /**
+   * `durability: always`: the queue syncs appends with syncAsync() before it sends their points;
+   * the spool syncs what it must on its own (a sealed segment, a new segment's folder entry).
+   */
+  syncEveryWrite: boolean;
+}
 
-/** Bumped whenever the row encoding changes: an older spool is moved aside, never misread. */
-const SPOOL_FORMAT = 1;
+interface Segment {
+  seq: number;
+  path: string;
+  fd: number;
+  size: number;
+  /** Records not yet all done. */
+  live: number;
+  active: boolean;
+}
 
-type Row = {
-  id: number;
-  boot: string;
-  run: string;
-  mono: number;
-  wall: number;
-  ord: number;
+/** Where a record is; `done` is what its header says on disk. */
+export interface SpoolRecord {
+  segment: Segment;
+  offset: number;
   count: number;
-  bytes: number;
-  points: string;
-  origins: string;
-  sizes: string;
-};
+  done: number;
+}
 
-class SpoolFormatError extends Error {}
+export interface RecordInput {
+  points: readonly QueuedPoint[];
+  origins: readonly number[];
+  sizes: readonly number[];
+  done: number;
+}
+
+export type NoRoom = "spool_max_bytes" | "disk reserve";
+
+const SEGMENT_BYTES = 8 * 1024 * 1024;
+
+function syncFolder(dir: string): void {
+  const fd = openSync(dir, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+const segmentName = (seq: number) => `${String(seq).padStart(12, "0")}.seg`;
 
 export class Spool {
-  private db!: BetterSqlite3.Database;
-  private insert!: BetterSqlite3.Statement;
-  private insertAt!: BetterSqlite3.Statement;
-  private select!: BetterSqlite3.Statement;
-  private remove!: BetterSqlite3.Statement;
-  private oldest!: BetterSqlite3.Statement;
-  private minId!: BetterSqlite3.Statement;
+  /** Records left by earlier runs with points not done, oldest first. */
+  readonly recovered: SpoolRecord[] = [];
+  /** Torn or corrupt tails cut off at open. */
+  tornTails = 0;
+  private readonly segments = new Map<number, Segment>();
+  private active: Segment | undefined;
+  private nextSeq = 1;
   private _bytes = 0;
   private _points = 0;
+  limits: SpoolLimits = { maxBytes: Number.POSITIVE_INFINITY, reserve: DEFAULT_DISK_RESERVE, syncEveryWrite: false };
 
   constructor(
-    readonly path: string,
+    readonly dir: string,
     private readonly identity: SpoolIdentity,
     private readonly log: Logger,
     private readonly options: SpoolOptions = {},
   ) {
-    this.open();
+    mkdirSync(dir, { recursive: true });
+    if (options.limits) this.limits = options.limits;
+    this.scan();
+    if (options.legacyDb) migrateSqliteSpool(options.legacyDb, (records) => this.appendUnchecked(records), log);
   }
 
+  /** Bytes of segment files. */
   get bytes(): number {
     return this._bytes;
   }
+  /** Points in records not yet done. */
   get points(): number {
     return this._points;
   }
 
-  private open(): void {
-    mkdirSync(dirname(this.path), { recursive: true });
+  /** Why `bytes` more cannot be appended now, or undefined when they can. */
+  noRoom(bytes: number): NoRoom | undefined {
+    if (this._bytes + bytes > this.limits.maxBytes) return "spool_max_bytes";
+    if (freeAbove(this.dir, this.limits.reserve) < bytes) return "disk reserve";
+    return undefined;
+  }
+
+  /**
+   * Appends as many records as fit (spool_max_bytes, the disk reserve), in order, in one write;
+   * returns where they went (a prefix of `inputs`). Throws on an I/O error, after cutting off what
+   * it may have half-written, so the segment stays clean.
+   */
+  append(inputs: readonly RecordInput[]): SpoolRecord[] {
+    const meta = { b: this.identity.bootId, r: this.identity.runId, m: this.identity.monoNow(), w: this.identity.wallNow() };
+    const buffers: Buffer[] = [];
+    let total = 0;
+    for (const input of inputs) {
+      const buffer = encodeRecord(meta, input.points, input.origins, input.sizes, input.done);
+      if (this.noRoom(total + buffer.length)) break;
+      buffers.push(buffer);
+      total += buffer.length;
+    }
+    return this.write(buffers, inputs);
+  }
+
+  /** Migration: records written as they are (within the limits), replayed like those of an earlier run. */
+  private appendUnchecked(records: Buffer[]): void {
+    let total = 0;
+    for (const record of records) total += record.length;
+    // The reserve holds for the copy too; the database stays for a later start.
+    const full = this.noRoom(total);
+    if (full) throw Object.assign(new Error(`no room to copy it (${full})`), { code: "ENOSPC" });
+    this.recovered.push(...this.write(records, []));
+    this.sync();
+  }
+
+  private write(buffers: Buffer[], inputs: readonly RecordInput[]): SpoolRecord[] {
+    if (buffers.length === 0) return [];
+    let total = 0;
+    for (const buffer of buffers) total += buffer.length;
+    const segment = this.segmentFor(total);
     try {
-      this.openDatabase();
+      const written = writevSync(segment.fd, buffers, segment.size);
+      if (written !== total) throw Object.assign(new Error(`short write (${written} of ${total} bytes)`), { code: "EIO" });
     } catch (error) {
-      // A spool that cannot be opened for another reason (a read-only or full disk, permissions)
-      // still holds points: leave it where it is for the next start, and let the caller go on without.
-      if (!(error instanceof SpoolFormatError) && !CORRUPT.test(String((error as { code?: unknown }).code))) {
-        try {
-          this.db?.close();
-        } catch {}
-        throw error;
-      }
-      // A corrupt spool must never become a crash loop: keep the file for forensics, start empty.
-      const aside = `${this.path}.corrupt-${new Date().toISOString().replace(/[:.]/g, "-")}`;
-      this.log.error(
-        `spool ${this.path} is unreadable (${(error as Error).message}); moved aside to ${aside}, starting with an empty spool`,
-      );
       try {
-        this.db?.close();
-      } catch {}
-      for (const suffix of ["", "-wal", "-shm"]) {
-        if (existsSync(this.path + suffix)) renameSync(this.path + suffix, aside + suffix);
+        ftruncateSync(segment.fd, segment.size);
+      } catch {
+        this.seal(segment); // cannot cut the tail off: never append after it (the next start will)
       }
-      this.openDatabase();
-    }
-  }
-
-  private openDatabase(): void {
-    this.db = new Database(this.path);
-    this.db.pragma("journal_mode = WAL");
-    // NORMAL in WAL mode survives a process crash (SIGKILL); only a power cut can lose the last
-    // commits. FULL syncs the WAL at every commit, so a power cut loses nothing committed.
-    this.db.pragma(`synchronous = ${this.options.syncEveryCommit ? "FULL" : "NORMAL"}`);
-    this.db.pragma("wal_autocheckpoint = 16384");
-    // A checkpoint reuses the WAL but leaves the file at its largest; after a long outage that
-    // could hold hundreds of MB of an SD card for good. Truncate it back to 64 MiB after each.
-    this.db.pragma("journal_size_limit = 67108864");
-    this.db.exec(
-      "CREATE TABLE IF NOT EXISTS rows (id INTEGER PRIMARY KEY AUTOINCREMENT, boot TEXT NOT NULL, run TEXT NOT NULL, mono REAL NOT NULL, wall REAL NOT NULL, ord REAL NOT NULL, count INTEGER NOT NULL, bytes INTEGER NOT NULL, points TEXT NOT NULL, origins TEXT NOT NULL, sizes TEXT NOT NULL)",
-    );
-    const version = this.db.pragma("user_version", { simple: true }) as number;
-    if (version === 0) this.db.pragma(`user_version = ${SPOOL_FORMAT}`);
-    else if (version !== SPOOL_FORMAT) throw new SpoolFormatError(`spool format ${version}, this version reads format ${SPOOL_FORMAT}`);
-    const check = this.db.pragma("quick_check", { simple: true });
-    if (check !== "ok") throw new SpoolFormatError(`integrity check failed: ${check}`);
-    // Row id 0 means "memory only" to the queue; earlier versions could prepend a row with id 0,
-    // which was then never deleted (replayed at every start). Shift rows <= 0 down by one, in order.
-    if (this.db.prepare("SELECT 1 FROM rows WHERE id = 0").get()) {
-      this.db.transaction(() => {
-        this.db.exec(`UPDATE rows SET id = id - ${2 ** 40} WHERE id <= 0`);
-        this.db.exec(`UPDATE rows SET id = id + ${2 ** 40 - 1} WHERE id <= ${-(2 ** 40)}`);
-      })();
-    }
-    const totals = this.db.prepare("SELECT COALESCE(SUM(bytes),0) AS bytes, COALESCE(SUM(count),0) AS points FROM rows").get() as {
-      bytes: number;
-      points: number;
-    };
-    this._bytes = totals.bytes;
-    this._points = totals.points;
-    this.insert = this.db.prepare(
-      "INSERT INTO rows (boot, run, mono, wall, ord, count, bytes, points, origins, sizes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    );
-    this.insertAt = this.db.prepare(
-      "INSERT INTO rows (id, boot, run, mono, wall, ord, count, bytes, points, origins, sizes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    );
-    this.select = this.db.prepare("SELECT * FROM rows WHERE id > ? ORDER BY id LIMIT ?");
-    this.remove = this.db.prepare("DELETE FROM rows WHERE id = ?");
-    this.oldest = this.db.prepare("SELECT id, count, bytes FROM rows ORDER BY id LIMIT 1");
-    this.minId = this.db.prepare("SELECT MIN(id) AS id FROM rows");
-  }
-
-  /** Appends points after every row; returns the row id. */
-  append(points: QueuedPoint[], origins: number[], sizes: number[], bytes: number, ord: number): number {
-    const info = this.insert.run(...this.encode(points, origins, sizes, bytes, ord));
-    this._bytes += bytes;
-    this._points += points.length;
-    return Number(info.lastInsertRowid);
-  }
-
-  /** Writes points ahead of every row (points given back that are older than what is spooled). */
-  prepend(points: QueuedPoint[], origins: number[], sizes: number[], bytes: number, ord: number): number {
-    const min = (this.minId.get() as { id: number | null }).id;
-    // Never 0: the queue reads row 0 as "memory only" and would never delete the row.
-    const id = min === null || min === 1 ? -1 : min - 1;
-    this.insertAt.run(id, ...this.encode(points, origins, sizes, bytes, ord));
-    this._bytes += bytes;
-    this._points += points.length;
-    return id;
-  }
-
-  /** Up to `limit` rows with id greater than `afterId`, oldest first. */
-  read(afterId: number, limit: number): SpoolRow[] {
-    return (this.select.all(afterId, limit) as Row[]).map((row) => this.decode(row));
-  }
-
-  delete(id: number, count: number, bytes: number): void {
-    if (this.options.syncEveryCommit) {
-      // A delete lost to a power cut only replays acknowledged points (a duplicate, never a loss),
-      // so it need not wait for the device; the next synced commit covers it (the WAL is in order).
-      this.db.pragma("synchronous = NORMAL");
-      try {
-        this.remove.run(id);
-      } finally {
-        this.db.pragma("synchronous = FULL");
-      }
-    } else {
-      this.remove.run(id);
-    }
-    this._bytes -= bytes;
-    this._points -= count;
-  }
-
-  oldestRow(): { id: number; count: number; bytes: number } | undefined {
-    return this.oldest.get() as { id: number; count: number; bytes: number } | undefined;
-  }
-
-  /** Runs several writes as one transaction (one fsync on the WAL); on failure, nothing of it counts. */
-  transaction<T>(work: () => T): T {
-    const bytes = this._bytes;
-    const points = this._points;
-    try {
-      return this.db.transaction(work)();
-    } catch (error) {
-      this._bytes = bytes;
-      this._points = points;
       throw error;
     }
+    const records: SpoolRecord[] = [];
+    let offset = segment.size;
+    for (let i = 0; i < buffers.length; i++) {
+      const header = readHeader(buffers[i])!;
+      records.push({ segment, offset, count: header.count, done: inputs[i]?.done ?? header.done });
+      this._points += header.count - header.done;
+      offset += buffers[i].length;
+      segment.live++;
+    }
+    segment.size += total;
+    this._bytes += total;
+    return records;
   }
 
-  close(): void {
-    try {
-      this.db.close();
-    } catch {}
+  /** Records that `done` leading points of the record are acknowledged or dropped (in place, no new space). */
+  markDone(record: SpoolRecord, done: number): void {
+    if (done <= record.done) return;
+    const { segment } = record;
+    if (segment.fd >= 0) writeSync(segment.fd, doneField(done), 0, 8, record.offset + DONE_OFFSET);
+    this._points -= done - record.done;
+    record.done = done;
+    if (done === record.count && --segment.live === 0 && !segment.active) this.remove(segment);
   }
 
-  private encode(points: QueuedPoint[], origins: number[], sizes: number[], bytes: number, ord: number) {
-    const { bootId, runId } = this.identity;
-    return [
-      bootId,
-      runId,
-      this.identity.monoNow(),
-      this.identity.wallNow(),
-      ord,
-      points.length,
-      bytes,
-      spoolJson(points),
-      JSON.stringify(origins),
-      JSON.stringify(sizes),
-    ] as const;
-  }
-
-  private decode(row: Row): SpoolRow {
-    const points = parseSpoolJson(row.points);
-    if (row.boot !== this.identity.bootId) {
+  /** Reads a record back (points given monotonic stamps of another boot are mapped to wall time). */
+  load(record: SpoolRecord): RecordBody {
+    const header = Buffer.allocUnsafe(HEADER_BYTES);
+    readSync(record.segment.fd, header, 0, HEADER_BYTES, record.offset);
+    const parsed = readHeader(header);
+    if (!parsed) throw new CorruptRecordError("record header unreadable");
+    const body = Buffer.allocUnsafe(parsed.bodyLength);
+    readSync(record.segment.fd, body, 0, parsed.bodyLength, record.offset + HEADER_BYTES);
+    const decoded = decodeBody(parsed, body);
+    const { meta } = decoded;
+    if (meta.b !== this.identity.bootId) {
       // Monotonic stamps from another boot mean nothing now: use the wall clock of that boot, and say so.
-      for (const point of points) {
+      for (const point of decoded.points) {
         if (!point.mono) continue;
-        point.timestamp = Math.round(row.wall - (row.mono - point.timestamp));
+        point.timestamp = Math.round(meta.w - (meta.m - point.timestamp));
         point.mono = undefined;
         point.tags = { ...point.tags, clock: "unsynced" };
       }
     }
-    const thisRun = row.run === this.identity.runId;
-    const origins = thisRun ? (JSON.parse(row.origins) as number[]) : new Array<number>(row.count).fill(0);
-    // Rows of earlier runs are older than anything enqueued now, and ordered among themselves by id.
-    const ord = thisRun ? row.ord : -(2 ** 50) + row.id * 100_000;
-    return { id: row.id, points, origins, sizes: JSON.parse(row.sizes) as number[], bytes: row.bytes, ord };
+    if (meta.r !== this.identity.runId) decoded.origins = new Array<number>(decoded.points.length).fill(0);
+    return decoded;
+  }
+
+  /** Syncs what was appended to the device. */
+  sync(): void {
+    if (this.active) fdatasyncSync(this.active.fd);
+  }
+
+  /**
+   * The same off the event loop (libuv's thread pool): an fdatasync on an SD card can take tens
+   * of milliseconds, which a UDP socket sharing the thread cannot wait for. Earlier segments were
+   * synced when they were sealed.
+   */
+  syncAsync(done: (error: NodeJS.ErrnoException | null) => void): void {
+    if (!this.active) {
+      done(null);
+      return;
+    }
+    // The segment may be sealed and deleted (all done) while the sync runs: nothing left to sync then.
+    fdatasync(this.active.fd, (error) => done(error?.code === "EBADF" ? null : error));
+  }
+
+  close(): void {
+    // A clean stop leaves no segment whose points are all done.
+    if (this.active) this.seal(this.active);
+    for (const segment of this.segments.values()) {
+      try {
+        closeSync(segment.fd);
+      } catch {}
+      segment.fd = -1;
+    }
+    this.segments.clear();
+    this.active = undefined;
+  }
+
+  private segmentFor(bytes: number): Segment {
+    const limit = this.options.segmentBytes ?? SEGMENT_BYTES;
+    if (this.active && this.active.size > 0 && this.active.size + bytes > limit) this.seal(this.active);
+    if (!this.active) {
+      const seq = this.nextSeq++;
+      const path = join(this.dir, segmentName(seq));
+      const segment: Segment = { seq, path, fd: openSync(path, "wx+"), size: 0, live: 0, active: true };
+      // A power cut must not lose the new file's name either: sync the folder (`always` only).
+      if (this.limits.syncEveryWrite) syncFolder(this.dir);
+      this.segments.set(seq, segment);
+      this.active = segment;
+    }
+    return this.active;
+  }
+
+  private seal(segment: Segment): void {
+    if (this.limits.syncEveryWrite && segment.live > 0) fdatasyncSync(segment.fd);
+    segment.active = false;
+    if (this.active === segment) this.active = undefined;
+    if (segment.live === 0) this.remove(segment);
+  }
+
+  private remove(segment: Segment): void {
+    this.segments.delete(segment.seq);
+    this._bytes -= segment.size;
+    try {
+      closeSync(segment.fd);
+    } catch {}
+    segment.fd = -1;
+    try {
+      unlinkSync(segment.path);
+    } catch (error) {
+      this.log.warn(`spool: cannot delete ${segment.path} (${(error as Error).message}); its points are all done and will not be replayed`);
+    }
+  }
+
+  /** Reads the headers of every segment left by earlier runs; cuts off torn tails. */
+  private scan(): void {
+    const seqs = readdirSync(this.dir)
+      .filter((name) => /^\d{12}\.seg$/.test(name))
+      .map((name) => Number(name.slice(0, 12)))
+      .sort((a, b) => a - b);
+    const header = Buffer.allocUnsafe(HEADER_BYTES);
+    for (const seq of seqs) {
+      this.nextSeq = seq + 1;
+      const path = join(this.dir, segmentName(seq));
+      const fd = openSync(path, "r+");
+      const size = fstatSync(fd).size;
+      const segment: Segment = { seq, path, fd, size, live: 0, active: false };
+      this.segments.set(seq, segment);
+      this._bytes += size;
+      let offset = 0;
+      while (offset < size) {
+        const got = readSync(fd, header, 0, HEADER_BYTES, offset);
+        const parsed = got === HEADER_BYTES ? readHeader(header) : undefined;
+        if (!parsed || offset + HEADER_BYTES + parsed.bodyLength > size) {
+          this.cutTail(segment, offset);
+          break;
+        }
+        if (parsed.done < parsed.count) {
+          this.recovered.push({ segment, offset, count: parsed.count, done: parsed.done });
+          this._points += parsed.count - parsed.done;
+          segment.live++;
+        }
+        offset += HEADER_BYTES + parsed.bodyLength;
+      }
+      if (segment.live === 0) this.remove(segment);
+    }
+  }
+
+  private cutTail(segment: Segment, offset: number): void {
+    this.tornTails++;
+    this.log.warn(
+      `spool: ${segment.path} has a torn or corrupt record at byte ${offset}; skipping its last ${segment.size - offset} bytes (a crash or power cut during a write)`,
+    );
+    try {
+      ftruncateSync(segment.fd, offset);
+      this._bytes -= segment.size - offset;
+      segment.size = offset;
+    } catch {}
   }
 }

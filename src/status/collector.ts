@@ -57,7 +57,7 @@ export interface SourceStatus {
   id: string;
   counts: CountedStatus;
   acknowledged_per_s: number;
-  queue: { memory_points: number; memory_bytes: number; spool_points: number; spool_bytes: number };
+  queue: { memory_points: number; memory_bytes: number; spool_points: number; spool_bytes: number; spool_full?: string };
   uplink?: UplinkStatus;
 }
 

@@ -7,7 +7,12 @@
 export interface HealthInput {
   stopping: boolean;
   adapters: { id: string; state: string; since_s: number; detail?: string; internal?: boolean }[];
-  sources: { id: string; uplink?: { status: string; connected: boolean; since_s: number; last_error?: string } }[];
+  sources: {
+    id: string;
+    uplink?: { status: string; connected: boolean; since_s: number; last_error?: string };
+    /** spool_full: why the source's spool takes no more ("disk reserve", "spool_max_bytes", "write failed"), if it does not. */
+    queue?: { spool_full?: string };
+  }[];
 }
 
 export interface Health {
@@ -28,6 +33,8 @@ export function assessHealth(input: HealthInput, graceS: number): Health {
     );
   }
   for (const source of input.sources) {
+    // Points are at risk at once (when_full applies), whatever the uplink says.
+    if (source.queue?.spool_full) problems.push(`queue ${source.id}: the spool takes no more (${source.queue.spool_full})`);
     const uplink = source.uplink;
     if (!uplink || uplink.connected) continue;
     if (uplink.status !== "auth_failed" && uplink.since_s < graceS) continue;

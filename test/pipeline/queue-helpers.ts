@@ -3,12 +3,12 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach } from "vitest";
+import { afterEach, expect } from "vitest";
 import { BridgeClock, bootId } from "../../src/clock.js";
 import { Pipeline } from "../../src/pipeline/pipeline.js";
 import { SourceQueue } from "../../src/pipeline/queue.js";
 import { type QueueOptions, queueSection } from "../../src/pipeline/queue-options.js";
-import { Spool } from "../../src/pipeline/spool.js";
+import { Spool, type SpoolOptions } from "../../src/pipeline/spool.js";
 import { MemoryLogger } from "../helpers/adapter-harness.js";
 
 export function tempDir(prefix = "plexus-bridge-test-"): string {
@@ -24,14 +24,19 @@ export interface QueueRig {
   spoolPath?: string;
 }
 
-export function makeRig(options: Partial<QueueOptions> = {}, spoolPath?: string, runId = "run-1"): QueueRig {
+export function makeRig(
+  options: Partial<QueueOptions> = {},
+  spoolPath?: string,
+  runId = "run-1",
+  spoolOptions: SpoolOptions = {},
+): QueueRig {
   const clock = new BridgeClock();
   const log = new MemoryLogger();
   const pipeline = new Pipeline(clock, log);
   const parsed = queueSection.parse(options);
   const spool =
     spoolPath && parsed.durability !== "memory"
-      ? new Spool(spoolPath, { bootId: bootId(), runId, monoNow: () => clock.monotonicMs(), wallNow: () => Date.now() }, log)
+      ? new Spool(spoolPath, { bootId: bootId(), runId, monoNow: () => clock.monotonicMs(), wallNow: () => Date.now() }, log, spoolOptions)
       : undefined;
   const origin = pipeline.addAdapter({ id: "a1", sourceId: "src", prefix: "a1.", stream: "always" });
   const queue = new SourceQueue("src", parsed, pipeline.countersFor("src"), log, spool);
@@ -65,4 +70,13 @@ export function rigsClosedAfterEach(): (...args: Parameters<typeof makeRig>) => 
     rigs.push(r);
     return r;
   };
+}
+
+/** Checks received = invalid + dropped + acknowledged + pending for every source and adapter; returns source "src". */
+export function balanced(r: QueueRig) {
+  const stats = r.pipeline.stats();
+  for (const counters of [...Object.values(stats.sources), ...Object.values(stats.adapters)]) {
+    expect(counters.received).toBe(counters.invalid + counters.dropped + counters.acknowledged + counters.pending);
+  }
+  return stats.sources.src;
 }

@@ -1,5 +1,8 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { WRITE_BEHIND_MS } from "../../src/pipeline/queue.js";
+import { Spool } from "../../src/pipeline/spool.js";
+import { MemoryLogger } from "../helpers/adapter-harness.js";
 import { drainAll, makeRig, type QueueRig, rigsClosedAfterEach, seqPoints, tempDir } from "./queue-helpers.js";
 
 const rig = rigsClosedAfterEach();
@@ -37,6 +40,15 @@ describe("SourceQueue (memory)", () => {
     expect(late).toBe(0);
     await Promise.resolve();
     expect(late).toBe(1);
+  });
+
+  it("takes points added to a chunk it had already emptied", () => {
+    const r = rig();
+    r.pipeline.ingest(r.origin, seqPoints(0, 10));
+    r.queue.ack(r.queue.take(100, 1e9)!);
+    r.pipeline.ingest(r.origin, seqPoints(10, 5));
+    expect(drainAll(r.queue)).toEqual([10, 11, 12, 13, 14]);
+    identity(r);
   });
 
   it("respects the byte limit of a batch but always makes progress", () => {
@@ -180,25 +192,44 @@ describe("SourceQueue (memory)", () => {
 });
 
 describe("SourceQueue (spool)", () => {
-  it("spills to the spool while the uplink is down and replays in order", async () => {
-    const dir = tempDir();
-    const r = rig({ durability: "spill" }, join(dir, "src.db"));
-    r.queue.setUplinkUp(false);
-    r.pipeline.ingest(r.origin, seqPoints(0, 5000));
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    expect(r.queue.inMemory).toBe(0);
+  it("writes every point behind within the write-behind interval, uplink up or down, and delivers in order", async () => {
+    const dir = join(tempDir(), "spool");
+    const r = rig({ durability: "spill" }, dir);
     r.queue.setUplinkUp(true);
+    r.pipeline.ingest(r.origin, seqPoints(0, 5000));
+    await new Promise((resolve) => setTimeout(resolve, 4 * WRITE_BEHIND_MS));
+    // Another reader of the same files (as the next start after a SIGKILL would be) finds them all.
+    const reader = new Spool(dir, { bootId: "b", runId: "reader", monoNow: () => 0, wallNow: () => 0 }, new MemoryLogger());
+    expect(reader.points).toBe(5000);
+    reader.close();
     r.pipeline.ingest(r.origin, seqPoints(5000, 100));
     expect(drainAll(r.queue, 777)).toEqual(Array.from({ length: 5100 }, (_, i) => i));
     identity(r);
   });
 
-  it("durability always puts every batch on disk before it is taken; a new run replays unacknowledged ones", () => {
+  it("durability always hands out points only once they are synced to the device (the sync runs off the event loop)", async () => {
+    const r = rig({ durability: "always" }, join(tempDir(), "spool"));
+    r.pipeline.ingest(r.origin, seqPoints(0, 100));
+    expect(r.queue.take(1000, 1e9)).toBeUndefined();
+    let woke = false;
+    r.queue.onAvailable(() => {
+      woke = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(woke).toBe(false);
+    await r.queue.settled();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(woke).toBe(true);
+    expect(drainAll(r.queue)).toEqual(seqPoints(0, 100).map((p) => p.value));
+  });
+
+  it("durability always puts every batch on disk before it is taken; a new run replays unacknowledged ones", async () => {
     const dir = tempDir();
     const path = join(dir, "src.db");
     const first = makeRig({ durability: "always" }, path, "run-a");
     first.queue.setUplinkUp(true);
     first.pipeline.ingest(first.origin, seqPoints(0, 3000));
+    await first.queue.settled();
     const taken = first.queue.take(1000, 1e9)!;
     first.queue.ack(taken);
     first.queue.take(1000, 1e9); // in flight when the process "dies": never acknowledged
@@ -206,24 +237,25 @@ describe("SourceQueue (spool)", () => {
     const second = rig({ durability: "always" }, path, "run-b");
     second.queue.setUplinkUp(true);
     const values = drainAll(second.queue);
-    // Rows are deleted when wholly acknowledged: the acknowledged part of a row comes again
-    // (duplicates over loss), and nothing unacknowledged is missing.
-    const first_ = values[0];
-    expect(first_).toBeLessThanOrEqual(1000);
-    expect(values).toEqual(Array.from({ length: 3000 - first_ }, (_, i) => first_ + i));
+    // Acknowledged points were marked done on disk at once: only the batch in flight comes again.
+    expect(values).toEqual(Array.from({ length: 2000 }, (_, i) => 1000 + i));
     const stats = second.pipeline.stats();
     expect(stats.adapters["(spool)"].acknowledged).toBe(values.length);
     identity(second);
   });
 
-  it("drop_oldest on a full spool drops whole old rows and counts them", () => {
+  it("drop_oldest with memory and spool full drops the oldest points on disk and counts them", () => {
     const dir = tempDir();
-    const r = rig({ durability: "spill", spool_max_bytes: 200_000, when_full: "drop_oldest" }, join(dir, "src.db"));
+    const r = rig(
+      { durability: "spill", spool_max_bytes: 200_000, memory_max_points: 5000, when_full: "drop_oldest" },
+      join(dir, "src"),
+      "run-1",
+      { segmentBytes: 32 * 1024 },
+    );
     r.queue.setUplinkUp(false);
     for (let i = 0; i < 20; i++) {
       r.pipeline.ingest(r.origin, seqPoints(i * 1000, 1000));
-      r.queue.close.length; // keep the loop obviously synchronous
-      (r.queue as unknown as { spillIfDue(): void }).spillIfDue();
+      r.queue.persist();
     }
     const source = identity(r);
     expect(source.dropped).toBeGreaterThan(0);
@@ -233,12 +265,12 @@ describe("SourceQueue (spool)", () => {
     expect(identity(r).pending).toBe(0);
   });
 
-  it("a corrupt spool file is moved aside with a clear log line and the queue works", async () => {
+  it("a corrupt wave-1 SQLite spool is moved aside with a clear log line and the queue works", async () => {
     const { writeFileSync, readdirSync } = await import("node:fs");
     const dir = tempDir();
-    const path = join(dir, "src.db");
-    writeFileSync(path, Buffer.from("this is not a sqlite database, it is garbage ".repeat(200)));
-    const r = rig({ durability: "spill" }, path);
+    const legacy = join(dir, "src.db");
+    writeFileSync(legacy, Buffer.from("this is not a sqlite database, it is garbage ".repeat(200)));
+    const r = rig({ durability: "spill" }, join(dir, "src"), "run-1", { legacyDb: legacy });
     expect(r.log.lines.some((l) => l.level === "error" && l.message.includes("moved aside"))).toBe(true);
     expect(readdirSync(dir).some((f) => f.includes(".corrupt-"))).toBe(true);
     r.pipeline.ingest(r.origin, seqPoints(0, 10));

@@ -1,7 +1,11 @@
+import { appendFileSync, readdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import type { QueuedPoint } from "../../src/pipeline/batch-source.js";
+import { spoolJson } from "../../src/pipeline/point-json.js";
 import { Spool, type SpoolIdentity } from "../../src/pipeline/spool.js";
+import { HEADER_BYTES } from "../../src/pipeline/spool-record.js";
 import { MemoryLogger } from "../helpers/adapter-harness.js";
 import { tempDir } from "./queue-helpers.js";
 
@@ -23,30 +27,51 @@ function identity(bootId: string, runId: string, wall = 1_755_700_100_000, mono 
   return { bootId, runId, monoNow: () => mono, wallNow: () => wall };
 }
 
-describe("Spool", () => {
+/** A wave-1 SQLite spool (its schema as wave 1 wrote it) holding `points` in two rows. */
+function wave1Spool(dir: string): string {
+  const legacy = join(dir, "src.db");
+  const db = new Database(legacy);
+  db.pragma("journal_mode = WAL");
+  db.exec(
+    "CREATE TABLE rows (id INTEGER PRIMARY KEY AUTOINCREMENT, boot TEXT NOT NULL, run TEXT NOT NULL, mono REAL NOT NULL, wall REAL NOT NULL, ord REAL NOT NULL, count INTEGER NOT NULL, bytes INTEGER NOT NULL, points TEXT NOT NULL, origins TEXT NOT NULL, sizes TEXT NOT NULL)",
+  );
+  db.pragma("user_version = 1");
+  const insert = db.prepare(
+    "INSERT INTO rows (id, boot, run, mono, wall, ord, count, bytes, points, origins, sizes) VALUES (?, 'boot-a', 'old', 0, 0, 0, ?, 0, ?, ?, ?)",
+  );
+  // A row given back ahead of the others had a negative id in wave 1.
+  insert.run(5, 2, spoolJson(points.slice(2)), "[1,1]", "[30,40]");
+  insert.run(-1, 2, spoolJson(points.slice(0, 2)), "[1,1]", "[10,20]");
+  db.close();
+  return legacy;
+}
+
+describe("Spool (segment log)", () => {
   it("round-trips every kind of point in the same boot, keeping monotonic stamps for the uplink to map", () => {
-    const path = join(tempDir(), "s.db");
-    const spool = new Spool(path, identity("boot-a", "run-1"), new MemoryLogger());
-    spool.append(points, [1, 1, 2, 2], [100, 100, 100, 100], 400, 0);
+    const dir = join(tempDir(), "spool");
+    const spool = new Spool(dir, identity("boot-a", "run-1"), new MemoryLogger());
+    spool.append([{ points, origins: [1, 1, 2, 2], sizes: [100, 100, 100, 100], done: 0 }]);
     spool.close();
-    const again = new Spool(path, identity("boot-a", "run-2"), new MemoryLogger());
-    const [row] = again.read(Number.NEGATIVE_INFINITY, 10);
-    expect(row.points).toEqual(points);
+    const again = new Spool(dir, identity("boot-a", "run-2"), new MemoryLogger());
+    const [record] = again.recovered;
+    const body = again.load(record);
+    expect(body.points).toEqual(points);
     // Another run: adapter indices from the old run mean nothing now.
-    expect(row.origins).toEqual([0, 0, 0, 0]);
+    expect(body.origins).toEqual([0, 0, 0, 0]);
+    expect(body.sizes).toEqual([100, 100, 100, 100]);
     expect(again.points).toBe(4);
-    expect(again.bytes).toBe(400);
+    again.close();
   });
 
   it("after a reboot, maps monotonic stamps to the old boot's wall clock and tags them clock=unsynced", () => {
-    const path = join(tempDir(), "s.db");
+    const dir = join(tempDir(), "spool");
     // Written when the monotonic clock read 20,000 ms and the (maybe wrong) wall clock 1,755,700,100,000.
-    const spool = new Spool(path, identity("boot-a", "run-1"), new MemoryLogger());
-    spool.append(points.slice(0, 2), [1, 1], [100, 100], 200, 0);
+    const spool = new Spool(dir, identity("boot-a", "run-1"), new MemoryLogger());
+    spool.append([{ points: points.slice(0, 2), origins: [1, 1], sizes: [100, 100], done: 0 }]);
     spool.close();
-    const rebooted = new Spool(path, identity("boot-b", "run-2"), new MemoryLogger());
-    const [row] = rebooted.read(Number.NEGATIVE_INFINITY, 10);
-    expect(row.points[0]).toEqual({
+    const rebooted = new Spool(dir, identity("boot-b", "run-2"), new MemoryLogger());
+    const body = rebooted.load(rebooted.recovered[0]);
+    expect(body.points[0]).toEqual({
       class: "metric",
       metric: "fc.attitude.roll",
       value: -0.25,
@@ -54,19 +79,105 @@ describe("Spool", () => {
       tags: { system_id: "1", clock: "unsynced" },
     });
     // A source's own timestamp is untouched.
-    expect(row.points[1]).toEqual(points[1]);
+    expect(body.points[1]).toEqual(points[1]);
+    rebooted.close();
   });
 
-  it("moves a spool of another format aside instead of misreading it", async () => {
-    const { default: Database } = await import("better-sqlite3");
+  it("marks points done in place; a record all done is not replayed, and a segment all done is deleted", () => {
+    const dir = join(tempDir(), "spool");
+    const spool = new Spool(dir, identity("boot-a", "run-1"), new MemoryLogger(), { segmentBytes: 1 });
+    const [a, b] = spool.append([
+      { points, origins: [1, 1, 1, 1], sizes: [1, 1, 1, 1], done: 0 },
+      { points, origins: [1, 1, 1, 1], sizes: [1, 1, 1, 1], done: 1 },
+    ]);
+    spool.markDone(a, 4);
+    spool.markDone(b, 3);
+    spool.close();
+    const again = new Spool(dir, identity("boot-a", "run-2"), new MemoryLogger());
+    expect(again.points).toBe(1);
+    expect(again.recovered.map((r) => [r.count, r.done])).toEqual([[4, 3]]);
+    again.markDone(again.recovered[0], 4);
+    again.close();
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it("detects, counts and cuts off a torn tail, and replays the records before it", () => {
+    const dir = join(tempDir(), "spool");
+    const log = new MemoryLogger();
+    const spool = new Spool(dir, identity("boot-a", "run-1"), log);
+    spool.append([{ points, origins: [1, 1, 1, 1], sizes: [1, 1, 1, 1], done: 0 }]);
+    spool.append([{ points, origins: [1, 1, 1, 1], sizes: [1, 1, 1, 1], done: 0 }]);
+    spool.close();
+    const [segment] = readdirSync(dir);
+    const whole = readFileSync(join(dir, segment)).length;
+    // A crash in the middle of the second record, then some garbage (a power cut on a cheap card).
+    truncateSync(join(dir, segment), whole - 10);
+    appendFileSync(join(dir, segment), Buffer.from([1, 2, 3]));
+    const again = new Spool(dir, identity("boot-a", "run-2"), log);
+    expect(again.tornTails).toBe(1);
+    expect(again.points).toBe(4);
+    expect(log.lines.some((l) => l.level === "warn" && /torn or corrupt record/.test(l.message))).toBe(true);
+    again.close();
+    // Cut off: the next start finds a clean segment.
+    const third = new Spool(dir, identity("boot-a", "run-3"), log);
+    expect(third.tornTails).toBe(0);
+    expect(third.points).toBe(4);
+    third.close();
+  });
+
+  it("a record whose bytes changed fails its CRC when read back", () => {
+    const dir = join(tempDir(), "spool");
+    const spool = new Spool(dir, identity("boot-a", "run-1"), new MemoryLogger());
+    spool.append([{ points, origins: [1, 1, 1, 1], sizes: [1, 1, 1, 1], done: 0 }]);
+    spool.close();
+    const [segment] = readdirSync(dir);
+    const bytes = readFileSync(join(dir, segment));
+    bytes[HEADER_BYTES + 40] ^= 0x20;
+    writeFileSync(join(dir, segment), bytes);
+    const again = new Spool(dir, identity("boot-a", "run-2"), new MemoryLogger());
+    expect(() => again.load(again.recovered[0])).toThrow(/CRC/);
+    again.close();
+  });
+
+  it("replays a wave-1 SQLite spool once: copied into the log in order, then deleted", () => {
     const dir = tempDir();
-    const path = join(dir, "s.db");
-    const old = new Database(path);
+    const legacy = wave1Spool(dir);
+    const log = new MemoryLogger();
+    const spool = new Spool(join(dir, "src"), identity("boot-a", "run-1"), log, { legacyDb: legacy });
+    expect(spool.points).toBe(4);
+    expect(spool.recovered.flatMap((r) => spool.load(r).points)).toEqual(points);
+    expect(spool.load(spool.recovered[0]).sizes).toEqual([10, 20]);
+    expect(readdirSync(dir).filter((f) => f.startsWith("src.db"))).toEqual([]);
+    expect(log.lines.some((l) => /migrated 4 points/.test(l.message))).toBe(true);
+    spool.close();
+    // Replayed once: the next start finds the log only.
+    const again = new Spool(join(dir, "src"), identity("boot-a", "run-2"), log, { legacyDb: legacy });
+    expect(again.points).toBe(4);
+    again.close();
+  });
+
+  it("leaves a wave-1 spool in place when copying it would write into the disk reserve", () => {
+    const dir = tempDir();
+    const legacy = wave1Spool(dir);
+    const log = new MemoryLogger();
+    const limits = { maxBytes: Number.POSITIVE_INFINITY, reserve: { percent: 100 }, syncEveryWrite: false };
+    const spool = new Spool(join(dir, "src"), identity("boot-a", "run-1"), log, { legacyDb: legacy, limits });
+    expect(spool.points).toBe(0);
+    expect(readdirSync(dir)).toContain("src.db");
+    expect(log.lines.some((l) => l.level === "error" && /cannot migrate .*no room/.test(l.message))).toBe(true);
+    spool.close();
+  });
+
+  it("moves a SQLite spool of another format aside instead of misreading it", () => {
+    const dir = tempDir();
+    const legacy = join(dir, "s.db");
+    const old = new Database(legacy);
     old.pragma("user_version = 99");
     old.close();
     const log = new MemoryLogger();
-    const spool = new Spool(path, identity("boot-a", "run-1"), log);
+    const spool = new Spool(join(dir, "s"), identity("boot-a", "run-1"), log, { legacyDb: legacy });
     expect(log.lines.find((l) => l.level === "error")?.message).toMatch(/spool format 99.*moved aside/);
     expect(spool.points).toBe(0);
+    spool.close();
   });
 });

@@ -112,6 +112,18 @@ describe("health", () => {
     expect(health).toEqual({ status: "ok", problems: [] });
   });
 
+  it("reports a spool that takes no more at once, with the reason (the disk reserve)", () => {
+    const health = assessHealth(
+      {
+        stopping: false,
+        adapters: [adapter("up", 100)],
+        sources: [{ id: "s", uplink: { status: "up", connected: true, since_s: 100 }, queue: { spool_full: "disk reserve" } }],
+      },
+      15,
+    );
+    expect(health).toEqual({ status: "degraded", problems: ["queue s: the spool takes no more (disk reserve)"] });
+  });
+
   it("reports a state that outlasts the grace period, with its duration and detail; a refused key at once", () => {
     const health = assessHealth(
       {
