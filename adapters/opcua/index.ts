@@ -9,6 +9,18 @@ import { type Adapter, type AdapterContext, defineAdapter, type SensorInfo } fro
 import { type OpcuaOptions, opcuaOptions } from "./options.js";
 import type { OpcuaRunner } from "./runner.js";
 
+/**
+ * node-opcua is an optional dependency (tens of MB a gateway without OPC-UA should not carry):
+ * when it is left out, say how to add it instead of a bare module error.
+ */
+function missingLibrary(error: NodeJS.ErrnoException): Error {
+  if (error.code !== "ERR_MODULE_NOT_FOUND" || !/node-opcua/.test(error.message)) return error;
+  return new Error(
+    "OPC-UA needs node-opcua-client and node-opcua-certificate-manager, optional dependencies that are not installed: " +
+      "run `npm install node-opcua-client@2.186 node-opcua-certificate-manager@2.186` where the bridge is installed",
+  );
+}
+
 const RUNTIME_TUNABLE = ["sampling_interval", "publishing_interval", "queue_size", "nodes"] as const;
 
 export class OpcuaAdapter implements Adapter {
@@ -30,7 +42,9 @@ export class OpcuaAdapter implements Adapter {
   }
 
   async start(): Promise<void> {
-    const [{ openClientPki }, { OpcuaRunner }] = await Promise.all([import("./pki.js"), import("./runner.js")]);
+    const [{ openClientPki }, { OpcuaRunner }] = await Promise.all([import("./pki.js"), import("./runner.js")]).catch((error) => {
+      throw missingLibrary(error);
+    });
     const pki = await openClientPki(this.pkiDir(), this.options.application_name, this.ctx.id, this.ctx.log);
     this.runner = new OpcuaRunner(this.options, this.ctx, pki);
     this.loop = this.runner.run(this.abort.signal);

@@ -3,9 +3,13 @@
  * their rows are copied, in order, into the segment log as records of an earlier run, synced, and
  * the database is deleted: replayed once. A crash between the copy and the delete replays those
  * rows twice (duplicates, never loss). A corrupt database is moved aside, as before.
+ *
+ * better-sqlite3 is an optional dependency, loaded only when such a database exists: a new
+ * install needs no compiler for it, and a bridge never loads SQLite just to find nothing to migrate.
  */
 import { existsSync, renameSync, unlinkSync } from "node:fs";
-import Database from "better-sqlite3";
+import { createRequire } from "node:module";
+import type Database from "better-sqlite3";
 import type { Logger } from "../log.js";
 import { parseSpoolJson } from "./point-json.js";
 import { encodeRecord } from "./spool-record.js";
@@ -18,10 +22,20 @@ type Row = { boot: string; run: string; mono: number; wall: number; points: stri
 
 export function migrateSqliteSpool(path: string, write: (records: Buffer[]) => void, log: Logger): void {
   if (!existsSync(path)) return;
+  let open: typeof Database;
+  try {
+    open = createRequire(import.meta.url)("better-sqlite3");
+  } catch (error) {
+    log.error(
+      `spool: ${path} holds points queued before the upgrade from the SQLite spool, and better-sqlite3 is not installed (${(error as Error).message.split("\n")[0]}); ` +
+        "install it (`npm install better-sqlite3@12` where the bridge is installed) and restart to replay them; the file stays where it is",
+    );
+    return;
+  }
   let db: Database.Database | undefined;
   let copied = 0;
   try {
-    db = new Database(path);
+    db = new open(path);
     const version = db.pragma("user_version", { simple: true }) as number;
     if (version !== WAVE1_FORMAT)
       throw Object.assign(new Error(`spool format ${version}, expected ${WAVE1_FORMAT}`), { code: "SQLITE_NOTADB" });
