@@ -55,7 +55,9 @@ describe("uplink lifecycle", () => {
     await waitUntil(() => t.q.counters().pending === 0, 5000, "drained");
     const seen = new Set(gateway.points.map((p) => p.value));
     for (let i = 0; i < next; i++) expect(seen.has(i)).toBe(true);
-    expect(t.uplink.stats().clockOffsetAgeMs).toBeLessThan(1000);
+    // Recent, by the scale of the 6 h default; not a timing figure (a loaded machine stretches the
+    // drain above by seconds, and the last re-sync may be one interval back).
+    expect(t.uplink.stats().clockOffsetAgeMs).toBeLessThan(10_000);
     expect(t.log.lines.some((l) => l.message.includes("scheduled clock re-sync"))).toBe(true);
   });
 
