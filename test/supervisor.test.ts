@@ -43,7 +43,8 @@ describe("supervisor", () => {
     const child = spawnChild(["cli", "tail", "-c", file, "--format", "ndjson", "--log-level", "info"]);
     await waitFor(() => child.stderr.filter((l) => l.includes("boom: started")).length >= 2 && child.lines.length > 100);
     child.process.kill("SIGTERM");
-    expect(await child.exited).toBe(0);
+    // Seen once under heavy load: exit 1 instead of 0. The log says why, if it happens again.
+    expect(await child.exited, child.stderr.slice(-20).join("\n")).toBe(0);
     const log = child.stderr.join("\n");
     expect(log).toContain("boom: failed: testseq boom blew up after 30 points");
     const steady = parse(child.lines)
