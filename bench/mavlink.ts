@@ -7,14 +7,14 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { MessageDecoder } from "../adapters/mavlink/decode.js";
-import { dialectMessages } from "../adapters/mavlink/dialect.js";
+import { dialect } from "../adapters/mavlink/dialect.js";
 import { FrameParser } from "../adapters/mavlink/framing.js";
 import type { PointInput } from "../src/pipeline/point.js";
 
 const file = process.argv[2] ?? fileURLToPath(new URL("../test/fixtures/mavlink/ardusub_small.tlog", import.meta.url));
 const rounds = Number(process.argv[3] ?? 20);
 const bytes = readFileSync(file);
-const messages = dialectMessages("ardupilotmega");
+const messages = dialect("ardupilotmega");
 const problems = new Map<string, number>();
 const count = (name: string, n = 1) => problems.set(name, (problems.get(name) ?? 0) + n);
 const decoder = new MessageDecoder(messages, { angles: "radians", include: [], exclude: [], rates: {}, count });
@@ -24,7 +24,7 @@ let points = 0;
 let out: PointInput[] = [];
 const parser = new FrameParser({
   tlog: true,
-  crcExtra: (id) => messages.get(id)?.MAGIC_NUMBER,
+  crcExtra: (id) => messages.crcExtra(id),
   onProblem: (problem, n) => count(problem, n),
   onFrame(frame) {
     frames++;

@@ -1,7 +1,7 @@
 /**
  * The running MAVLink adapter: transport → framing → decode → emit, plus link health and the
- * vehicle link. Loaded by index.ts with a dynamic import, so node-mavlink, mavlink-mappings and
- * serialport are only loaded when a config uses MAVLink.
+ * vehicle link. Loaded by index.ts with a dynamic import, so the message definitions are only
+ * loaded when a config uses MAVLink (and serialport only when it uses a serial port).
  */
 import { isAbsolute, resolve } from "node:path";
 import type { Adapter, AdapterContext, CommandResult, SensorInfo } from "../../src/adapter-contract.js";
@@ -9,7 +9,7 @@ import { abortWith, sleep, untilAborted } from "../../src/backoff.js";
 import type { PointInput } from "../../src/pipeline/point.js";
 import { type Connection, parseConnection } from "./connection-url.js";
 import { MessageDecoder } from "./decode.js";
-import { dialectMessages, messageByName } from "./dialect.js";
+import { dialect } from "./dialect.js";
 import { FrameParser, type RawFrame, signingKey } from "./framing.js";
 import { LinkHealth } from "./link-health.js";
 import type { MavlinkOptions } from "./options.js";
@@ -56,13 +56,13 @@ export class MavlinkAdapter implements Adapter {
 
   async start(): Promise<void> {
     const { options, ctx } = this;
-    const messages = dialectMessages(options.dialect);
+    const messages = dialect(options.dialect);
     const key = options.signing_key ? signingKey(options.signing_key) : undefined;
     const replay = this.connection.kind === "tlog";
     this.decoder = this.createDecoder();
     this.parser = new FrameParser({
       tlog: replay,
-      crcExtra: (id) => messages.get(id)?.MAGIC_NUMBER,
+      crcExtra: (id) => messages.crcExtra(id),
       signing: { policy: options.signing, key },
       onFrame: replay ? (frame) => this.replayFrames.push(frame) : (frame) => this.onLiveFrame(frame),
       onProblem: (problem, n, sysid) => {
@@ -77,7 +77,7 @@ export class MavlinkAdapter implements Adapter {
       monotonicMs: () => ctx.clock.monotonicMs(),
       write: (frame) => this.transport?.send(frame) ?? false,
       linkDescription: this.transport.description,
-      messageByName: (name) => messageByName(options.dialect, name),
+      dialect: messages,
       signingKey: key,
       readOnly: replay,
     });
@@ -135,7 +135,7 @@ export class MavlinkAdapter implements Adapter {
 
   private createDecoder(): MessageDecoder {
     const { options, ctx } = this;
-    return new MessageDecoder(dialectMessages(options.dialect), {
+    return new MessageDecoder(dialect(options.dialect), {
       angles: options.angles,
       include: options.include,
       exclude: options.exclude,

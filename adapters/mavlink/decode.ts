@@ -2,12 +2,11 @@
  * Decoded MAVLink frames → points. Pure: no I/O, no timers; the caller passes the time.
  *
  * Each message id is compiled once into a plan (field offsets, readers, scaling, invalid markers,
- * metric names) from the mavlink-mappings definitions, so the hot path is a loop of DataView reads.
+ * metric names) from the dialect's definitions, so the hot path is a loop of DataView reads.
  */
 import type { PointInput } from "../../src/pipeline/point.js";
-import type { MessageClass } from "./dialect.js";
+import type { Dialect } from "./dialect.js";
 import type { RawFrame } from "./framing.js";
-import { INVALID_MARKERS } from "./invalid-markers.js";
 import { MAV_AUTOPILOT_INVALID, MAV_MODE_FLAG_SAFETY_ARMED, modeName, severityName, stateName } from "./modes.js";
 import { type InvalidMarker, isMarker, parseInvalidMarker, scalingFor } from "./units.js";
 
@@ -92,7 +91,7 @@ export class MessageDecoder {
   private readonly exclude: Set<string>;
 
   constructor(
-    private readonly messages: Map<number, MessageClass>,
+    private readonly messages: Dialect,
     private readonly options: DecoderOptions,
   ) {
     this.include = options.include.length ? new Set(options.include) : undefined;
@@ -275,18 +274,16 @@ export class MessageDecoder {
   }
 
   private compile(msgid: number): MessagePlan | null {
-    const clazz = this.messages.get(msgid);
-    if (!clazz) return null;
-    const name = clazz.MSG_NAME;
+    const message = this.messages.message(msgid);
+    if (!message) return null;
+    const name = message.name;
     if (this.exclude.has(name) || (this.include && !this.include.has(name))) return null;
     const base = name.toLowerCase();
-    const markers = INVALID_MARKERS[name] ?? {};
     let fullLength = 0;
     let baseLength = 0;
     const fields: FieldPlan[] = [];
-    for (const field of clazz.FIELDS) {
-      const elementType = field.type.replace(/\[\]$/, "");
-      const kind = KINDS[elementType];
+    for (const field of message.fields) {
+      const kind = KINDS[field.type];
       const count = field.length > 0 ? field.length : 1;
       const end = field.offset + field.size * count;
       fullLength = Math.max(fullLength, end);
@@ -295,9 +292,8 @@ export class MessageDecoder {
         this.options.count("unsupported_fields");
         continue;
       }
-      const metric = `${base}.${snakeCase(field.source)}`;
+      const metric = `${base}.${snakeCase(field.name)}`;
       const scaling = scalingFor(field.units, this.options.angles);
-      const marker = markers[field.source];
       fields.push({
         kind,
         offset: field.offset,
@@ -308,7 +304,7 @@ export class MessageDecoder {
         mul: scaling.mul,
         div: scaling.div,
         unit: scaling.unit || undefined,
-        invalid: marker === undefined ? undefined : parseInvalidMarker(marker),
+        invalid: field.invalid ? parseInvalidMarker(field.invalid) : undefined,
         floatArray: kind === Kind.F32 || kind === Kind.F64,
       });
     }

@@ -2,7 +2,17 @@
  * Readable names for HEARTBEAT: the flight mode (ArduPilot per vehicle type, PX4 main/sub mode)
  * and MAV_STATE; and the reverse, mode name → custom_mode, for set_mode.
  */
-import { ardupilotmega, common, minimal } from "mavlink-mappings";
+import {
+  COPTER_MODE,
+  MAV_MODE_FLAG,
+  MAV_RESULT,
+  MAV_SEVERITY,
+  MAV_STATE,
+  PLANE_MODE,
+  ROVER_MODE,
+  SUB_MODE,
+  TRACKER_MODE,
+} from "./message-definitions.js";
 
 export const MAV_AUTOPILOT_ARDUPILOTMEGA = 3;
 export const MAV_AUTOPILOT_INVALID = 8;
@@ -11,15 +21,13 @@ export const MAV_TYPE_GCS = 6;
 export const MAV_MODE_FLAG_CUSTOM_MODE_ENABLED = 1;
 export const MAV_MODE_FLAG_SAFETY_ARMED = 128;
 
-type NumericEnum = Record<string, string | number>;
-
 /** ArduPilot's custom_mode table for a MAV_TYPE (the firmware follows the vehicle type). */
-function arduPilotModes(type: number): NumericEnum | undefined {
-  if (type === 1 || (type >= 19 && type <= 25) || type === 16 || type === 28) return ardupilotmega.PlaneMode;
-  if ([2, 3, 4, 13, 14, 15, 29, 35, 43].includes(type)) return ardupilotmega.CopterMode;
-  if (type === 10 || type === 11) return ardupilotmega.RoverMode;
-  if (type === 12) return ardupilotmega.SubMode;
-  if (type === 5) return ardupilotmega.TrackerMode;
+function arduPilotModes(type: number): Readonly<Record<number, string>> | undefined {
+  if (type === 1 || (type >= 19 && type <= 25) || type === 16 || type === 28) return PLANE_MODE;
+  if ([2, 3, 4, 13, 14, 15, 29, 35, 43].includes(type)) return COPTER_MODE;
+  if (type === 10 || type === 11) return ROVER_MODE;
+  if (type === 12) return SUB_MODE;
+  if (type === 5) return TRACKER_MODE;
   return undefined;
 }
 
@@ -62,7 +70,7 @@ export function modeName(hb: HeartbeatView): string {
   if (hb.baseMode & MAV_MODE_FLAG_CUSTOM_MODE_ENABLED) {
     if (hb.autopilot === MAV_AUTOPILOT_ARDUPILOTMEGA) {
       const name = arduPilotModes(hb.type)?.[hb.customMode];
-      if (typeof name === "string") return name;
+      if (name !== undefined) return name;
     } else if (hb.autopilot === MAV_AUTOPILOT_PX4) {
       const main = PX4_MAIN[(hb.customMode >>> 16) & 0xff];
       if (main) {
@@ -74,24 +82,21 @@ export function modeName(hb: HeartbeatView): string {
   }
   const flags: string[] = [];
   for (let bit = 64; bit >= 2; bit >>= 1) {
-    if (hb.baseMode & bit) flags.push(String(minimal.MavModeFlag[bit]).replace(/_ENABLED$/, ""));
+    if (hb.baseMode & bit) flags.push(MAV_MODE_FLAG[bit].replace(/_ENABLED$/, ""));
   }
   return flags.length ? flags.join("|") : "PREFLIGHT";
 }
 
 export function stateName(systemStatus: number): string {
-  const name = minimal.MavState[systemStatus];
-  return typeof name === "string" ? name : `STATE_${systemStatus}`;
+  return MAV_STATE[systemStatus] ?? `STATE_${systemStatus}`;
 }
 
 export function severityName(severity: number): string {
-  const name = common.MavSeverity[severity];
-  return typeof name === "string" ? name : String(severity);
+  return MAV_SEVERITY[severity] ?? String(severity);
 }
 
 export function resultName(result: number): string {
-  const name = common.MavResult[result];
-  return typeof name === "string" ? name : `RESULT_${result}`;
+  return MAV_RESULT[result] ?? `RESULT_${result}`;
 }
 
 /**
@@ -103,9 +108,9 @@ export function setModeParams(hb: HeartbeatView, mode: string | number): [number
   const wanted = mode.toUpperCase();
   if (hb.autopilot === MAV_AUTOPILOT_ARDUPILOTMEGA) {
     const table = arduPilotModes(hb.type);
-    const value = table?.[wanted];
-    if (typeof value === "number") return [MAV_MODE_FLAG_CUSTOM_MODE_ENABLED, value, 0];
-    const known = table ? Object.keys(table).filter((key) => !/^\d+$/.test(key)) : [];
+    const value = table && Object.keys(table).find((key) => table[Number(key)] === wanted);
+    if (value !== undefined) return [MAV_MODE_FLAG_CUSTOM_MODE_ENABLED, Number(value), 0];
+    const known = table ? Object.values(table) : [];
     throw new Error(`unknown mode "${mode}" for this vehicle${known.length ? ` (known: ${known.join(", ")})` : ""}`);
   }
   if (hb.autopilot === MAV_AUTOPILOT_PX4) {

@@ -3,16 +3,19 @@
  * (and reappears), sends an optional GCS heartbeat, and runs dashboard commands that the config
  * allows, answering with the vehicle's COMMAND_ACK.
  */
-import { common, type MavLinkData, MavLinkProtocolV1, MavLinkProtocolV2, minimal } from "node-mavlink";
 import type { CommandResult } from "../../src/adapter-contract.js";
 import type { Logger } from "../../src/log.js";
-import type { MessageClass } from "./dialect.js";
+import type { Dialect } from "./dialect.js";
+import { encodeFrame } from "./encode.js";
 import { type RawFrame, SIGNATURE_EPOCH_MS, signFrame } from "./framing.js";
 import { type HeartbeatView, MAV_AUTOPILOT_INVALID, MAV_TYPE_GCS, modeName, resultName, setModeParams } from "./modes.js";
 import type { CommandName, MavlinkOptions } from "./options.js";
 
 const MSG_HEARTBEAT = 0;
+const MSG_REQUEST_DATA_STREAM = 66;
+const MSG_COMMAND_LONG = 76;
 const MSG_COMMAND_ACK = 77;
+const IFLAG_SIGNED = 0x01;
 const MAV_CMD_COMPONENT_ARM_DISARM = 400;
 const MAV_CMD_DO_SET_MODE = 176;
 const MAV_CMD_SET_MESSAGE_INTERVAL = 511;
@@ -78,7 +81,8 @@ export interface VehicleLinkDeps {
   write(frame: Uint8Array): boolean;
   /** The link, for errors: e.g. "tcp 10.0.0.2:5760". */
   linkDescription?: string;
-  messageByName(name: string): MessageClass | undefined;
+  /** Its definitions serialise what we send and give request_streams its message ids. */
+  dialect: Dialect;
   signingKey?: Uint8Array;
   /** The link cannot carry anything back (a replay). */
   readOnly: boolean;
@@ -182,14 +186,14 @@ export class VehicleLink {
   }
 
   private sendGcsHeartbeat() {
-    const heartbeat = new minimal.Heartbeat();
-    heartbeat.type = MAV_TYPE_GCS;
-    heartbeat.autopilot = MAV_AUTOPILOT_INVALID;
-    heartbeat.baseMode = 0 as minimal.MavModeFlag;
-    heartbeat.customMode = 0;
-    heartbeat.systemStatus = 4; // MAV_STATE_ACTIVE
-    heartbeat.mavlinkVersion = 3;
-    this.send(heartbeat);
+    this.send(MSG_HEARTBEAT, {
+      type: MAV_TYPE_GCS,
+      autopilot: MAV_AUTOPILOT_INVALID,
+      base_mode: 0,
+      custom_mode: 0,
+      system_status: 4, // MAV_STATE_ACTIVE
+      mavlink_version: 3,
+    });
   }
 
   /** Asks for each configured rate with SET_MESSAGE_INTERVAL; falls back to REQUEST_DATA_STREAM when refused or unanswered. */
@@ -199,13 +203,13 @@ export class VehicleLink {
     const fallbackGroups = new Map<number, number>();
     await Promise.all(
       Object.entries(this.options.request_streams).map(async ([name, hz]) => {
-        const clazz = this.deps.messageByName(name);
-        if (!clazz) {
+        const message = this.deps.dialect.messageByName(name);
+        if (!message) {
           this.deps.log.warn("request_streams: unknown message", { message: name });
           return;
         }
         const interval = hz > 0 ? Math.round(1e6 / hz) : -1;
-        const ack = await this.commandLong(vehicle, MAV_CMD_SET_MESSAGE_INTERVAL, [clazz.MSG_ID, interval, 0, 0, 0, 0, 0], 1);
+        const ack = await this.commandLong(vehicle, MAV_CMD_SET_MESSAGE_INTERVAL, [message.id, interval, 0, 0, 0, 0, 0], 1);
         if (typeof ack === "object" && ack.result === MAV_RESULT_ACCEPTED) return;
         if (ack === "stopped") return;
         const group = STREAM_GROUP[name];
@@ -224,13 +228,13 @@ export class VehicleLink {
       }),
     );
     for (const [group, hz] of fallbackGroups) {
-      const request = new common.RequestDataStream();
-      request.targetSystem = vehicle.sysid;
-      request.targetComponent = vehicle.compid;
-      request.reqStreamId = group;
-      request.reqMessageRate = hz;
-      request.startStop = hz > 0 ? 1 : 0;
-      this.send(request);
+      this.send(MSG_REQUEST_DATA_STREAM, {
+        target_system: vehicle.sysid,
+        target_component: vehicle.compid,
+        req_stream_id: group,
+        req_message_rate: hz,
+        start_stop: hz > 0 ? 1 : 0,
+      });
     }
     if (fallbackGroups.size) this.deps.log.info("requested streams with REQUEST_DATA_STREAM", { groups: [...fallbackGroups.keys()] });
   }
@@ -290,12 +294,20 @@ export class VehicleLink {
    */
   private async commandLong(vehicle: Vehicle, command: number, args: number[], attempts: number): Promise<CommandOutcome> {
     for (let confirmation = 0; confirmation < attempts; confirmation++) {
-      const message = new common.CommandLong();
-      message.targetSystem = vehicle.sysid;
-      message.targetComponent = vehicle.compid;
-      message.command = command;
-      message.confirmation = confirmation;
-      [message._param1, message._param2, message._param3, message._param4, message._param5, message._param6, message._param7] = args;
+      const [param1, param2, param3, param4, param5, param6, param7] = args;
+      const message = {
+        target_system: vehicle.sysid,
+        target_component: vehicle.compid,
+        command,
+        confirmation,
+        param1,
+        param2,
+        param3,
+        param4,
+        param5,
+        param6,
+        param7,
+      };
       const outcome = await new Promise<CommandOutcome>((resolve) => {
         const settle = (value: CommandOutcome) => {
           clearTimeout(timer);
@@ -305,27 +317,26 @@ export class VehicleLink {
         const pending: PendingAck = { command, resolve: settle };
         const timer = setTimeout(() => settle("no_ack"), this.options.command_timeout);
         this.pending.add(pending);
-        if (!this.send(message)) settle("not_sent");
+        if (!this.send(MSG_COMMAND_LONG, message)) settle("not_sent");
       });
       if (outcome !== "no_ack") return outcome;
     }
     return "no_ack";
   }
 
-  private send(message: MavLinkData): boolean {
-    const { system_id, component_id } = this.options;
-    const seq = this.seq;
-    this.seq = (seq + 1) & 0xff;
+  private send(msgid: number, values: Record<string, number>): boolean {
+    const message = this.deps.dialect.message(msgid);
+    if (!message) throw new Error(`message ${msgid} is in no dialect`); // HEARTBEAT, REQUEST_DATA_STREAM, COMMAND_LONG are in both
+    const header = { sysid: this.options.system_id, compid: this.options.component_id, seq: this.seq };
+    this.seq = (this.seq + 1) & 0xff;
     const key = this.deps.signingKey;
     if (key && this.options.signing !== "ignore") {
-      const protocol = new MavLinkProtocolV2(system_id, component_id, MavLinkProtocolV2.IFLAG_SIGNED);
       // Receivers drop a signed frame whose timestamp is not newer than the last: never repeat one.
       this.signatureStamp = Math.max(this.signatureStamp + 1, Math.floor((Date.now() - SIGNATURE_EPOCH_MS) * 100));
-      return this.deps.write(signFrame(protocol.serialize(message, seq), key, 0, this.signatureStamp));
+      const frame = encodeFrame(message, values, { ...header, version: 2, incompatFlags: IFLAG_SIGNED });
+      return this.deps.write(signFrame(frame, key, 0, this.signatureStamp));
     }
     // Answer in the vehicle's own protocol version: a MAVLink 1 autopilot may ignore MAVLink 2.
-    const protocol =
-      this.vehicle?.version === 1 ? new MavLinkProtocolV1(system_id, component_id) : new MavLinkProtocolV2(system_id, component_id);
-    return this.deps.write(protocol.serialize(message, seq));
+    return this.deps.write(encodeFrame(message, values, { ...header, version: this.vehicle?.version === 1 ? 1 : 2 }));
   }
 }

@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { type DecoderOptions, MessageDecoder } from "../../../adapters/mavlink/decode.js";
-import { dialectMessages } from "../../../adapters/mavlink/dialect.js";
+import { dialect } from "../../../adapters/mavlink/dialect.js";
 import { FrameParser, type RawFrame } from "../../../adapters/mavlink/framing.js";
 import type { PointInput } from "../../../src/pipeline/point.js";
 import { ARDUSUB_TLOG, byMetric, FIXTURES, invalidPoints } from "./helpers.js";
@@ -13,13 +13,13 @@ const vectors = JSON.parse(readFileSync(`${FIXTURES}mavlink_frame_vectors.json`,
   message?: string;
   note?: string;
 }[];
-const messages = dialectMessages("ardupilotmega");
+const messages = dialect("ardupilotmega");
 
 function framesOf(bytes: Uint8Array, tlog = false): RawFrame[] {
   const frames: RawFrame[] = [];
   const parser = new FrameParser({
     tlog,
-    crcExtra: (id) => messages.get(id)?.MAGIC_NUMBER,
+    crcExtra: (id) => messages.crcExtra(id),
     onFrame: (frame) => frames.push({ ...frame, payload: Uint8Array.from(frame.payload) }),
     onProblem: () => {},
   });
@@ -151,9 +151,9 @@ describe("MAVLink decode", () => {
       expect(names).toContain(name);
     expect(names).not.toContain("ahrs.omegaix");
     // Every field of every message of the dialect, from a payload of 0x01 bytes.
-    for (const clazz of messages.values()) {
+    for (const id of messages.ids()) {
       d.decode(
-        { version: 2, seq: 0, sysid: 1, compid: 1, msgid: clazz.MSG_ID, payload: new Uint8Array(255).fill(1), signed: false, bytes: 0 },
+        { version: 2, seq: 0, sysid: 1, compid: 1, msgid: id, payload: new Uint8Array(255).fill(1), signed: false, bytes: 0 },
         0,
         undefined,
         out,

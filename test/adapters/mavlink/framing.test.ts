@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { MavLinkProtocolV2, minimal } from "node-mavlink";
 import { describe, expect, it } from "vitest";
-import { dialectMessages } from "../../../adapters/mavlink/dialect.js";
+import { dialect } from "../../../adapters/mavlink/dialect.js";
 import {
   crc16,
   FrameParser,
@@ -23,7 +23,7 @@ interface Vector {
 }
 const vectors = JSON.parse(readFileSync(`${FIXTURES}mavlink_frame_vectors.json`, "utf8"));
 const frames: Vector[] = vectors.frames;
-const messages = dialectMessages("common");
+const messages = dialect("common");
 
 function parse(
   bytes: Uint8Array,
@@ -33,7 +33,7 @@ function parse(
   const problems: Partial<Record<FrameProblem, number>> = {};
   const parser = new FrameParser({
     tlog: options.tlog,
-    crcExtra: (id) => messages.get(id)?.MAGIC_NUMBER,
+    crcExtra: (id) => messages.crcExtra(id),
     signing: { policy: options.policy ?? "ignore", key: options.key },
     onFrame: (frame) => got.push({ ...frame, payload: Uint8Array.from(frame.payload) }),
     onProblem: (problem, n) => {
@@ -131,12 +131,12 @@ describe("MAVLink framing", () => {
   });
 
   it("reads the whole ArduSub capture: 35,912 frames, its 4 CRC failures counted, timestamps from the tlog", () => {
-    const ardupilot = dialectMessages("ardupilotmega");
+    const ardupilot = dialect("ardupilotmega");
     const got: RawFrame[] = [];
     const problems: Record<string, number> = {};
     const parser = new FrameParser({
       tlog: true,
-      crcExtra: (id) => ardupilot.get(id)?.MAGIC_NUMBER,
+      crcExtra: (id) => ardupilot.crcExtra(id),
       onFrame: (frame) => got.push(frame),
       onProblem: (problem, n) => {
         problems[problem] = (problems[problem] ?? 0) + n;

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { MessageDecoder } from "../../../adapters/mavlink/decode.js";
-import { dialectMessages } from "../../../adapters/mavlink/dialect.js";
+import { dialect } from "../../../adapters/mavlink/dialect.js";
 import { FrameParser, type FrameProblem, signingKey } from "../../../adapters/mavlink/framing.js";
 import mavlink from "../../../adapters/mavlink/index.js";
 import type { PointInput } from "../../../src/pipeline/point.js";
@@ -27,7 +27,7 @@ function random(seed: number) {
   };
 }
 
-const messages = dialectMessages("ardupilotmega");
+const messages = dialect("ardupilotmega");
 const records = readTlogRecords();
 
 function pipeline(options: { tlog?: boolean; signing?: boolean } = {}) {
@@ -38,7 +38,7 @@ function pipeline(options: { tlog?: boolean; signing?: boolean } = {}) {
   let frames = 0;
   const parser = new FrameParser({
     tlog: options.tlog,
-    crcExtra: (id) => messages.get(id)?.MAGIC_NUMBER,
+    crcExtra: (id) => messages.crcExtra(id),
     signing: options.signing ? { policy: "accept_unsigned", key: signingKey("fuzzing passphrase") } : undefined,
     onFrame: (frame) => {
       frames++;
@@ -104,7 +104,7 @@ describe("MAVLink fuzz", () => {
     const next = random(3);
     const points: PointInput[] = [];
     const decoder = new MessageDecoder(messages, { angles: "radians", include: [], exclude: [], rates: {}, count: () => {} });
-    for (const clazz of messages.values()) {
+    for (const id of messages.ids()) {
       for (let round = 0; round < 20; round++) {
         const payload = new Uint8Array(Math.floor(next() * 256));
         for (let i = 0; i < payload.length; i++) payload[i] = round % 4 === 0 ? 0xff : Math.floor(next() * 256);
@@ -114,7 +114,7 @@ describe("MAVLink fuzz", () => {
             seq: 0,
             sysid: Math.floor(next() * 256),
             compid: Math.floor(next() * 256),
-            msgid: clazz.MSG_ID,
+            msgid: id,
             payload,
             signed: false,
             bytes: payload.length + 12,

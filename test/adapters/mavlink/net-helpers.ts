@@ -1,11 +1,11 @@
 /** Loopback peers for the network tests: free ports, a frame collector, a scripted TCP vehicle. */
 import { createSocket } from "node:dgram";
 import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
-import { dialectMessages } from "../../../adapters/mavlink/dialect.js";
+import { dialect } from "../../../adapters/mavlink/dialect.js";
 import { FrameParser, type RawFrame } from "../../../adapters/mavlink/framing.js";
 import { readCommandLong } from "./helpers.js";
 
-const messages = dialectMessages("common");
+const messages = dialect("common");
 
 export async function freeUdpPort(): Promise<number> {
   const socket = createSocket("udp4");
@@ -19,7 +19,7 @@ export /** Collects the frames the adapter sends back, parsed by the same checke
 function frameCollector() {
   const frames: { frame: RawFrame; bytes: Buffer }[] = [];
   const parser = new FrameParser({
-    crcExtra: (id) => messages.get(id)?.MAGIC_NUMBER,
+    crcExtra: (id) => messages.crcExtra(id),
     onFrame: (frame) => frames.push({ frame: { ...frame, payload: Uint8Array.from(frame.payload) }, bytes: Buffer.from(frame.payload) }),
     onProblem: (problem) => {
       throw new Error(`the adapter sent a bad frame: ${problem}`);
@@ -53,7 +53,7 @@ export async function tcpVehicle(
     socket.on("close", () => sockets.delete(socket));
     socket.on("error", () => {});
     const parser = new FrameParser({
-      crcExtra: (id) => messages.get(id)?.MAGIC_NUMBER,
+      crcExtra: (id) => messages.crcExtra(id),
       onFrame: (frame) => {
         received.push(frame.msgid);
         if (frame.msgid !== 76) return;

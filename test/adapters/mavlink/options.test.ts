@@ -82,14 +82,27 @@ describe("MAVLink options", () => {
     });
   });
 
-  it("keeps node-mavlink, mavlink-mappings and serialport out of index.ts's import graph", () => {
+  it("keeps the message definitions, the decoder and serialport out of index.ts's import graph", () => {
     const index = fileURLToPath(new URL("../../../adapters/mavlink/index.ts", import.meta.url));
-    const script = `import { createRequire } from "node:module";
+    // A load hook reports every ES module loaded; serialport is CommonJS and shows in require's cache.
+    const hook =
+      "let port; export function initialize(data) { port = data.port; } export async function load(url, context, next) { port.postMessage(url); return next(url, context); }";
+    const script = `import { createRequire, register } from "node:module";
+import { MessageChannel } from "node:worker_threads";
+const { port1, port2 } = new MessageChannel();
+const loaded = [];
+port1.on("message", (url) => loaded.push(url));
+register("data:text/javascript," + encodeURIComponent(${JSON.stringify(hook)}), { data: { port: port2 }, transferList: [port2] });
 await import(${JSON.stringify(index)});
-const loaded = Object.keys(createRequire(import.meta.url).cache).filter((path) => /node-mavlink|mavlink-mappings|serialport/.test(path));
-console.log(JSON.stringify(loaded));`;
+await new Promise((resolve) => setTimeout(resolve, 200));
+port1.close();
+const required = Object.keys(createRequire(import.meta.url).cache);
+console.log(JSON.stringify({ loaded, required }));`;
     const run = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { encoding: "utf8" });
     expect(run.stderr).toBe("");
-    expect(JSON.parse(run.stdout)).toEqual([]);
+    const { loaded, required } = JSON.parse(run.stdout) as { loaded: string[]; required: string[] };
+    expect(loaded.some((url) => url.endsWith("/adapters/mavlink/options.ts"))).toBe(true); // the hook saw index.ts's imports
+    expect(loaded.filter((url) => /\/adapters\/mavlink\/(message-definitions|dialect|decode|adapter)\.ts$/.test(url))).toEqual([]);
+    expect(required.filter((path) => /node-mavlink|mavlink-mappings|serialport/.test(path))).toEqual([]);
   });
 });

@@ -1,18 +1,18 @@
 /** The vehicle link on its own: commands while the link is down, and the ACKs that follow. */
 import { describe, expect, it } from "vitest";
-import { dialectMessages } from "../../../adapters/mavlink/dialect.js";
+import { dialect } from "../../../adapters/mavlink/dialect.js";
 import { FrameParser, type RawFrame } from "../../../adapters/mavlink/framing.js";
 import { mavlinkOptions } from "../../../adapters/mavlink/options.js";
 import { VehicleLink } from "../../../adapters/mavlink/vehicle.js";
 import { MemoryLogger } from "../../helpers/adapter-harness.js";
 import { arduSubHeartbeat, commandAck } from "./helpers.js";
 
-const messages = dialectMessages("common");
+const messages = dialect("common");
 
 function frameOf(bytes: Uint8Array): RawFrame {
   const frames: RawFrame[] = [];
   new FrameParser({
-    crcExtra: (id) => messages.get(id)?.MAGIC_NUMBER,
+    crcExtra: (id) => messages.crcExtra(id),
     onFrame: (frame) => frames.push({ ...frame, payload: Uint8Array.from(frame.payload) }),
     onProblem: (problem) => {
       throw new Error(problem);
@@ -36,7 +36,7 @@ describe("MAVLink vehicle link", () => {
         setTimeout(() => link.observe(frameOf(commandAck(400, 0))), 5);
         return true;
       },
-      messageByName: () => undefined,
+      dialect: messages,
       readOnly: false,
       linkDescription: "tcp 127.0.0.1:5760",
     });
