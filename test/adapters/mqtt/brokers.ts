@@ -4,7 +4,7 @@
  * is a system peer (test/helpers/system-peer.ts): skipped with the reason off CI, required in CI.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { accessSync, constants, mkdtempSync, writeFileSync } from "node:fs";
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { createServer, type Server, Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -19,13 +19,22 @@ export const MOSQUITTO = "/usr/sbin/mosquitto";
 const mosquitto = requirePeer({
   name: "mosquitto",
   apt: "mosquitto",
-  // `mosquitto -h` exits 3 after its usage text, so the probe looks for the files; mosquitto_passwd comes in the same package.
+  // `mosquitto -h` exits 3 after its usage text, so the probe looks for runnable files; mosquitto_passwd comes in the same package.
   probe: () => {
-    if (!existsSync(MOSQUITTO)) return `${MOSQUITTO} is not installed`;
-    return existsSync("/usr/bin/mosquitto_passwd") || "mosquitto_passwd is not installed";
+    if (!runnable(MOSQUITTO)) return `${MOSQUITTO} is not installed`;
+    return runnable("/usr/bin/mosquitto_passwd") || "mosquitto_passwd is not installed";
   },
 });
 export const hasMosquitto = mosquitto.available;
+
+function runnable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
 export const NEEDS_MOSQUITTO = mosquitto.reason;
 
 export interface AedesBroker {
