@@ -4,6 +4,7 @@
  * transports load in start(), native modules (socketcan, serialport) only inside their transport.
  */
 import { defineAdapter } from "../../src/adapter-contract.js";
+import { lazyAdapter } from "../../src/lazy-adapter.js";
 import { canOptions, dbcFiles } from "./options.js";
 
 export default defineAdapter({
@@ -27,21 +28,12 @@ export default defineAdapter({
       .filter((p) => p.severity === "error")
       .map(({ file, line, col, message }) => ({ file, line, col, message, option: option(file) }));
   },
-  create(options, ctx) {
-    let loading: Promise<import("./adapter.js").CanAdapter> | undefined;
-    const load = () => {
-      loading ??= import("./adapter.js").then(({ CanAdapter }) => new CanAdapter(options, ctx));
-      return loading;
-    };
-    return {
-      start: async () => (await load()).start(),
-      // A stop() that arrives while start() is still importing the adapter must reach it, or the
-      // adapter would finish starting afterwards and run on, detached from its supervisor.
-      stop: async () => (await loading?.catch(() => undefined))?.stop(),
-      configure: async (change) => (await load()).configure(change),
-      describe: () => ({
+  create: (options, ctx) =>
+    lazyAdapter(
+      ctx,
+      async () => new (await import("./adapter.js")).CanAdapter(options, ctx),
+      () => ({
         description: `CAN ${options.interface} ${options.interface === "socketcan" ? options.channel : options.interface === "slcan" ? options.device : options.file}`,
       }),
-    };
-  },
+    ),
 });

@@ -5,55 +5,11 @@
  */
 import { access, constants } from "node:fs/promises";
 import { isAbsolute, resolve } from "node:path";
-import {
-  type Adapter,
-  type AdapterContext,
-  type CommandResult,
-  defineAdapter,
-  type FileProblem,
-  type SensorInfo,
-} from "../../src/adapter-contract.js";
+import { defineAdapter, type FileProblem } from "../../src/adapter-contract.js";
 import { readErrorReason } from "../../src/file-errors.js";
+import { lazyAdapter } from "../../src/lazy-adapter.js";
 import { parseConnection } from "./connection-url.js";
-import { type MavlinkOptions, mavlinkOptions } from "./options.js";
-
-class LazyMavlinkAdapter implements Adapter {
-  private inner: Adapter | undefined;
-  private stopped = false;
-
-  constructor(
-    private readonly options: MavlinkOptions,
-    private readonly ctx: AdapterContext,
-  ) {}
-
-  async start(): Promise<void> {
-    const { MavlinkAdapter } = await import("./adapter.js");
-    // The supervisor may stop us while the import runs; starting after that would leave a socket
-    // or port open that no one owns, and the restarted adapter could not bind it.
-    if (this.stopped) return;
-    this.inner = new MavlinkAdapter(this.options, this.ctx);
-    await this.inner.start();
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    await this.inner?.stop();
-  }
-
-  async configure(change: Record<string, unknown>): Promise<CommandResult> {
-    if (!this.inner?.configure) throw new Error(`the mavlink adapter "${this.ctx.id}" is not running`);
-    return this.inner.configure(change);
-  }
-
-  async command(name: string, params: Record<string, unknown>): Promise<CommandResult> {
-    if (!this.inner?.command) throw new Error(`${name}: the mavlink adapter "${this.ctx.id}" is not running`);
-    return this.inner.command(name, params);
-  }
-
-  describe(): SensorInfo {
-    return this.inner?.describe?.() ?? { description: `MAVLink over ${this.options.connection}` };
-  }
-}
+import { mavlinkOptions } from "./options.js";
 
 export default defineAdapter({
   type: "mavlink",
@@ -75,5 +31,10 @@ export default defineAdapter({
       ];
     }
   },
-  create: (options, ctx) => new LazyMavlinkAdapter(options, ctx),
+  create: (options, ctx) =>
+    lazyAdapter(
+      ctx,
+      async () => new (await import("./adapter.js")).MavlinkAdapter(options, ctx),
+      () => ({ description: `MAVLink over ${options.connection}` }),
+    ),
 });
