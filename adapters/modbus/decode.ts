@@ -8,6 +8,7 @@ import {
   type ByteOrder,
   type DecodedValue,
   decodeText,
+  FIELD_TYPES,
   type FieldType,
   readTypedField,
   toBigEndian,
@@ -16,19 +17,11 @@ import {
 export type { ByteOrder, DecodedValue } from "../../src/decoding/typed-field.js";
 export { scaleValue, shortestFloat32 } from "../../src/decoding/typed-field.js";
 
-export const VALUE_TYPES = [
-  "bool",
-  "bit",
-  "int16",
-  "uint16",
-  "int32",
-  "uint32",
-  "int64",
-  "uint64",
-  "float32",
-  "float64",
-  "string",
-] as const;
+/** The shared field types a register holds: all but the 8-bit ones (a register is 16 bits). */
+export const VALUE_TYPES = FIELD_TYPES.filter((type) => type !== "int8" && type !== "uint8") as unknown as readonly [
+  Exclude<FieldType, "int8" | "uint8">,
+  ...Exclude<FieldType, "int8" | "uint8">[],
+];
 export type ValueType = (typeof VALUE_TYPES)[number];
 
 /** How many registers a value of this type occupies (strings: `length` characters, two per register). */

@@ -2,9 +2,11 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterEach } from "vitest";
 import type { CommandResult } from "../../src/adapter-contract.js";
 import type { AdapterSummary, BridgeControl, StreamRequest } from "../../src/bridge-control.js";
 import type { BridgeClock } from "../../src/clock.js";
+import { type Gateway, type GatewayOptions, startGateway } from "../../src/gateway/server.js";
 import { Pipeline } from "../../src/pipeline/pipeline.js";
 import type { PointInput } from "../../src/pipeline/point.js";
 import { SourceQueue } from "../../src/pipeline/queue.js";
@@ -104,4 +106,29 @@ export async function waitUntil(condition: () => boolean, timeoutMs = 10_000, wh
     if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/**
+ * The gateways and uplinks a test starts, stopped and closed after it (uplinks first, so none
+ * reconnects to a closed gateway): `const gateway = await closing.gateway()`,
+ * `const uplink = closing.uplink(makeUplink(…))`.
+ */
+export function closedAfterEach() {
+  const uplinks: Uplink[] = [];
+  const gateways: Gateway[] = [];
+  afterEach(async () => {
+    for (const uplink of uplinks.splice(0)) await uplink.stop(0);
+    for (const gateway of gateways.splice(0)) await gateway.close();
+  });
+  return {
+    async gateway(options?: GatewayOptions): Promise<Gateway> {
+      const gateway = await startGateway(options);
+      gateways.push(gateway);
+      return gateway;
+    },
+    uplink(uplink: Uplink): Uplink {
+      uplinks.push(uplink);
+      return uplink;
+    },
+  };
 }

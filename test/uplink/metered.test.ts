@@ -2,23 +2,14 @@
  * A metered link (cellular): HTTP with gzip, batches gathered up to a linger, acknowledgement only
  * on a 200 whose count matches, and report-by-exception rules, all through the local gateway.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { BridgeClock } from "../../src/clock.js";
-import { type Gateway, startGateway } from "../../src/gateway/server.js";
+import type { Gateway } from "../../src/gateway/server.js";
 import { reportRulesSchema } from "../../src/pipeline/report-rules.js";
-import type { Uplink } from "../../src/uplink/uplink.js";
 import { MemoryLogger } from "../helpers/adapter-harness.js";
-import { makeUplink, plexusOptions, realQueue, waitUntil } from "./helpers.js";
+import { closedAfterEach, makeUplink, plexusOptions, realQueue, waitUntil } from "./helpers.js";
 
-let gateway: Gateway | undefined;
-let uplink: Uplink | undefined;
-
-afterEach(async () => {
-  await uplink?.stop(0);
-  await gateway?.close();
-  uplink = undefined;
-  gateway = undefined;
-});
+const closing = closedAfterEach();
 
 const seqPoints = (from: number, count: number) => Array.from({ length: count }, (_, i) => ({ metric: "seq", value: from + i }));
 
@@ -54,11 +45,11 @@ describe("link: metered", () => {
   });
 
   it("gathers points that arrive apart into one gzip request, sent no later than the linger", async () => {
-    gateway = await startGateway();
+    const gateway = await closing.gateway();
     const t = meteredUplink(gateway, "metered-linger", { linger: "600ms" });
-    uplink = t.uplink;
+    const uplink = closing.uplink(t.uplink);
     uplink.start();
-    await waitUntil(() => gateway?.requests.length === 1, 5000, "the key check");
+    await waitUntil(() => gateway.requests.length === 1, 5000, "the key check");
     const started = Date.now();
     t.q.emit(seqPoints(0, 300));
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -75,9 +66,9 @@ describe("link: metered", () => {
   });
 
   it("sends full batches at once and only the remainder waits for the linger", async () => {
-    gateway = await startGateway();
+    const gateway = await closing.gateway();
     const t = meteredUplink(gateway, "metered-full", { linger: "300ms" });
-    uplink = t.uplink;
+    const uplink = closing.uplink(t.uplink);
     t.q.emit(seqPoints(0, 25_000));
     uplink.start();
     await waitUntil(() => t.q.counters().pending === 0, 10_000, "delivered");
@@ -86,9 +77,9 @@ describe("link: metered", () => {
   });
 
   it("acknowledges only on a 200 whose count matches: a short count is resent, nothing is lost", async () => {
-    gateway = await startGateway({ faults: { shortCountRequests: 1 } });
+    const gateway = await closing.gateway({ faults: { shortCountRequests: 1 } });
     const t = meteredUplink(gateway, "metered-count", { linger: 0, link: "standard", transport: "http" });
-    uplink = t.uplink;
+    const uplink = closing.uplink(t.uplink);
     t.q.emit(seqPoints(0, 1000));
     uplink.start();
     await waitUntil(() => t.q.counters().pending === 0, 10_000, "delivered");
@@ -101,7 +92,7 @@ describe("link: metered", () => {
 
 describe("report rules (deadband, heartbeat) through the pipeline to the gateway over HTTP gzip", () => {
   it("sends a value only when it left the deadband or the heartbeat is due; other metrics pass; the identity holds", async () => {
-    gateway = await startGateway();
+    const gateway = await closing.gateway();
     const clock = new BridgeClock();
     const q = realQueue("rbe", clock);
     const report = reportRulesSchema.parse([
@@ -126,7 +117,7 @@ describe("report rules (deadband, heartbeat) through the pipeline to the gateway
       { metric: "room.label", value: "open" }, // not a number: never filtered
     ]);
     const options = plexusOptions({ url: gateway.url, source_id: "rbe", transport: "http", reconnect_min: "50ms" });
-    uplink = makeUplink({ options, source: q.queue, clock });
+    const uplink = closing.uplink(makeUplink({ options, source: q.queue, clock }));
     uplink.start();
     await waitUntil(() => q.counters().pending === 0, 5000, "delivered");
     const sent = gateway.points.map((p) => `${p.metric}=${p.value}@${((p.timestamp as number) - t0) / 1000}`);
