@@ -69,6 +69,47 @@ describe("the unit install-service renders", () => {
   });
 });
 
+describe("the service's NODE_OPTIONS (memory settings)", () => {
+  const envExample = readFileSync(join(repoRoot, "systemd/plexus-bridge.env.example"), "utf8");
+  const unitOptions = (unit: string) => /^Environment=NODE_OPTIONS=(.*)$/m.exec(unit)?.[1];
+  /** The young generation's capacity after a burst of short-lived objects, under these NODE_OPTIONS. */
+  function newSpaceMiB(nodeOptions: string) {
+    const run = spawnSync(
+      process.execPath,
+      [
+        "-e",
+        'for (let i = 0; i < 3e6; i++) globalThis.x = { i, s: "p" + i }; const s = require("v8").getHeapSpaceStatistics().find((s) => s.space_name === "new_space"); console.log(s.space_size / 1048576)',
+      ],
+      { encoding: "utf8", env: { PATH: process.env.PATH, NODE_OPTIONS: nodeOptions } },
+    );
+    // A flag node refuses in NODE_OPTIONS stops the service before it starts: exit 9 and a message.
+    expect(run.stderr.replace(/^Warning: disabling flag --expose_wasm.*\n/m, "")).toBe("");
+    expect(run.status).toBe(0);
+    return Number(run.stdout);
+  }
+
+  it("both units set the same NODE_OPTIONS before the environment files that may replace it", () => {
+    for (const unit of [shipped, template]) {
+      expect(unitOptions(unit)).toBe("--max-semi-space-size=2");
+      expect(unit.indexOf("Environment=NODE_OPTIONS=")).toBeLessThan(unit.indexOf("EnvironmentFile="));
+    }
+    const rendered = renderUnit(shipped, { node: "/usr/bin/node", cli: "/opt/plexus-bridge/bin/plexus-bridge.js" });
+    expect(unitOptions(rendered)).toBe("--max-semi-space-size=2");
+  });
+
+  it("node accepts the unit's and the example's NODE_OPTIONS, and they cap the young generation", () => {
+    const offered = [...envExample.matchAll(/^#NODE_OPTIONS=(.*)$/gm)].map((match) => match[1]);
+    expect(offered.length).toBeGreaterThan(0);
+    // The defaults let it grow to 32 MiB; each setting here keeps it at 2 × its semi-space size.
+    expect(newSpaceMiB("")).toBeGreaterThan(8);
+    for (const options of [unitOptions(shipped) as string, ...offered]) {
+      // A NODE_OPTIONS in /etc/default replaces the unit's: every line offered there keeps the cap.
+      expect(options).toMatch(/--max-semi-space-size=[12]\b/);
+      expect(newSpaceMiB(options)).toBeLessThanOrEqual(4);
+    }
+  });
+});
+
 describe("plexus-bridge install-service --root DIR", () => {
   it("writes the unit, /etc/plexus-bridge with the example and its schema, the env file; check fails until the key exists", async () => {
     const root = tempDir();
