@@ -6,18 +6,19 @@
  */
 import { isAbsolute, join, resolve } from "node:path";
 import { type Adapter, type AdapterContext, defineAdapter, type SensorInfo } from "../../src/adapter-contract.js";
+import { installHint } from "../../src/install-hint.js";
 import { type OpcuaOptions, opcuaOptions } from "./options.js";
 import type { OpcuaRunner } from "./runner.js";
 
 /**
- * node-opcua is an optional dependency (tens of MB a gateway without OPC-UA should not carry):
- * when it is left out, say how to add it instead of a bare module error.
+ * node-opcua is not installed with the bridge (tens of MB a gateway without OPC-UA should not
+ * carry): when it is missing, say how to add it, for this install, instead of a bare module error.
  */
 function missingLibrary(error: NodeJS.ErrnoException): Error {
   if (error.code !== "ERR_MODULE_NOT_FOUND" || !/node-opcua/.test(error.message)) return error;
   return new Error(
-    "OPC-UA needs node-opcua-client and node-opcua-certificate-manager, optional dependencies that are not installed: " +
-      "run `npm install node-opcua-client@2.186 node-opcua-certificate-manager@2.186` where the bridge is installed",
+    "OPC-UA needs node-opcua-client and node-opcua-certificate-manager, optional modules that are not installed: " +
+      `run \`${installHint("node-opcua-client@2.186", "node-opcua-certificate-manager@2.186")}\``,
   );
 }
 

@@ -4,12 +4,14 @@
  * the database is deleted: replayed once. A crash between the copy and the delete replays those
  * rows twice (duplicates, never loss). A corrupt database is moved aside, as before.
  *
- * better-sqlite3 is an optional dependency, loaded only when such a database exists: a new
- * install needs no compiler for it, and a bridge never loads SQLite just to find nothing to migrate.
+ * better-sqlite3 is not a dependency (it may compile at install): loaded only when such a database
+ * exists, so a new install needs no compiler for it and a bridge never loads SQLite just to find
+ * nothing to migrate; an upgraded gateway with a wave-1 spool is told the command that adds it.
  */
 import { existsSync, renameSync, unlinkSync } from "node:fs";
 import { createRequire } from "node:module";
 import type Database from "better-sqlite3";
+import { installHint } from "../install-hint.js";
 import type { Logger } from "../log.js";
 import { parseSpoolJson } from "./point-json.js";
 import { encodeRecord } from "./spool-record.js";
@@ -28,7 +30,7 @@ export function migrateSqliteSpool(path: string, write: (records: Buffer[]) => v
   } catch (error) {
     log.error(
       `spool: ${path} holds points queued before the upgrade from the SQLite spool, and better-sqlite3 is not installed (${(error as Error).message.split("\n")[0]}); ` +
-        "install it (`npm install better-sqlite3@12` where the bridge is installed) and restart to replay them; the file stays where it is",
+        `install it (\`${installHint("better-sqlite3@12")}\`; it compiles a native module where no prebuilt one fits: g++, make, python3) and restart to replay them; the file stays where it is`,
     );
     return;
   }

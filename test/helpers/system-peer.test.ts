@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { repoRoot } from "./child.js";
 import { peerSkipLine } from "./plain-summary-reporter.js";
-import { commandWorks, parsePeerSkips, requirePeer } from "./system-peer.js";
+import { commandWorks, parsePeerSkips, requireModulePeer, requirePeer } from "./system-peer.js";
 
 afterEach(() => {
   vi.unstubAllEnvs();
@@ -41,6 +41,20 @@ describe("requirePeer", () => {
     expect(requirePeer({ ...missing, probe: () => true }).available).toBe(true);
   });
 
+  it("an npm module peer: loaded from the checkout, installed with npm install --no-save", () => {
+    vi.stubEnv("CI", "");
+    expect(requireModulePeer({ name: "plexus-no-such-module", npm: "plexus-no-such-module@3" })).toEqual({
+      available: false,
+      reason: "needs plexus-no-such-module: npm install --no-save plexus-no-such-module@3",
+      detail: "plexus-no-such-module is not installed",
+    });
+    expect(requireModulePeer({ name: "yaml", npm: "yaml@2" }).available).toBe(true);
+    vi.stubEnv("CI", "true");
+    expect(() => requireModulePeer({ name: "plexus-no-such-module", npm: "plexus-no-such-module@3" })).toThrow(
+      "plexus-no-such-module is required in CI (npm install --no-save plexus-no-such-module@3): plexus-no-such-module is not installed",
+    );
+  });
+
   it("commandWorks tells a missing program from a failing one", () => {
     expect(commandWorks("plexus-no-such-program", [])).toBe("plexus-no-such-program is not installed");
     expect(commandWorks(process.execPath, ["-e", "process.exit(3)"])).toMatch(/exited 3/);
@@ -51,10 +65,13 @@ describe("requirePeer", () => {
 describe("the closing line", () => {
   it("reads the peers back from skipped tests' names and lists their packages once", () => {
     expect(parsePeerSkips("MAVLink over serial (socat pty pair; needs socat: apt-get install socat) > reconnects")).toEqual([
-      { name: "socat", apt: ["socat"] },
+      { name: "socat", apt: ["socat"], npm: [] },
     ]);
     expect(parsePeerSkips("pymodbus peer (needs pymodbus: apt-get install python3-pymodbus python3-serial-asyncio)")).toEqual([
-      { name: "pymodbus", apt: ["python3-pymodbus", "python3-serial-asyncio"] },
+      { name: "pymodbus", apt: ["python3-pymodbus", "python3-serial-asyncio"], npm: [] },
+    ]);
+    expect(parsePeerSkips("wave-1 spool migration (needs better-sqlite3: npm install --no-save better-sqlite3@12) > replays")).toEqual([
+      { name: "better-sqlite3", apt: [], npm: ["better-sqlite3@12"] },
     ]);
     expect(parsePeerSkips("skipped where /etc/plexus-bridge/config.yaml exists")).toEqual([]);
     const line = peerSkipLine(
@@ -65,6 +82,16 @@ describe("the closing line", () => {
     );
     expect(line).toBe(
       "skipped for want of system peers: socat (12 tests), pymodbus (1 test); to run them: apt-get install -y socat python3-pymodbus python3-serial-asyncio",
+    );
+    expect(
+      peerSkipLine(
+        new Map([
+          ["socat", { tests: 12, apt: ["socat"], npm: [] }],
+          ["better-sqlite3", { tests: 3, apt: [], npm: ["better-sqlite3@12"] }],
+        ]),
+      ),
+    ).toBe(
+      "skipped for want of system peers: socat (12 tests), better-sqlite3 (3 tests); to run them: apt-get install -y socat && npm install --no-save better-sqlite3@12",
     );
     expect(peerSkipLine(new Map())).toBeUndefined();
   });

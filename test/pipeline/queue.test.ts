@@ -265,18 +265,6 @@ describe("SourceQueue (spool)", () => {
     expect(identity(r).pending).toBe(0);
   });
 
-  it("a corrupt wave-1 SQLite spool is moved aside with a clear log line and the queue works", async () => {
-    const { writeFileSync, readdirSync } = await import("node:fs");
-    const dir = tempDir();
-    const legacy = join(dir, "src.db");
-    writeFileSync(legacy, Buffer.from("this is not a sqlite database, it is garbage ".repeat(200)));
-    const r = rig({ durability: "spill" }, join(dir, "src"), "run-1", { legacyDb: legacy });
-    expect(r.log.lines.some((l) => l.level === "error" && l.message.includes("moved aside"))).toBe(true);
-    expect(readdirSync(dir).some((f) => f.includes(".corrupt-"))).toBe(true);
-    r.pipeline.ingest(r.origin, seqPoints(0, 10));
-    expect(drainAll(r.queue)).toHaveLength(10);
-  });
-
   it("close() spools everything not acknowledged, including batches in flight", () => {
     const dir = tempDir();
     const path = join(dir, "src.db");

@@ -1,50 +1,11 @@
 import { appendFileSync, readdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
-import type { QueuedPoint } from "../../src/pipeline/batch-source.js";
-import { spoolJson } from "../../src/pipeline/point-json.js";
-import { Spool, type SpoolIdentity } from "../../src/pipeline/spool.js";
+import { Spool } from "../../src/pipeline/spool.js";
 import { HEADER_BYTES } from "../../src/pipeline/spool-record.js";
 import { MemoryLogger } from "../helpers/adapter-harness.js";
 import { tempDir } from "./queue-helpers.js";
-
-const points: QueuedPoint[] = [
-  { class: "metric", metric: "fc.attitude.roll", value: -0.25, timestamp: 10_000.5, mono: true, tags: { system_id: "1" } },
-  { class: "event", metric: "fc.heartbeat.mode", value: "GUIDED", timestamp: 1_755_700_000_123 },
-  {
-    class: "event",
-    metric: "plc.flags",
-    value: { door: true, list: [1, "two"] },
-    timestamp: 1_755_700_000_124,
-    session_id: "s_1",
-    tags: { session_id: "s_1" },
-  },
-  { class: "event", metric: "plc.ok", value: false, timestamp: 1_755_700_000_125 },
-];
-
-function identity(bootId: string, runId: string, wall = 1_755_700_100_000, mono = 20_000): SpoolIdentity {
-  return { bootId, runId, monoNow: () => mono, wallNow: () => wall };
-}
-
-/** A wave-1 SQLite spool (its schema as wave 1 wrote it) holding `points` in two rows. */
-function wave1Spool(dir: string): string {
-  const legacy = join(dir, "src.db");
-  const db = new Database(legacy);
-  db.pragma("journal_mode = WAL");
-  db.exec(
-    "CREATE TABLE rows (id INTEGER PRIMARY KEY AUTOINCREMENT, boot TEXT NOT NULL, run TEXT NOT NULL, mono REAL NOT NULL, wall REAL NOT NULL, ord REAL NOT NULL, count INTEGER NOT NULL, bytes INTEGER NOT NULL, points TEXT NOT NULL, origins TEXT NOT NULL, sizes TEXT NOT NULL)",
-  );
-  db.pragma("user_version = 1");
-  const insert = db.prepare(
-    "INSERT INTO rows (id, boot, run, mono, wall, ord, count, bytes, points, origins, sizes) VALUES (?, 'boot-a', 'old', 0, 0, 0, ?, 0, ?, ?, ?)",
-  );
-  // A row given back ahead of the others had a negative id in wave 1.
-  insert.run(5, 2, spoolJson(points.slice(2)), "[1,1]", "[30,40]");
-  insert.run(-1, 2, spoolJson(points.slice(0, 2)), "[1,1]", "[10,20]");
-  db.close();
-  return legacy;
-}
+import { identity, points } from "./spool-points.js";
 
 describe("Spool (segment log)", () => {
   it("round-trips every kind of point in the same boot, keeping monotonic stamps for the uplink to map", () => {
@@ -137,47 +98,5 @@ describe("Spool (segment log)", () => {
     const again = new Spool(dir, identity("boot-a", "run-2"), new MemoryLogger());
     expect(() => again.load(again.recovered[0])).toThrow(/CRC/);
     again.close();
-  });
-
-  it("replays a wave-1 SQLite spool once: copied into the log in order, then deleted", () => {
-    const dir = tempDir();
-    const legacy = wave1Spool(dir);
-    const log = new MemoryLogger();
-    const spool = new Spool(join(dir, "src"), identity("boot-a", "run-1"), log, { legacyDb: legacy });
-    expect(spool.points).toBe(4);
-    expect(spool.recovered.flatMap((r) => spool.load(r).points)).toEqual(points);
-    expect(spool.load(spool.recovered[0]).sizes).toEqual([10, 20]);
-    expect(readdirSync(dir).filter((f) => f.startsWith("src.db"))).toEqual([]);
-    expect(log.lines.some((l) => /migrated 4 points/.test(l.message))).toBe(true);
-    spool.close();
-    // Replayed once: the next start finds the log only.
-    const again = new Spool(join(dir, "src"), identity("boot-a", "run-2"), log, { legacyDb: legacy });
-    expect(again.points).toBe(4);
-    again.close();
-  });
-
-  it("leaves a wave-1 spool in place when copying it would write into the disk reserve", () => {
-    const dir = tempDir();
-    const legacy = wave1Spool(dir);
-    const log = new MemoryLogger();
-    const limits = { maxBytes: Number.POSITIVE_INFINITY, reserve: { percent: 100 }, syncEveryWrite: false };
-    const spool = new Spool(join(dir, "src"), identity("boot-a", "run-1"), log, { legacyDb: legacy, limits });
-    expect(spool.points).toBe(0);
-    expect(readdirSync(dir)).toContain("src.db");
-    expect(log.lines.some((l) => l.level === "error" && /cannot migrate .*no room/.test(l.message))).toBe(true);
-    spool.close();
-  });
-
-  it("moves a SQLite spool of another format aside instead of misreading it", () => {
-    const dir = tempDir();
-    const legacy = join(dir, "s.db");
-    const old = new Database(legacy);
-    old.pragma("user_version = 99");
-    old.close();
-    const log = new MemoryLogger();
-    const spool = new Spool(join(dir, "s"), identity("boot-a", "run-1"), log, { legacyDb: legacy });
-    expect(log.lines.find((l) => l.level === "error")?.message).toMatch(/spool format 99.*moved aside/);
-    expect(spool.points).toBe(0);
-    spool.close();
   });
 });

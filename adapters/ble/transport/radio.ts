@@ -6,6 +6,7 @@
  * cannot exist on a machine without a Bluetooth controller.
  */
 import { createRequire } from "node:module";
+import { installHint } from "../../../src/install-hint.js";
 import type { Advertisement } from "../advertisement.js";
 import { normaliseAddress } from "../advertisement.js";
 
@@ -50,7 +51,7 @@ export async function openNobleRadio(iface: string): Promise<Radio> {
 export function describeNobleError(iface: string, error: NodeJS.ErrnoException): string {
   const message = error.message ?? String(error);
   if (error.code === "MODULE_NOT_FOUND" || error.code === "ERR_MODULE_NOT_FOUND")
-    return `no Bluetooth library: install it with \`npm install @abandonware/noble\` in the bridge's folder (it compiles a native module: g++, make, python3); ${NEEDS}`;
+    return `no Bluetooth library: install it with \`${installHint("@abandonware/noble")}\` (it compiles a native module: g++, make, python3); ${NEEDS}`;
   if (/EAFNOSUPPORT|Address family not supported/.test(message))
     return `no Bluetooth adapter (${iface}): this kernel has no Bluetooth support (EAFNOSUPPORT); ${NEEDS}`;
   if (/EPERM|EACCES|Operation not permitted/.test(message)) return `no permission to use ${iface} (${message}); ${NEEDS}`;

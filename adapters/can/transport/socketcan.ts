@@ -6,6 +6,7 @@
  */
 import type { AdapterContext } from "../../../src/adapter-contract.js";
 import { abortWith, Backoff, orAbort, sleep } from "../../../src/backoff.js";
+import { installHint } from "../../../src/install-hint.js";
 import { rmemDefault, socketcanBufferAdvice } from "../../../src/socket-buffer.js";
 import type { CanFrame } from "../frame.js";
 import type { CanRuntime, IdFilter } from "../runtime.js";
@@ -51,7 +52,7 @@ export const loadSocketcanPackage: LoadSocketcan = async () => {
     return "createRawChannel" in module ? (module as SocketcanModule) : module.default;
   } catch (error) {
     throw new Error(
-      `interface: socketcan needs the optional "socketcan" package (Linux only), which is not installed or did not build: ${(error as Error).message}. Install it with: npm install socketcan`,
+      `interface: socketcan needs the optional "socketcan" package (Linux only), which is not installed or did not build: ${(error as Error).message}. Install it with: ${installHint("socketcan@4.0")} (it compiles a native module: g++, make, python3)`,
     );
   }
 };

@@ -12,6 +12,7 @@ import { bleOptions } from "../../../adapters/ble/options.js";
 import { BleRuntime } from "../../../adapters/ble/runtime.js";
 import type { Radio, RadioPeripheral } from "../../../adapters/ble/transport/radio.js";
 import { describeNobleError } from "../../../adapters/ble/transport/radio.js";
+import { installHint } from "../../../src/install-hint.js";
 import { AdapterHarness } from "../../helpers/adapter-harness.js";
 
 const FIXTURES = fileURLToPath(new URL("../../fixtures/ble/", import.meta.url));
@@ -288,6 +289,13 @@ describe("live transport (fake radio: no Bluetooth controller on this machine)",
     ]);
     expect(harness.log.lines.filter((l) => l.level === "error")).toHaveLength(1);
     await adapter.stop();
+  });
+
+  it("a missing noble names the install command for how the bridge was installed", () => {
+    const missing = Object.assign(new Error("Cannot find module '@abandonware/noble/with-custom-binding'"), { code: "MODULE_NOT_FOUND" });
+    expect(describeNobleError("hci0", missing)).toContain(
+      `install it with \`${installHint("@abandonware/noble")}\` (it compiles a native module`,
+    );
   });
 
   it("on this machine, the real noble path fails with the clear message (library missing or no Bluetooth)", async () => {
