@@ -90,22 +90,22 @@ describe("the service's NODE_OPTIONS (memory settings)", () => {
 
   it("both units set the same NODE_OPTIONS before the environment files that may replace it", () => {
     for (const unit of [shipped, template]) {
-      expect(unitOptions(unit)).toBe("--max-semi-space-size=2");
+      expect(unitOptions(unit)).toBe("--max-semi-space-size=1");
       expect(unit.indexOf("Environment=NODE_OPTIONS=")).toBeLessThan(unit.indexOf("EnvironmentFile="));
     }
     const rendered = renderUnit(shipped, { node: "/usr/bin/node", cli: "/opt/plexus-bridge/bin/plexus-bridge.js" });
-    expect(unitOptions(rendered)).toBe("--max-semi-space-size=2");
+    expect(unitOptions(rendered)).toBe("--max-semi-space-size=1");
   });
 
   it("node accepts the unit's and the example's NODE_OPTIONS, and they cap the young generation", () => {
     const offered = [...envExample.matchAll(/^#NODE_OPTIONS=(.*)$/gm)].map((match) => match[1]);
     expect(offered.length).toBeGreaterThan(0);
-    // The defaults let it grow to 32 MiB; each setting here keeps it at 2 × its semi-space size.
+    // The defaults let it grow to 32 MiB; each setting here keeps it at 2 MiB (two 1 MiB semi-spaces).
     expect(newSpaceMiB("")).toBeGreaterThan(8);
     for (const options of [unitOptions(shipped) as string, ...offered]) {
       // A NODE_OPTIONS in /etc/default replaces the unit's: every line offered there keeps the cap.
-      expect(options).toMatch(/--max-semi-space-size=[12]\b/);
-      expect(newSpaceMiB(options)).toBeLessThanOrEqual(4);
+      expect(options).toMatch(/--max-semi-space-size=1\b/);
+      expect(newSpaceMiB(options)).toBeLessThanOrEqual(2);
     }
   });
 });
