@@ -23,6 +23,7 @@ import {
   WS_MESSAGE_LIMIT,
 } from "./protocol.js";
 import { quarantineRefused } from "./quarantine.js";
+import { maskingOptions } from "./websocket-masking.js";
 
 export interface SessionContext extends DeliveryContext {
   installId: string;
@@ -113,6 +114,7 @@ export class WsSession {
         handshakeTimeout: options.connect_timeout,
         perMessageDeflate: false,
         maxPayload: 64 * 1024 * 1024,
+        ...maskingOptions(this.ctx.url),
       });
       this.ws = ws;
       let openError: string | undefined;
