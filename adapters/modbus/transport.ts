@@ -118,6 +118,10 @@ export class ModbusLink {
     return run;
   }
 
+  private gapLeft(): number {
+    return this.lastRequestEnd + this.options.gapMs - performance.now();
+  }
+
   private async readNow(
     unitId: number,
     table: Table,
@@ -125,8 +129,9 @@ export class ModbusLink {
     count: number,
     afterTimeout: boolean,
   ): Promise<number[] | boolean[]> {
-    const wait = this.lastRequestEnd + this.options.gapMs - performance.now();
-    if (wait > 0) await sleep(wait);
+    // Node's timers count whole milliseconds from the loop's cached time and can fire up to 1 ms
+    // early: wait out what is left, so the bus is quiet for at least the gap.
+    for (let wait = this.gapLeft(); wait > 0; wait = this.gapLeft()) await sleep(wait);
     const client = this.client;
     const lost = this.lost;
     if (this.stopped || !this.connected || !client) throw new LinkDownError(`link ${this.label} is down`);
