@@ -8,6 +8,8 @@
  * Rows (issue 15's table):
  *   1.  RSS after N s, Modbus-only (one device, 20 points, 1 s poll, against an in-process Modbus server)
  *   1s. the same with the small-gateway NODE_OPTIONS that systemd/plexus-bridge.env.example offers
+ *   1q. (only when asked for) the same with `status: false` and `telemetry: false`: what the status
+ *       server and the bridge's own telemetry cost
  *   2.  RSS after N s, the demo config (MAVLink + CAN replays at capture speed)
  *   3.  RSS after N s with every adapter type configured: each adapters/<type>/example.yaml's
  *       adapters in one config (adapters whose peer is absent here stay down, but their code loads)
@@ -121,8 +123,9 @@ async function rssRow(label: string, file: string, nodeOptions = SERVICE_NODE_OP
   );
 }
 
-const modbusConfig = (source: string) =>
+const modbusConfig = (source: string, extra: Record<string, unknown> = {}) =>
   writeConfig("modbus", {
+    ...extra,
     plexus: plexus(source),
     adapters: {
       plc: {
@@ -196,6 +199,11 @@ if (ROWS.has("1s"))
     `1s. the same, small-gateway NODE_OPTIONS=${JSON.stringify(SMALL_GATEWAY_NODE_OPTIONS)}`,
     modbusConfig("footprint-modbus-small"),
     SMALL_GATEWAY_NODE_OPTIONS,
+  );
+if (ROWS.has("1q"))
+  await rssRow(
+    "1q. the same, status: false, telemetry: false",
+    modbusConfig("footprint-modbus-quiet", { status: false, telemetry: false }),
   );
 if (ROWS.has("2")) await rssRow("2. demo config (MAVLink + CAN replays at capture speed)", join(ROOT, "config/demo.yaml"));
 if (ROWS.has("3")) {
