@@ -45,9 +45,16 @@ export interface SocketcanSettings {
 
 const CAN_EFF_FLAG = 0x80000000;
 
+/**
+ * Named through a variable so that the compiler does not look for it: the package is not a
+ * dependency (it compiles at install) but installed by whoever needs SocketCAN, so `npm run build`
+ * and `tsc` must work without it.
+ */
+const SOCKETCAN_PACKAGE = "socketcan";
+
 export const loadSocketcanPackage: LoadSocketcan = async () => {
   try {
-    const module = (await import("socketcan")) as unknown as Partial<SocketcanModule> & { default: SocketcanModule };
+    const module = (await import(SOCKETCAN_PACKAGE)) as Partial<SocketcanModule> & { default: SocketcanModule };
     // A CommonJS package: Node exposes its exports as named exports when it can, always as default.
     return "createRawChannel" in module ? (module as SocketcanModule) : module.default;
   } catch (error) {
