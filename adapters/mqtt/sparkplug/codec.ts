@@ -1,8 +1,8 @@
 /**
  * Sparkplug B payloads (the official sparkplug_b.proto, as the table in sparkplug-schema.ts) through
- * our own protobuf wire codec: protobufjs and what it brings (long, @types/node, @protobufjs/*) were
- * 7 MB of the production install and its RSS, for this one message. Decoded messages keep protobufjs'
- * semantics (protobuf-message.ts), which host.ts and values.ts rely on.
+ * our own protobuf wire codec: protobufjs and its `long` were 4 MB of the production install (issue 15)
+ * and their RSS, for this one message. Decoded messages keep protobufjs' semantics
+ * (protobuf-message.ts), which host.ts and values.ts rely on.
  */
 import { decodeMessage, encodeMessage } from "./protobuf-message.js";
 import { type Int64, WireReader, WireWriter } from "./protobuf-wire.js";
