@@ -1,7 +1,7 @@
 /**
  * MQTT adapter: subscribes to a broker (3.1.1 or 5, TLS, WebSockets) and maps JSON, plain
  * values, Influx line protocol, raw bytes and Sparkplug B to points. This file stays light: the
- * config schema imports it for every config; mqtt.js and protobufjs load in start().
+ * config schema imports it for every config; mqtt.js and the Sparkplug codec load in start().
  */
 import type { FileProblem } from "../../src/adapter-contract.js";
 import { defineAdapter } from "../../src/adapter-contract.js";

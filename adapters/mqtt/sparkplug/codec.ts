@@ -1,16 +1,15 @@
 /**
- * Sparkplug B payloads through protobufjs, from the reflection descriptor of the official
- * sparkplug_b.proto (descriptor.ts). protobufjs generates its decoder once per type at the first
- * use, so decoding is as fast as generated static code.
+ * Sparkplug B payloads (the official sparkplug_b.proto, as the table in sparkplug-schema.ts) through
+ * our own protobuf wire codec: protobufjs and its `long` were 4 MB of the production install (issue 15)
+ * and their RSS, for this one message. Decoded messages keep protobufjs' semantics
+ * (protobuf-message.ts), which host.ts and values.ts rely on.
  */
-import * as protobuf from "protobufjs/light.js";
-import { sparkplugDescriptor } from "./descriptor.js";
+import { decodeMessage, encodeMessage } from "./protobuf-message.js";
+import { type Int64, WireReader, WireWriter } from "./protobuf-wire.js";
+import { sparkplugTypes } from "./sparkplug-schema.js";
 
-const root = protobuf.Root.fromJSON(sparkplugDescriptor);
-const PayloadType = root.lookupType("org.eclipse.tahu.protobuf.Payload");
-
-/** A 64-bit integer as protobufjs hands it: a Long ({low, high}) when the `long` package is present (a dependency of protobufjs). */
-export type Int64 = number | { low: number; high: number; unsigned: boolean };
+export type { Int64 } from "./protobuf-wire.js";
+export { WireFormatError } from "./protobuf-wire.js";
 
 export interface SparkplugDataSetValue {
   /** Which oneof value field is set (intValue, longValue, floatValue…), if any. */
@@ -21,6 +20,7 @@ export interface SparkplugDataSetValue {
   doubleValue: number;
   booleanValue: boolean;
   stringValue: string;
+  extensionValue?: object;
 }
 
 export interface SparkplugMetric extends SparkplugDataSetValue {
@@ -34,7 +34,41 @@ export interface SparkplugMetric extends SparkplugDataSetValue {
   bytesValue: Uint8Array;
   datasetValue?: SparkplugDataSet;
   templateValue?: SparkplugTemplate;
-  metadata?: { fileName?: string; contentType?: string; size?: Int64; md5?: string; description?: string };
+  metadata?: SparkplugMetaData;
+  properties?: SparkplugPropertySet;
+  extensionValue?: object;
+}
+
+export interface SparkplugMetaData {
+  isMultiPart: boolean;
+  contentType: string;
+  size: Int64;
+  seq: Int64;
+  fileName: string;
+  fileType: string;
+  md5: string;
+  description: string;
+}
+
+export interface SparkplugPropertyValue {
+  type: number;
+  isNull: boolean;
+  /** Which oneof value field is set (intValue … propertysetValue, propertysetsValue), if any. */
+  value?: string;
+  intValue: number;
+  longValue: Int64;
+  floatValue: number;
+  doubleValue: number;
+  booleanValue: boolean;
+  stringValue: string;
+  propertysetValue?: SparkplugPropertySet;
+  propertysetsValue?: { propertyset: SparkplugPropertySet[] };
+  extensionValue?: object;
+}
+
+export interface SparkplugPropertySet {
+  keys: string[];
+  values: SparkplugPropertyValue[];
 }
 
 export interface SparkplugDataSet {
@@ -62,19 +96,23 @@ export interface SparkplugPayload {
   seq: Int64;
   uuid: string;
   metrics: SparkplugMetric[];
+  body: Uint8Array;
 }
 
-/** Decodes a payload; throws on bytes that are not a Sparkplug B payload. */
+/** Decodes a payload; throws WireFormatError on bytes that are not a Sparkplug B payload. */
 export function decodeSparkplug(bytes: Uint8Array): SparkplugPayload {
-  return PayloadType.decode(bytes) as unknown as SparkplugPayload;
+  const reader = new WireReader(bytes);
+  return decodeMessage(reader, sparkplugTypes.Payload, reader.limit, 0) as unknown as SparkplugPayload;
 }
 
 /**
  * Encodes a payload from a plain object (field names in camelCase, as protobufjs reads them;
- * 64-bit values may be numbers or decimal strings).
+ * 64-bit values may be numbers, decimal strings, bigints or {low, high}).
  */
 export function encodeSparkplug(payload: Record<string, unknown>): Uint8Array {
-  return PayloadType.encode(PayloadType.fromObject(payload)).finish();
+  const writer = new WireWriter();
+  encodeMessage(writer, sparkplugTypes.Payload, payload, "Payload");
+  return writer.finish();
 }
 
 /** As a JS number; exact up to 2^53. Signedness as the field's type says (uint64 fields are unsigned). */
