@@ -11,9 +11,8 @@ import { sparkplugTypes } from "./sparkplug-schema.js";
 export type { Int64 } from "./protobuf-wire.js";
 export { WireFormatError } from "./protobuf-wire.js";
 
-export interface SparkplugDataSetValue {
-  /** Which oneof value field is set (intValue, longValue, floatValue…), if any. */
-  value?: string;
+/** The value fields DataSetValue, Metric, Template.Parameter and PropertyValue share. */
+interface SparkplugScalarValues {
   intValue: number;
   longValue: Int64;
   floatValue: number;
@@ -21,6 +20,11 @@ export interface SparkplugDataSetValue {
   booleanValue: boolean;
   stringValue: string;
   extensionValue?: object;
+}
+
+export interface SparkplugDataSetValue extends SparkplugScalarValues {
+  /** Which oneof value field is set (intValue, longValue, floatValue…), if any. */
+  value?: string;
 }
 
 export interface SparkplugMetric extends SparkplugDataSetValue {
@@ -50,20 +54,13 @@ export interface SparkplugMetaData {
   description: string;
 }
 
-export interface SparkplugPropertyValue {
+export interface SparkplugPropertyValue extends SparkplugScalarValues {
   type: number;
   isNull: boolean;
   /** Which oneof value field is set (intValue … propertysetValue, propertysetsValue), if any. */
   value?: string;
-  intValue: number;
-  longValue: Int64;
-  floatValue: number;
-  doubleValue: number;
-  booleanValue: boolean;
-  stringValue: string;
   propertysetValue?: SparkplugPropertySet;
   propertysetsValue?: { propertyset: SparkplugPropertySet[] };
-  extensionValue?: object;
 }
 
 export interface SparkplugPropertySet {

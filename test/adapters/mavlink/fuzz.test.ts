@@ -13,19 +13,8 @@ import { FrameParser, type FrameProblem, signingKey } from "../../../adapters/ma
 import mavlink from "../../../adapters/mavlink/index.js";
 import type { PointInput } from "../../../src/pipeline/point.js";
 import { AdapterHarness } from "../../helpers/adapter-harness.js";
+import { seededRandom as random } from "../../helpers/seeded-random.js";
 import { invalidPoints, readTlogRecords, tlogBytes } from "./helpers.js";
-
-/** mulberry32: small, fast, seeded. */
-function random(seed: number) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const messages = dialect("ardupilotmega");
 const records = readTlogRecords();

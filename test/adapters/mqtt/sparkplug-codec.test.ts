@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { decodeSparkplug, encodeSparkplug, type SparkplugPayload, WireFormatError } from "../../../adapters/mqtt/sparkplug/codec.js";
 import { rebirthPayload } from "../../../adapters/mqtt/sparkplug/host.js";
 import { sparkplugTypes } from "../../../adapters/mqtt/sparkplug/sparkplug-schema.js";
+import { seededRandom as random } from "../../helpers/seeded-random.js";
 import { fieldView, ReferencePayload, referenceEncode } from "./protobuf-reference.js";
 import { payloadOf, sparkplugVectors } from "./vectors.js";
 
@@ -198,18 +199,6 @@ describe("Sparkplug B codec against protobufjs", () => {
     expect(Object.hasOwn(metric, "alias")).toBe(false);
   });
 });
-
-/** mulberry32: a small seeded generator, so a failure names a mutation that can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Outcome = { ok: true; view: Record<string, unknown> } | { ok: false; error: unknown };
 
