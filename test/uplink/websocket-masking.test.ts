@@ -51,11 +51,14 @@ afterEach(() => {
 });
 
 async function firstFrame(make: (onFrame: (frame: SeenFrame) => void) => Server, connect: (port: number) => WebSocket) {
+  let onFrame: (frame: SeenFrame) => void = () => {};
   const seen = new Promise<SeenFrame>((resolve) => {
-    server = make(resolve);
+    onFrame = resolve;
   });
-  await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
-  const client = connect((server?.address() as { port: number }).port);
+  const listening = make(onFrame);
+  server = listening;
+  await new Promise<void>((resolve) => listening.listen(0, "127.0.0.1", resolve));
+  const client = connect((listening.address() as { port: number }).port);
   client.on("open", () => client.send("points for plexus"));
   client.on("error", () => {});
   const frame = await seen;
