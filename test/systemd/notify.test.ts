@@ -3,11 +3,11 @@
  * NotifyAccess=main: a unix datagram socket with SO_PASSCRED (python3, test/helpers/notify-listener)
  * reads each datagram with the pid the kernel stamped on it.
  */
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Gateway, startGateway } from "../../src/gateway/server.js";
-import { type Child, spawnChild } from "../helpers/child.js";
+import { type Child, repoRoot, spawnChild } from "../helpers/child.js";
 import { hasPython3, NEEDS_PYTHON3, type NotifyListener, startNotifyListener } from "../helpers/notify-listener.js";
 import { tempDir } from "../pipeline/queue-helpers.js";
 
@@ -94,6 +94,27 @@ describe.skipIf(!hasPython3)(`systemd notifications (${NEEDS_PYTHON3})`, () => {
     expect([...kinds].sort()).toEqual(["MONOTONIC_USEC", "READY", "RELOADING", "STATUS", "STOPPING", "WATCHDOG"]);
     // Every datagram came from the bridge's own process, as NotifyAccess=main requires.
     expect(new Set(listener.messages.map((n) => n.pid))).toEqual(new Set([pid]));
+  }, 90_000);
+
+  it("under the small-gateway NODE_OPTIONS the environment file offers (--jitless): READY, STATUS, WATCHDOG, STOPPING from the main pid", async () => {
+    const example = readFileSync(join(repoRoot, "systemd/plexus-bridge.env.example"), "utf8");
+    const smallGateway = /^#NODE_OPTIONS=(.*--jitless.*)$/m.exec(example)?.[1];
+    expect(smallGateway).toBeDefined();
+    gateway = await startGateway();
+    const dir = tempDir();
+    const file = writeConfig(dir, gateway.url);
+    listener = await startNotifyListener(join(dir, "notify.sock"));
+    // koffi calls libc through its prebuilt trampolines, so sd_notify needs no JIT.
+    child = spawnChild(["cli", "run", "-c", file], { NODE_OPTIONS: smallGateway, NOTIFY_SOCKET: listener.path, WATCHDOG_USEC: "2000000" });
+    const pid = child.process.pid;
+    await listener.waitFor((n) => n.fields.READY === "1", 30_000, "READY=1");
+    await listener.waitFor((n) => n.fields.WATCHDOG === "1", 10_000, "WATCHDOG=1");
+    await listener.waitFor((n) => /uplink ok rtt \d+ ms/.test(n.fields.STATUS ?? ""), 20_000, "a live STATUS");
+    child.process.kill("SIGTERM");
+    await listener.waitFor((n) => n.fields.STOPPING === "1", 10_000, "STOPPING=1");
+    expect(await child.exited).toBe(0);
+    expect(new Set(listener.messages.map((n) => n.pid))).toEqual(new Set([pid]));
+    expect(gateway.points.filter((p) => String(p.metric).startsWith("gen.")).length).toBeGreaterThan(0);
   }, 90_000);
 
   it("a connected uplink that stops acknowledging starves the watchdog and says so in STATUS", async () => {
