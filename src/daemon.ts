@@ -10,7 +10,6 @@ import type { AdapterSummary, BridgeControl, StreamRequest } from "./bridge-cont
 import { BridgeClock, bootId } from "./clock.js";
 import type { AdapterConfig, BridgeConfig } from "./config/index.js";
 import { ConfigureOverlay } from "./configure-overlay.js";
-import { EventLoopDelayMonitor } from "./event-loop-delay.js";
 import type { Logger } from "./log.js";
 import { Pipeline } from "./pipeline/pipeline.js";
 import { SourceQueue } from "./pipeline/queue.js";
@@ -63,8 +62,6 @@ export class Daemon implements BridgeControl {
   private readonly runId = randomUUID();
   /** Dashboard configure changes, kept across reloads and restarts until the adapter's YAML changes. */
   private readonly overlay: ConfigureOverlay;
-  /** Event-loop delay since start: what UDP and SocketCAN reads can tolerate (DESIGN.md, p99 ≤ 20 ms). */
-  private readonly loopDelay = new EventLoopDelayMonitor();
   private readonly finishedIds = new Set<string>();
   private finishWaiters: (() => void)[] = [];
   private stopping = false;
@@ -85,7 +82,6 @@ export class Daemon implements BridgeControl {
 
   async start(): Promise<void> {
     this.overlay.apply(this.selectedAdapters(this.config));
-    this.loopDelay.start();
     for (const adapter of this.selectedAdapters(this.config)) this.ensureSource(adapter.sourceId);
     this.ensureSource(this.config.plexus.source_id);
     for (const sink of this.sinks.values()) await sink.start();
@@ -104,7 +100,6 @@ export class Daemon implements BridgeControl {
     const left = Math.max(0, deadline - (this.clock.monotonicMs() - started));
     await Promise.all([...this.sinks.values()].map((sink) => sink.stop(left)));
     this.pipeline.close();
-    this.loopDelay.stop();
     for (const sourceId of this.pipeline.sources()) this.pipeline.queue(sourceId)?.close();
     for (const line of accountingLines(this.stats())) this.log.info(`stopped: ${line}`);
   }
@@ -188,7 +183,6 @@ export class Daemon implements BridgeControl {
         offset_age_ms: this.clock.offsetAgeMs(),
         rtt_ms: this.clock.sync.rttMs,
       },
-      event_loop_delay: this.loopDelay.stats(),
       ...this.pipeline.stats(),
       adapter_state: Object.fromEntries(
         [...this.supervisors.values()].map((s) => [
