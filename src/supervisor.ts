@@ -92,8 +92,12 @@ export class AdapterSupervisor {
     this.state = this.config.enabled ? "stopped" : "disabled";
   }
 
-  /** An exception escaped the adapter's code: restart it. */
+  /** An exception escaped the adapter's code: restart it (or, once stopping, only say so). */
   fail(error: unknown): void {
+    if (this.stopAbort.signal.aborted) {
+      this.log.warn(`failed while stopping: ${describeError(error)}`);
+      return;
+    }
     if (this.failed) this.failed(error ?? new Error("adapter failed"));
   }
 

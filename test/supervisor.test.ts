@@ -62,6 +62,19 @@ describe("supervisor", () => {
   }, 30_000);
 });
 
+describe("an exception while the queue drains", () => {
+  it("an adapter that throws from a timer while stopping neither kills the bridge nor goes unsaid", async () => {
+    // The handlers used to be removed as soon as the stop began, before the adapters and the queue
+    // were stopped: such a throw then killed the process with exit 1 in the middle of the drain.
+    const file = config("  leaky:\n    type: testseq\n    batch: 5\n    interval: 10ms\n    throw_on_stop: true\n");
+    const child = spawnChild(["cli", "tail", "-c", file, "--format", "ndjson", "--log-level", "info"]);
+    await waitFor(() => child.lines.length > 20);
+    child.process.kill("SIGTERM");
+    expect(await child.exited, child.stderr.slice(-20).join("\n")).toBe(0);
+    expect(child.stderr.join("\n")).toContain("leaky: failed while stopping: testseq leaky threw while stopping");
+  }, 30_000);
+});
+
 describe("reload (SIGHUP)", () => {
   it("restarts only the adapter whose options changed and refuses a broken config", async () => {
     const body = (label: string) =>

@@ -44,7 +44,7 @@ export async function runRunCommand(argv: readonly string[], options: RunOptions
   log.info(`plexus-bridge ${agentVersion} starting: ${config.file}, state in ${stateDir}`);
   const systemd = await SystemdNotifier.fromEnv(log);
   let reporter: ServiceReporter | undefined;
-  const { stopped, start, finish } = untilStopped(daemon, log, async () => {
+  const { stopped, start, finish, release } = untilStopped(daemon, log, async () => {
     systemd?.reloading();
     try {
       await reloader(flags.file, daemon, log, SENDS, (refusal) => reporter?.note(refusal))();
@@ -66,6 +66,7 @@ export async function runRunCommand(argv: readonly string[], options: RunOptions
   } catch (error) {
     log.error(`could not start: ${describeError(error)}`);
     await daemon.stop();
+    release();
     return EXIT_SOFTWARE;
   }
   const operations = await startOperations(daemon, config, log, agentVersion);
@@ -77,6 +78,7 @@ export async function runRunCommand(argv: readonly string[], options: RunOptions
   reporter?.stop();
   systemd?.stopping();
   await daemon.stop();
+  release();
   await operations.close();
   systemd?.close();
   log.info("stopped");

@@ -98,7 +98,8 @@ export function installProcessHandlers(
   const onUncaught = (error: unknown) => {
     if (daemon.handleUncaught(error)) return;
     log.error(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    stop(EXIT_SOFTWARE);
+    // Already stopping: let the queue finish draining and spooling rather than die half-way.
+    if (!stopping) stop(EXIT_SOFTWARE);
   };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
@@ -142,20 +143,20 @@ export function reloader(
  * Resolves with the exit code once a signal or a core failure asks the bridge to stop (see
  * installProcessHandlers); `finish` ends the wait from inside (tail at the end of its replays).
  * `start` starts the daemon; SIGHUP reloads wait for it and for each other (SerialReloads).
+ * The handlers stay until `release()`, which the command calls once the daemon has stopped: while
+ * the queue drains, an adapter's stray exception must still restart nothing and kill nothing, and
+ * a second SIGTERM must still mean "exit now".
  */
 export function untilStopped(
   daemon: Daemon,
   log: Logger,
   reload?: () => Promise<void>,
-): { stopped: Promise<number>; finish(code: number): void; start(): Promise<void> } {
+): { stopped: Promise<number>; finish(code: number): void; start(): Promise<void>; release(): void } {
   const reloads = new SerialReloads();
   let finish: (code: number) => void = () => {};
+  const release = installProcessHandlers(daemon, log, (code) => finish(code), reload && (() => reloads.run(reload)));
   const stopped = new Promise<number>((resolve) => {
-    const uninstall = installProcessHandlers(daemon, log, (code) => finish(code), reload && (() => reloads.run(reload)));
-    finish = (code) => {
-      uninstall();
-      resolve(code);
-    };
+    finish = resolve;
   });
   const start = async () => {
     try {
@@ -166,5 +167,5 @@ export function untilStopped(
       throw error;
     }
   };
-  return { stopped, finish: (code) => finish(code), start };
+  return { stopped, finish: (code) => finish(code), start, release };
 }

@@ -65,7 +65,7 @@ export async function runTailCommand(argv: readonly string[]): Promise<number> {
       return sink;
     },
   });
-  const { stopped, finish, start } = untilStopped(daemon, log, reloader(flags.file, daemon, log));
+  const { stopped, finish, start, release } = untilStopped(daemon, log, reloader(flags.file, daemon, log));
   const timers: NodeJS.Timeout[] = [];
   void daemon.allFinished().then(async () => {
     for (const sink of sinks) await sink.idle();
@@ -84,6 +84,7 @@ export async function runTailCommand(argv: readonly string[]): Promise<number> {
   const code = await stopped;
   for (const timer of timers) clearTimeout(timer);
   await daemon.stop();
+  release();
   return code;
 }
 

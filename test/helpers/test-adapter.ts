@@ -20,6 +20,7 @@ export const testSeqAdapter = defineAdapter({
     interval: duration().default(10).describe("Gap between emits."),
     fail_starts: z.number().int().min(0).default(0).describe("The first N starts reject."),
     throw_after: z.number().int().min(0).default(0).describe("Throw from a timer after N points (0: never)."),
+    throw_on_stop: z.boolean().default(false).describe("Throw from a timer while stopping (a leftover timer firing during the drain)."),
     label: z.string().default("a").describe("Goes into a tag, so a reload can change it."),
     step: z.number().default(1).describe("Point i has the value i × step (0.1 gives 0.30000000000000004 at i = 3)."),
   }),
@@ -64,6 +65,10 @@ export const testSeqAdapter = defineAdapter({
       async stop() {
         stopped = true;
         clearTimeout(timer);
+        if (options.throw_on_stop)
+          setTimeout(() => {
+            throw new Error(`testseq ${ctx.id} threw while stopping`);
+          }, 0);
       },
       async configure(change) {
         if (typeof change.interval === "number") interval = change.interval;
