@@ -28,6 +28,7 @@ import { parse, stringify } from "yaml";
 import { adapterTypes } from "../src/adapters.js";
 import { startGateway } from "../src/gateway/server.js";
 import { ModbusTestServer } from "../test/adapters/modbus/modbus-test-server.js";
+import { serviceNodeOptions, smallGatewayNodeOptions } from "../test/helpers/shipped-node-options.js";
 
 const ROOT = join(import.meta.dirname, "..");
 const { values: flags, positionals } = parseArgs({
@@ -37,15 +38,8 @@ const { values: flags, positionals } = parseArgs({
 const SECONDS = Number(positionals[0] ?? 60);
 const ROWS = new Set(flags.rows.split(","));
 
-/** The value of a `NODE_OPTIONS=…` line in a shipped file (the unit sets it, the example offers one). */
-function shippedNodeOptions(file: string, line: RegExp): string {
-  const found = line.exec(readFileSync(join(ROOT, file), "utf8"));
-  if (!found) throw new Error(`${file} has no line matching ${line}`);
-  return found[1].trim();
-}
-const SERVICE_NODE_OPTIONS =
-  flags["node-options"] ?? shippedNodeOptions("systemd/plexus-bridge.service", /^Environment=NODE_OPTIONS=(.*)$/m);
-const SMALL_GATEWAY_NODE_OPTIONS = shippedNodeOptions("systemd/plexus-bridge.env.example", /^#NODE_OPTIONS=(.*--jitless.*)$/m);
+const SERVICE_NODE_OPTIONS = flags["node-options"] ?? serviceNodeOptions();
+const SMALL_GATEWAY_NODE_OPTIONS = smallGatewayNodeOptions();
 const KEY = "plx_bench000000000000000000000000000";
 
 if (!existsSync(join(ROOT, "dist/src/cli.js"))) {

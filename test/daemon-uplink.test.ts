@@ -1,8 +1,7 @@
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Gateway, startGateway } from "../src/gateway/server.js";
 import { spawnChild, waitFor } from "./helpers/child.js";
+import { writeTestseqConfig } from "./helpers/test-adapter.js";
 import { tempDir } from "./pipeline/queue-helpers.js";
 
 let gateway: Gateway | undefined;
@@ -16,25 +15,12 @@ describe("run against the local gateway", () => {
     // 150 ms one-way latency: every ping barrier takes 300 ms, so points are still queued at SIGTERM.
     gateway = await startGateway({ latencyMs: 150 });
     const dir = tempDir();
-    const file = join(dir, "config.yaml");
-    writeFileSync(
-      file,
-      [
-        "plexus:",
-        "  api_key: plx_test00000000000000000000000000000",
-        "  source_id: drain-test",
-        `  url: ${gateway.url}`,
-        `state_dir: ${join(dir, "state")}`,
-        "shutdown_timeout: 20s",
-        "adapters:",
-        "  gen:",
-        "    type: testseq",
-        "    count: 20000",
-        "    batch: 1000",
-        "    interval: 1ms",
-        "",
-      ].join("\n"),
-    );
+    const file = writeTestseqConfig(dir, {
+      url: gateway.url,
+      sourceId: "drain-test",
+      top: ["shutdown_timeout: 20s"],
+      gen: ["count: 20000", "batch: 1000", "interval: 1ms"],
+    });
     const child = spawnChild(["cli", "run", "-c", file]);
     await waitFor(() => child.stderr.some((l) => l.includes("gen: finished")), 20_000, "the adapter to finish");
     await waitFor(() => (gateway?.summary().get("drain-test")?.points ?? 0) > 0, 20_000, "the first delivery");

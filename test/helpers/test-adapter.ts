@@ -3,6 +3,8 @@
  * backpressure, and can be told to fail its first starts or to throw from a timer later. The
  * supervisor and daemon tests use it; it is registered only by them, never shipped.
  */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { z } from "zod";
 import { defineAdapter } from "../../src/adapter-contract.js";
 import { registerAdapter } from "../../src/adapters.js";
@@ -80,6 +82,41 @@ export const testSeqAdapter = defineAdapter({
     };
   },
 });
+
+export interface TestseqConfig {
+  url: string;
+  sourceId: string;
+  /** More lines under `plexus:`, indented by two spaces ("  ack_timeout: 2m"). */
+  plexus?: string[];
+  /** More top-level lines ("shutdown_timeout: 20s"). */
+  top?: string[];
+  /** The `gen` adapter's options, one "key: value" each (default: batches of 5 every 20 ms). */
+  gen?: string[];
+}
+
+/** `dir`/config.yaml with one testseq adapter, `gen`, delivering to `url`: the daemon tests' config. */
+export function writeTestseqConfig(dir: string, config: TestseqConfig): string {
+  const file = join(dir, "config.yaml");
+  const gen = config.gen ?? ["batch: 5", "interval: 20ms"];
+  writeFileSync(
+    file,
+    [
+      "plexus:",
+      "  api_key: plx_test00000000000000000000000000000",
+      `  source_id: ${config.sourceId}`,
+      `  url: ${config.url}`,
+      ...(config.plexus ?? []),
+      `state_dir: ${join(dir, "state")}`,
+      ...(config.top ?? []),
+      "adapters:",
+      "  gen:",
+      "    type: testseq",
+      ...gen.map((line) => `    ${line}`),
+      "",
+    ].join("\n"),
+  );
+  return file;
+}
 
 export function registerTestAdapter(): void {
   registerAdapter("testseq", async () => ({ default: testSeqAdapter }));

@@ -59,6 +59,17 @@ export function drainAll(queue: SourceQueue, maxPoints = 1000): number[] {
   }
 }
 
+/** Takes and acknowledges `batches` batches of at most `maxPoints`; returns how many points that delivered. */
+export function deliverBatches(queue: SourceQueue, batches: number, maxPoints: number): number {
+  let delivered = 0;
+  for (let n = 0; n < batches; n++) {
+    const batch = queue.take(maxPoints, 1e9)!;
+    delivered += batch.points.length;
+    queue.ack(batch);
+  }
+  return delivered;
+}
+
 /** A makeRig() whose queues are closed after each test of the file that calls it. */
 export function rigsClosedAfterEach(): (...args: Parameters<typeof makeRig>) => QueueRig {
   const rigs: QueueRig[] = [];

@@ -4,7 +4,7 @@
  */
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { drainAll, rigsClosedAfterEach, seqPoints, tempDir } from "./queue-helpers.js";
+import { deliverBatches, drainAll, rigsClosedAfterEach, seqPoints, tempDir } from "./queue-helpers.js";
 
 const rig = rigsClosedAfterEach();
 
@@ -41,12 +41,7 @@ describe("a clean stop leaves no acknowledged point in the spool", () => {
     for (let i = 0; i < 10; i++) r.pipeline.ingest(r.origin, seqPoints(i * 1000, 1000));
     r.queue.setUplinkUp(false); // the write-behind has run
     r.queue.setUplinkUp(true);
-    let delivered = 0;
-    for (let n = 0; n < 4; n++) {
-      const batch = r.queue.take(1500, 1e9)!;
-      delivered += batch.points.length;
-      r.queue.ack(batch);
-    }
+    const delivered = deliverBatches(r.queue, 4, 1500);
     r.queue.close();
     expect(r.pipeline.stats().sources.src.pending).toBe(10_000 - delivered);
     const next = rig({ durability: "spill" }, spool, "run-2");

@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import { closeSync, openSync, rmSync, statfsSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { balanced, drainAll, rigsClosedAfterEach, seqPoints, tempDir } from "./queue-helpers.js";
+import { balanced, deliverBatches, drainAll, rigsClosedAfterEach, seqPoints, tempDir } from "./queue-helpers.js";
 
 const rig = rigsClosedAfterEach();
 const MiB = 1024 * 1024;
@@ -99,12 +99,7 @@ describe.skipIf(!canMount && !requireTmpfs)("a full disk on a real 4 MiB tmpfs (
     fill(join(fs, "filler"));
     expect(free(fs)).toBe(0);
     r.queue.setUplinkUp(true);
-    let delivered = 0;
-    for (let n = 0; n < 7; n++) {
-      const batch = r.queue.take(2500, 1e9)!;
-      delivered += batch.points.length;
-      r.queue.ack(batch);
-    }
+    const delivered = deliverBatches(r.queue, 7, 2500);
     r.queue.close();
     const atStop = balanced(r);
     expect(atStop.acknowledged).toBe(delivered);

@@ -10,6 +10,7 @@ import { describe, expect, it } from "vitest";
 import { jsonSchemaText, runSchemaCommand } from "../../src/config/index.js";
 import { parseSystemdVersion, quoteForExec, renderUnit } from "../../src/systemd/unit-file.js";
 import { repoRoot } from "../helpers/child.js";
+import { offeredNodeOptions, unitNodeOptions } from "../helpers/shipped-node-options.js";
 import { tempDir } from "../pipeline/queue-helpers.js";
 
 const hasAnalyze = spawnSync("systemd-analyze", ["--version"]).status === 0;
@@ -70,8 +71,6 @@ describe("the unit install-service renders", () => {
 });
 
 describe("the service's NODE_OPTIONS (memory settings)", () => {
-  const envExample = readFileSync(join(repoRoot, "systemd/plexus-bridge.env.example"), "utf8");
-  const unitOptions = (unit: string) => /^Environment=NODE_OPTIONS=(.*)$/m.exec(unit)?.[1];
   /** The young generation's capacity after a burst of short-lived objects, under these NODE_OPTIONS. */
   function newSpaceMiB(nodeOptions: string) {
     const run = spawnSync(
@@ -90,19 +89,19 @@ describe("the service's NODE_OPTIONS (memory settings)", () => {
 
   it("both units set the same NODE_OPTIONS before the environment files that may replace it", () => {
     for (const unit of [shipped, template]) {
-      expect(unitOptions(unit)).toBe("--max-semi-space-size=1");
+      expect(unitNodeOptions(unit)).toBe("--max-semi-space-size=1");
       expect(unit.indexOf("Environment=NODE_OPTIONS=")).toBeLessThan(unit.indexOf("EnvironmentFile="));
     }
     const rendered = renderUnit(shipped, { node: "/usr/bin/node", cli: "/opt/plexus-bridge/bin/plexus-bridge.js" });
-    expect(unitOptions(rendered)).toBe("--max-semi-space-size=1");
+    expect(unitNodeOptions(rendered)).toBe("--max-semi-space-size=1");
   });
 
   it("node accepts the unit's and the example's NODE_OPTIONS, and they cap the young generation", () => {
-    const offered = [...envExample.matchAll(/^#NODE_OPTIONS=(.*)$/gm)].map((match) => match[1]);
+    const offered = offeredNodeOptions();
     expect(offered.length).toBeGreaterThan(0);
     // The defaults let it grow to 32 MiB; each setting here keeps it at 2 MiB (two 1 MiB semi-spaces).
     expect(newSpaceMiB("")).toBeGreaterThan(8);
-    for (const options of [unitOptions(shipped) as string, ...offered]) {
+    for (const options of [unitNodeOptions(shipped) as string, ...offered]) {
       // A NODE_OPTIONS in /etc/default replaces the unit's: every line offered there keeps the cap.
       expect(options).toMatch(/--max-semi-space-size=1\b/);
       expect(newSpaceMiB(options)).toBeLessThanOrEqual(2);

@@ -3,12 +3,14 @@
  * NotifyAccess=main: a unix datagram socket with SO_PASSCRED (python3, test/helpers/notify-listener)
  * reads each datagram with the pid the kernel stamped on it.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Gateway, startGateway } from "../../src/gateway/server.js";
-import { type Child, repoRoot, spawnChild } from "../helpers/child.js";
+import { type Child, spawnChild } from "../helpers/child.js";
 import { hasPython3, NEEDS_PYTHON3, type NotifyListener, startNotifyListener } from "../helpers/notify-listener.js";
+import { smallGatewayNodeOptions } from "../helpers/shipped-node-options.js";
+import { writeTestseqConfig } from "../helpers/test-adapter.js";
 import { tempDir } from "../pipeline/queue-helpers.js";
 
 let gateway: Gateway | undefined;
@@ -22,27 +24,7 @@ afterEach(async () => {
   child = listener = gateway = undefined;
 });
 
-function writeConfig(dir: string, url: string, extraPlexus: string[] = []): string {
-  const file = join(dir, "config.yaml");
-  writeFileSync(
-    file,
-    [
-      "plexus:",
-      "  api_key: plx_test00000000000000000000000000000",
-      "  source_id: notify-test",
-      `  url: ${url}`,
-      ...extraPlexus,
-      `state_dir: ${join(dir, "state")}`,
-      "adapters:",
-      "  gen:",
-      "    type: testseq",
-      "    batch: 5",
-      "    interval: 20ms",
-      "",
-    ].join("\n"),
-  );
-  return file;
-}
+const writeConfig = (dir: string, url: string, plexus: string[] = []) => writeTestseqConfig(dir, { url, sourceId: "notify-test", plexus });
 
 describe.skipIf(!hasPython3)(`systemd notifications (${NEEDS_PYTHON3})`, () => {
   it("READY, STATUS, WATCHDOG, RELOADING with MONOTONIC_USEC, STOPPING: all from the main pid", async () => {
@@ -97,9 +79,7 @@ describe.skipIf(!hasPython3)(`systemd notifications (${NEEDS_PYTHON3})`, () => {
   }, 90_000);
 
   it("under the small-gateway NODE_OPTIONS the environment file offers (--jitless): READY, STATUS, WATCHDOG, STOPPING from the main pid", async () => {
-    const example = readFileSync(join(repoRoot, "systemd/plexus-bridge.env.example"), "utf8");
-    const smallGateway = /^#NODE_OPTIONS=(.*--jitless.*)$/m.exec(example)?.[1];
-    expect(smallGateway).toBeDefined();
+    const smallGateway = smallGatewayNodeOptions();
     gateway = await startGateway();
     const dir = tempDir();
     const file = writeConfig(dir, gateway.url);

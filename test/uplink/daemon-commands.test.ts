@@ -2,7 +2,6 @@
  * Commands through the whole bridge: the real Daemon (its BridgeControl, pipeline and queue) with
  * the real Uplink, driven by the local gateway. Sessions tag points; configure reaches the adapter.
  */
-import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/index.js";
@@ -10,7 +9,7 @@ import { Daemon } from "../../src/daemon.js";
 import { type Gateway, startGateway } from "../../src/gateway/server.js";
 import { Uplink } from "../../src/uplink/uplink.js";
 import { MemoryLogger } from "../helpers/adapter-harness.js";
-import { registerTestAdapter } from "../helpers/test-adapter.js";
+import { registerTestAdapter, writeTestseqConfig } from "../helpers/test-adapter.js";
 import { tempDir } from "./helpers.js";
 
 let gateway: Gateway;
@@ -20,24 +19,7 @@ beforeAll(async () => {
   registerTestAdapter();
   gateway = await startGateway();
   const dir = tempDir();
-  const file = join(dir, "bridge.yaml");
-  writeFileSync(
-    file,
-    [
-      "plexus:",
-      "  api_key: plx_test00000000000000000000000000000",
-      "  source_id: sess",
-      `  url: ${gateway.url}`,
-      `state_dir: ${join(dir, "state")}`,
-      "queue: { durability: memory }",
-      "adapters:",
-      "  gen:",
-      "    type: testseq",
-      "    batch: 5",
-      "    interval: 20ms",
-      "",
-    ].join("\n"),
-  );
+  const file = writeTestseqConfig(dir, { url: gateway.url, sourceId: "sess", top: ["queue: { durability: memory }"] });
   const { config, problems } = await loadConfig(file);
   expect(problems).toEqual([]);
   const log = new MemoryLogger();
